@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Creates the test environment from nothing and runs every test (pytest + nbval).
+# Installs, when missing: PostgreSQL and Chromium (Debian packages, for the store and
+# browser tests), the libraries WeasyPrint needs for PDF reports, uv, the project's
+# locked environment, and a separate environment for the irrCAC peer (it pins
+# pandas<3 and scipy==1.12, so it cannot share ours).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core >/dev/null 2>&1 \
+  || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
+uv sync --frozen --extra test
+
+PEER=.peers/irrcac
+if ! "$PEER/bin/python" -c "import irrCAC" >/dev/null 2>&1; then
+  uv venv -q --python 3.11 "$PEER"
+  VIRTUAL_ENV="$PEER" uv pip install -q "irrcac==0.4.4"
+fi
+export CALIBRATE_IRRCAC_PYTHON="$PWD/$PEER/bin/python"
+
+uv run --no-sync pytest "$@"

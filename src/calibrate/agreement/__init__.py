@@ -1,0 +1,34 @@
+"""Inter-rater agreement: every established coefficient with its uncertainty (CONTRACTS §2).
+
+Functions take the long score table (``unit, rater, value``; other names via ``units=``,
+``raters=``, ``values=``) and return frozen result objects. The kijkkader roll-up lives in
+:mod:`calibrate.agreement.rollup`; methods notes in ``docs/agreement.md``.
+"""
+
+from calibrate.agreement._reshape import table_to_long
+from calibrate.agreement.coefficients import (
+    brennan_prediger,
+    cohen_kappa,
+    conger_kappa,
+    fleiss_kappa,
+    gwet_ac,
+    krippendorff_alpha,
+    percent_agreement,
+    scott_pi,
+)
+from calibrate.agreement.result import AgreementResult, DifferenceResult, ICCResult
+
+__all__ = [
+    "AgreementResult",
+    "DifferenceResult",
+    "ICCResult",
+    "brennan_prediger",
+    "cohen_kappa",
+    "conger_kappa",
+    "fleiss_kappa",
+    "gwet_ac",
+    "krippendorff_alpha",
+    "percent_agreement",
+    "scott_pi",
+    "table_to_long",
+]

@@ -1,0 +1,95 @@
+"""The demo workspace: cases from ``data/``, simulated judgements with planted effects.
+
+``calibrate demo`` imports the anonymised demo cases (pseudonymising the fictional names
+in them with the demo roster), creates four past kalibreersessies with the simulator's
+judgements and the consensus, one upcoming session for the scoring app, and the report.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import replace
+from pathlib import Path
+
+from .store import Store
+from .tabular import read_table
+
+
+
+def data_dir() -> Path:
+    """Where the demo inputs live: the installed package data, else the repository's ``data/``."""
+    packaged = Path(__file__).parent / "demo_data"
+    if packaged.is_dir():
+        return packaged
+    repo = Path(__file__).resolve().parents[2] / "data"
+    if repo.is_dir():
+        return repo
+    raise FileNotFoundError("the demo data folder (data/) was not found next to the package")
+
+
+def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = False) -> dict:
+    """Build the demo workspace in ``workspace`` (must be new or empty) and return what was made."""
+    from . import privacy
+    from .frameworks import load_framework
+    from .simulate import DEMO_CONFIG, simulate
+
+    ws = Path(workspace).expanduser().resolve()
+    if ws.exists() and any(ws.iterdir()):
+        from .errors import InputError
+
+        raise InputError(
+            "the folder is not empty.", location=str(ws),
+            hint="Give a new folder with --workspace, or remove this one first.",
+        )
+    say = (lambda *_: None) if quiet else print
+    src = data_dir()
+    fw = load_framework("han-wpl2-2025")
+    store = Store.open(ws)
+    try:
+        store.ensure_framework(fw)
+        roster = privacy.load_roster(src / "roster.csv")
+        key = privacy.load_or_create_key(ws)
+        pseudo = privacy.Pseudonymiser(roster, key=key)
+        summary = store.import_cases(read_table(src / "casussen.csv"), source="casussen.csv", pseudonymiser=pseudo)
+        say(summary.message())
+        raters = read_table(src / "beoordelaars.csv")
+        store.add_raters(raters)
+        case_ids = list(store.cases()["case"])
+        half = len(case_ids) // 2
+        config = replace(
+            DEMO_CONFIG,
+            rater_ids=list(raters["rater"]),
+            session_cases={s: case_ids[:half] if s % 2 == 0 else case_ids[half:] for s in range(DEMO_CONFIG.n_sessions)},
+        )
+        sim = simulate(fw, config)
+        for sid, date in sim.scores[["session", "session_date"]].drop_duplicates().itertuples(index=False):
+            cases = list(dict.fromkeys(sim.scores.loc[sim.scores["session"] == sid, "case"]))
+            store.create_session(sid, date, framework=fw.id, title=f"Kalibreersessie {date}", cases=cases,
+                                 raters=list(raters["rater"]), revealed=True)
+        s1 = store.import_scores(sim.scores, source="simulator")
+        s2 = store.import_consensus(sim.consensus, source="simulator")
+        say(s1.message())
+        say(s2.message())
+        last = _dt.date.fromisoformat(sim.scores["session_date"].max())
+        upcoming_date = last + _dt.timedelta(days=56)
+        upcoming = f"K{config.n_sessions + 1:02d}-{upcoming_date:%Y-%m}"
+        store.create_session(upcoming, upcoming_date, framework=fw.id, title="Komende kalibreersessie",
+                             cases=case_ids[:3], raters=list(raters["rater"]), revealed=False)
+        made = {"workspace": ws, "sessions": list(store.sessions()["session"]), "planted": sim.planted}
+        if report:
+            from .report import write_report
+
+            out = ws / "rapport.html"
+            write_report(store, out)
+            made["report"] = out
+    finally:
+        store.close()
+    if not quiet:
+        say("")
+        say(f"Demo workspace ready: {ws}")
+        if "report" in made:
+            say(f"Report for the kalibreersessie: {made['report']}")
+        say("Next: open the scoring app for an assessor, e.g.")
+        say(f"  CALIBRATE_WORKSPACE={ws} CALIBRATE_RATER=B01 uv run voila notebooks/01_scoren.ipynb")
+        say(f"or explore the analyses: CALIBRATE_WORKSPACE={ws} uv run jupyter lab notebooks/")
+    return made
