@@ -3,7 +3,7 @@
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
 from pathlib import Path
 
 import pandas as pd
@@ -67,6 +67,11 @@ def test_missing_file_and_bad_kind_exit_2(tmp_path):
     assert r.returncode == 2 and "row 2, column 'kind'" in r.stderr
 
 
+def _import_in_child(args):
+    path, ws = args
+    return main(["import", "scores", path, "--workspace", ws])
+
+
 def test_twenty_concurrent_imports_lose_nothing(tmp_path, exported):
     ws = tmp_path / "ws"
     df = pd.read_csv(exported, dtype=str, keep_default_na=False)
@@ -77,9 +82,10 @@ def test_twenty_concurrent_imports_lose_nothing(tmp_path, exported):
         f = tmp_path / f"part{k:02d}.csv"
         part.to_csv(f, index=False)
         files.append(f)
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(lambda f: run("import", "scores", f, "--workspace", ws), files))
-    assert [r.returncode for r in results] == [0] * 20, [r.stderr for r in results if r.returncode]
+    # 20 separate processes (forked, so they start fast), each with its own connection
+    with multiprocessing.get_context("fork").Pool(20) as pool:
+        codes = pool.map(_import_in_child, [(str(f), str(ws)) for f in files])
+    assert codes == [0] * 20
     st = Store.open(ws)
     got = st.scores()
     st.close()
@@ -119,3 +125,16 @@ def test_demo_command(tmp_path):
     assert len(st.cases()) >= 6 and len(st.raters()) >= 6
     assert set(st.scores()["kind"]) == {"indicator", "level", "phase", "verdict", "decision"}
     st.close()
+
+
+def test_cases_check_mode_imports_nothing_and_shows_no_originals(tmp_path):
+    cases = tmp_path / "cases.csv"
+    cases.write_text('case,title,text\nC1,Les,"Sanne de Vries belt 06-12345678 en Piet Jansen kijkt mee."\n')
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name\nSanne de Vries\n")
+    r = run("import", "cases", cases, "--roster", roster, "--check", "--workspace", tmp_path / "ws")
+    assert r.returncode == 0, r.stderr
+    assert "1 telefoonnummer" in r.stdout and "1 suspect(s) would remain" in r.stdout
+    for secret in ("Sanne", "Piet", "Jansen", "12345678"):
+        assert secret not in r.stdout + r.stderr
+    assert not (tmp_path / "ws").exists()

@@ -42,6 +42,13 @@ def cmd_import(args) -> int:
 
     path = Path(args.file)
     df = read_table(path)
+    if args.what == "cases" and args.check:
+        import secrets
+
+        from . import privacy
+
+        roster = privacy.load_roster(args.roster) if args.roster else None
+        return _check_cases(df, privacy.Pseudonymiser(roster, key=secrets.token_bytes(32)), roster, path.name)
     with _store(args) as store:
         if args.what == "scores":
             summary = store.import_scores(df, source=path.name)
@@ -53,27 +60,36 @@ def cmd_import(args) -> int:
             roster = privacy.load_roster(args.roster) if args.roster else None
             key = privacy.load_or_create_key(store.workspace)
             pseudo = privacy.Pseudonymiser(roster, key=key)
-            if args.check:
-                return _check_cases(df, pseudo, roster, path.name)
             summary = store.import_cases(df, source=path.name, pseudonymiser=pseudo)
     print(summary.message())
     return EXIT_OK
 
 
 def _check_cases(df, pseudo, roster, name) -> int:
+    """Check mode: what would be replaced (counts only) and what suspects would remain."""
     from . import privacy
 
-    total = 0
+    replaced: dict[str, int] = {}
+    remaining = 0
     for idx, row in df.iterrows():
         for col in ("title", "text"):
-            if col not in df.columns or row.get(col) is None or str(row[col]) == "<NA>":
+            if col not in df.columns or privacy_is_missing(row.get(col)):
                 continue
-            text = pseudo.pseudonymise(str(row[col])).text
-            for s in privacy.find_suspects(text, roster=roster):
-                total += 1
-                print(f"{name}, row {idx + 2}, column '{col}': {s.kind} at characters {s.start}-{s.end}")
-    print(f"{total} suspect(s) would remain after pseudonymisation; nothing was imported (check mode).")
+            for s in pseudo.find_suspects(str(row[col])):
+                if s.replaced:
+                    replaced[s.kind] = replaced.get(s.kind, 0) + 1
+                else:
+                    remaining += 1
+                    print(f"{name}, row {idx + 2}, column '{col}', line {s.line}, position {s.column}: {s.label} {s.preview}")
+    print(f"Would be pseudonymised: {privacy.describe_counts(replaced)}.")
+    print(f"{remaining} suspect(s) would remain; nothing was imported (check mode).")
     return EXIT_OK
+
+
+def privacy_is_missing(value) -> bool:
+    import pandas as pd
+
+    return value is None or (not isinstance(value, str) and pd.isna(value))
 
 
 def cmd_export(args) -> int:

@@ -8,10 +8,13 @@ judgements and the consensus, one upcoming session for the scoring app, and the 
 from __future__ import annotations
 
 import datetime as _dt
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 from .store import Store
+
+DEMO_MARKER = ".calibrate-demo"
 from .tabular import read_table
 
 
@@ -34,13 +37,17 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
     from .simulate import DEMO_CONFIG, simulate
 
     ws = Path(workspace).expanduser().resolve()
-    if ws.exists() and any(ws.iterdir()):
+    if (ws / DEMO_MARKER).exists():
+        shutil.rmtree(ws)  # an earlier demo: rebuild it from scratch
+    elif ws.exists() and any(ws.iterdir()):
         from .errors import InputError
 
         raise InputError(
-            "the folder is not empty.", location=str(ws),
+            "the folder is not empty and is not an earlier demo workspace.", location=str(ws),
             hint="Give a new folder with --workspace, or remove this one first.",
         )
+    ws.mkdir(parents=True, exist_ok=True)
+    (ws / DEMO_MARKER).write_text("made by `calibrate demo`; running it again rebuilds this folder\n")
     say = (lambda *_: None) if quiet else print
     src = data_dir()
     fw = load_framework("han-wpl2-2025")

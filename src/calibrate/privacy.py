@@ -32,7 +32,7 @@ import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
@@ -131,12 +131,19 @@ _MAX_NAME_WORDS = 6
 # --------------------------------------------------------------------------- keys
 
 
-def _check_key(key: object) -> bytes:
-    if not isinstance(key, (bytes, bytearray)) or len(key) < _MIN_KEY_BYTES:
+_KEY_HINT = "Write 64 hex digits (python -c 'import secrets; print(secrets.token_hex(32))')."
+
+
+def _check_key(key: object, *, location: str | None = None) -> bytes:
+    if not isinstance(key, (bytes, bytearray)):
         raise InputError(
-            f"the pseudonym key must be at least {_MIN_KEY_BYTES} bytes.",
-            hint="Use load_or_create_key(workspace) or set "
-            f"{KEY_ENV} to a hex string (python -c 'import secrets; print(secrets.token_hex(32))').",
+            f"the pseudonym key must be bytes, got {type(key).__name__}.", location=location,
+            hint=f"Use load_or_create_key(workspace) or set {KEY_ENV}.",
+        )
+    if len(key) < _MIN_KEY_BYTES:
+        raise InputError(
+            f"the pseudonym key has {len(key)} bytes; at least {_MIN_KEY_BYTES} are needed.",
+            location=location, hint=_KEY_HINT,
         )
     return bytes(key)
 
@@ -145,22 +152,9 @@ def _parse_hex_key(text: str, *, where: str) -> bytes:
     try:
         key = bytes.fromhex(text.strip())
     except ValueError:
-        raise InputError(
-            "the pseudonym key is not a hex string.",  # never echo the value
-            location=where,
-            hint="Write 64 hex digits (python -c 'import secrets; print(secrets.token_hex(32))').",
-        ) from None
-    return _check_key_at(key, where)
-
-
-def _check_key_at(key: bytes, where: str) -> bytes:
-    if len(key) < _MIN_KEY_BYTES:
-        raise InputError(
-            f"the pseudonym key has {len(key)} bytes; at least {_MIN_KEY_BYTES} are needed.",
-            location=where,
-            hint="Write 64 hex digits (python -c 'import secrets; print(secrets.token_hex(32))').",
-        )
-    return key
+        # never echo the value
+        raise InputError("the pseudonym key is not a hex string.", location=where, hint=_KEY_HINT) from None
+    return _check_key(key, location=where)
 
 
 def load_or_create_key(
@@ -416,8 +410,17 @@ def load_roster(source) -> Roster:
         if path.suffix.lower() in {".xlsx", ".xlsm"}:
             df = pd.read_excel(path, dtype=str).fillna("")
         else:
-            df = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig",
-                             dtype=str, keep_default_na=False)
+            with open(path, encoding="utf-8-sig", errors="replace") as fh:
+                header = fh.readline()
+            sep = max((",", ";", "\t"), key=header.count)
+            try:
+                df = pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+            except (pd.errors.ParserError, UnicodeDecodeError):
+                raise InputError(  # pandas' message may quote the row: not repeated here
+                    "the roster is not a readable CSV file (ragged rows or not UTF-8).",
+                    location=where,
+                    hint="Save it as CSV UTF-8 with one name per row; quote names that contain the separator.",
+                ) from None
         records = df.to_dict("records")
     elif isinstance(source, pd.DataFrame):
         records = source.astype(object).where(source.notna(), "").to_dict("records")
@@ -469,7 +472,7 @@ _PHONE_RE = re.compile(
     r")(?!\d)(?![-./:]\d)"
 )
 _DATE_IN_RE = re.compile(r"(?<!\d)\d{1,2}[-./]\d{1,2}[-./](?:19|20)\d\d(?!\d)")
-_TIME_RANGE_IN_RE = re.compile(r"\d{1,2}[.:]\d\d\s?[-–]\s?\d{1,2}[.:]\d\d")
+_TIME_RANGE_IN_RE = re.compile(r"(?<!\d)[0-2]?\d[.:][0-5]\d\s?[-–]\s?[0-2]?\d[.:][0-5]\d(?!\d)")
 
 _STUDENT_LABEL = (
     r"(?i:student(?:en)?[ \t-]?(?:nummer|nr\.?)|stud\.?[ \t]?nr\.?|leerling(?:en)?nummer"
@@ -520,7 +523,9 @@ def _pattern_spans(text: str) -> list[tuple[str, int, int]]:
     for m in _PHONE_RE.finditer(text):
         s = m.group()
         if not (_DATE_IN_RE.search(s) or _TIME_RANGE_IN_RE.search(s)):
-            claim("phone", m.start(), m.end())
+            # "(010) 123 4567" keeps its "(", "zie (06-12345678)" does not
+            open_paren = s.startswith("(") and ")" not in s
+            claim("phone", m.start() + open_paren, m.end())
     for m in _STUDENT_RE.finditer(text):
         group = next(g for g in ("labelled", "prefixed", "bare") if m.group(g))
         if group == "bare" and len(m.group(group)) == 8 and _YYYYMMDD_RE.fullmatch(m.group(group)):
@@ -573,7 +578,7 @@ class Suspect:
     line: int
     column: int
     preview: str
-    replaced: bool = field(default=True)
+    replaced: bool = True
 
     @property
     def label(self) -> str:
@@ -651,8 +656,14 @@ class Pseudonymiser:
 
     def _init(self, rows: Iterable[NameFingerprint], key: bytes) -> None:
         self._key = key
-        self._table = {r.fingerprint: r.pseudonym for r in rows}
+        self._rows = tuple(sorted(rows))
+        self._table = {r.fingerprint: r.pseudonym for r in self._rows}
         self._cache: dict[tuple[str, str], str | None] = {}
+
+    def fingerprint_rows(self) -> list[NameFingerprint]:
+        """The fingerprint rows this pseudonymiser recognises names by: what the store
+        persists at import so that :meth:`from_fingerprints` can rebuild it later."""
+        return list(self._rows)
 
     def __repr__(self) -> str:
         return f"Pseudonymiser({len(self._table)} fingerprints)"

@@ -41,6 +41,12 @@ class SimulationConfig:
     ``drifting_items`` maps an item id to a level shift per session (> 0: the panel
     judges it more leniently over time). ``noisy_items`` maps an item id to extra noise
     per session (agreement drift).
+
+    ``verdict_lenient_raters`` maps a rater id to a shift (logits; > 0 more lenient) of
+    that rater's verdicts only: their indicators, levels and phases stay as they were, so
+    they say ``voldaan`` where their own phase ratings fall short of the profile (a lenient
+    cut-off, recovered by :mod:`calibrate.phases`). It draws no random numbers: configs
+    without it give exactly the tables they gave before.
     """
 
     n_sessions: int = 4
@@ -61,6 +67,7 @@ class SimulationConfig:
     noisy_items: Mapping[str, float] = field(default_factory=dict)
     with_notes: bool = False
     seed: int = 2026
+    verdict_lenient_raters: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,7 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
     theta_phase = general[:, None] + rng.normal(0.0, 0.5, (C, max(len(phase_dims), 1)))
     leniency = np.array([config.lenient_raters.get(r, 0.0) for r in raters]) + rng.normal(0.0, 0.15, R)
     rater_drift = np.array([config.drifting_raters.get(r, 0.0) for r in raters])
+    verdict_shift = np.array([config.verdict_lenient_raters.get(r, 0.0) for r in raters])
 
     dates = [config.first_date + _dt.timedelta(days=config.days_between * s) for s in range(S)]
     session_ids = [f"K{s + 1:02d}-{dates[s]:%Y-%m}" for s in range(S)]
@@ -190,7 +198,7 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
             elif kind == "verdict":
                 o = out_index[item.outcome_id]
                 true = theta[cidx, o] + 0.3
-                perceived = true[:, None] + lam[None, :] + rng.normal(0.0, 0.45, (len(cases_s), R))
+                perceived = true[:, None] + (lam + verdict_shift)[None, :] + rng.normal(0.0, 0.45, (len(cases_s), R))
                 vals = np.where(perceived > 0, "voldaan", "niet voldaan")
                 cons = np.where(true > 0, "voldaan", "niet voldaan")
                 for ci, c in enumerate(cases_s):
@@ -237,4 +245,6 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
         "sessions": session_ids,
         "leniency": dict(zip(raters, leniency.round(3).tolist())),
     }
+    if config.verdict_lenient_raters:  # only when planted: older configs keep their exact output
+        planted["verdict_lenient_raters"] = dict(config.verdict_lenient_raters)
     return Simulation(scores=scores, consensus=consensus, planted=planted, config=config)

@@ -32,3 +32,26 @@ __all__ = [
     "scott_pi",
     "table_to_long",
 ]
+
+from calibrate.agreement.icc import icc  # noqa: E402
+from calibrate.agreement.bootstrap import COEFFICIENTS, bootstrap, bootstrap_difference  # noqa: E402
+
+__all__ += ["COEFFICIENTS", "bootstrap", "bootstrap_difference", "icc"]
+
+from calibrate.agreement.rollup import (  # noqa: E402
+    applicability_disagreements,
+    disagreements,
+    kijkkader_rollup,
+    krippendorff_band,
+    landis_koch_band,
+    rater_agreement_matrix,
+)
+
+__all__ += [
+    "applicability_disagreements",
+    "disagreements",
+    "kijkkader_rollup",
+    "krippendorff_band",
+    "landis_koch_band",
+    "rater_agreement_matrix",
+]

@@ -79,6 +79,27 @@ class Ratings:
         )
 
 
+def _codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and uniques of a column, fast paths first: a categorical's own codes,
+    integers by one ``bincount`` (sorted uniques), else ``pd.factorize`` (first appearance)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+        used = np.bincount(codes[codes >= 0], minlength=len(s.cat.categories)) > 0
+        remap = np.cumsum(used) - 1
+        return np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), np.asarray(s.cat.categories)[used]
+    if pd.api.types.is_integer_dtype(s.dtype) and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+        a = s.to_numpy()
+        if len(a):
+            lo, hi = int(a.min()), int(a.max())
+            if hi - lo <= 4 * len(a) + 1024:
+                off = a - lo
+                present = np.bincount(off, minlength=hi - lo + 1) > 0
+                remap = np.cumsum(present) - 1
+                return remap[off].astype(np.int64), np.flatnonzero(present) + lo
+    codes, uniques = pd.factorize(s, sort=False)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
 def _is_missing(values: pd.Series) -> np.ndarray:
     miss = values.isna().to_numpy().copy()
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
@@ -152,15 +173,15 @@ def to_ratings(
         vcode = _code_values(vals, categories, func=func, column=values)
         cats = tuple(categories)
     else:
-        codes, uniques = pd.factorize(vals, sort=False)
+        codes, uniques = _codes(vals)
         order = _sort_observed(np.asarray(uniques, dtype=object))
         pos = {_key(v): i for i, v in enumerate(order)}
         remap = np.array([pos[_key(u)] for u in uniques], dtype=np.int64)
         vcode = remap[codes] if len(codes) else codes.astype(np.int64)
         cats = tuple(order)
 
-    ucode, ulabels = pd.factorize(df[units], sort=False)
-    rcode, rlabels = pd.factorize(df[raters], sort=False)
+    ucode, ulabels = _codes(df[units])
+    rcode, rlabels = _codes(df[raters])
     if (ucode < 0).any() or (rcode < 0).any():
         col = units if (ucode < 0).any() else raters
         rows = df.index[(ucode < 0) | (rcode < 0)][:5].tolist()
@@ -206,7 +227,7 @@ def _key(v: Any) -> Any:
 
 
 def _code_values(vals: pd.Series, categories: list, *, func: str, column: str) -> np.ndarray:
-    codes, uniques = pd.factorize(vals, sort=False)
+    codes, uniques = _codes(vals)
     pos = {_key(c): i for i, c in enumerate(categories)}
     remap = np.empty(len(uniques), dtype=np.int64)
     unknown = []

@@ -529,4 +529,4 @@ def krippendorff_alpha(
     ]
     return _finish(func, est, data, confidence=confidence, ci_method=ci_method,
                    alternative=alternative, weights=level, notes=notes,
-                   per_category=per_cat, details={"delta2": delta2, "coincidences": _core.coincidences(C)})
+                   per_category=per_cat, details={"delta2": delta2})

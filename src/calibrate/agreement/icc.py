@@ -99,6 +99,11 @@ def icc(
     check_option("icc", "kind", kind, KINDS)
     confidence = check_range("icc", "confidence", confidence, low=0.0, high=1.0)
     y, u, r, n, nr = _prepare(df, units, raters, values)
+    with np.errstate(all="ignore"):
+        return _icc(y, u, r, n, nr, model=model, kind=kind, confidence=confidence)
+
+
+def _icc(y, u, r, n, nr, *, model, kind, confidence) -> ICCResult:
     N = len(y)
     alpha = 1 - confidence
     k_i = np.bincount(u, minlength=n).astype(np.float64)
@@ -113,13 +118,13 @@ def icc(
     ybar = y.mean()
     sum_i = np.bincount(u, weights=y, minlength=n)
     mean_i = sum_i / k_i
-    ssb = float(np.sum(k_i * (mean_i - ybar) ** 2))
-    ssw = float(np.sum((y - mean_i[u]) ** 2))
+    ssb = np.float64(np.sum(k_i * (mean_i - ybar) ** 2))
+    ssw = np.float64(np.sum((y - mean_i[u]) ** 2))
 
     if model == "oneway":
         df1, df2 = n - 1, N - n
         msb, msw = ssb / df1, ssw / df2
-        k0 = (N - np.sum(k_i**2) / N) / (n - 1)
+        k0 = np.float64((N - np.sum(k_i**2) / N) / (n - 1))
         s2u = (msb - msw) / k0
         comps = {"unit": s2u, "residual": msw}
         Fv = msb / msw if msw > 0 else np.inf
@@ -145,7 +150,7 @@ def icc(
         sum_j = np.bincount(r, weights=y, minlength=nr)
         qv = sum_j - M.T @ mean_i
         b = np.linalg.pinv(Cmat) @ qv
-        r_b_given_a = float(b @ qv)
+        r_b_given_a = np.float64(b @ qv)
         rank_c = int(np.linalg.matrix_rank(Cmat))
         rank_full = n + rank_c
         sse = ssw - r_b_given_a
@@ -157,19 +162,19 @@ def icc(
                 notes=("Too few ratings for a two-way model (no residual degrees of freedom).",),
             )
         mean_j = sum_j / Nj
-        rss_b = float(np.sum((y - mean_j[r]) ** 2))
+        rss_b = np.float64(np.sum((y - mean_j[r]) ** 2))
         r_a_given_b = rss_b - sse
         df_a = rank_full - nr
         df_b = rank_full - n
         mse = sse / dfe
         msa = r_a_given_b / df_a
         msr = r_b_given_a / df_b if df_b > 0 else 0.0
-        h_a = N - nr
-        h_b = N - n
+        h_a = np.float64(N - nr)
+        h_b = np.float64(N - n)
         s2u = (r_a_given_b - df_a * mse) / h_a
         s2r = (r_b_given_a - df_b * mse) / h_b if h_b > 0 else 0.0
         comps = {"unit": s2u, "rater": s2r, "residual": mse}
-        k = N / n
+        k = np.float64(N) / n
         keff = h_a / df_a
         df1, df2 = df_a, dfe
         Fv = msa / mse if mse > 0 else np.inf
@@ -205,7 +210,9 @@ def icc(
             + ("." if balanced else " for unbalanced data by fitting constants (Henderson III); "
                f"CI approximate with k = {keff:.4g}.")
         )
-    p = float(stats.f.sf(Fv, df1, df2))
+    if not np.isfinite(Fv):
+        ci = (value, value) if np.isfinite(value) else (np.nan, np.nan)
+    p = float(stats.f.sf(Fv, df1, df2)) if np.isfinite(Fv) or Fv == np.inf else float("nan")
     notes.append(
         f"F test of H0: ICC = 0 with df ({df1:g}, {df2:g}), one-sided; "
         f"{confidence:.0%} CI from the F distribution."

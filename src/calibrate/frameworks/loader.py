@@ -341,11 +341,14 @@ class _FrameworkReader:
                 hint="Upgrade calibrate (pip install -U calibrate), or use a file written for "
                 f"schema_version {SCHEMA_VERSION}.",
             )
-        required, optional = content
-        m = _mapping(data, loc, required=_HEADER_KEYS + required, optional=optional)
-        found = _one_of(m["kind"], loc.key("kind"), _KINDS, what="kind")
+        # then kind: a file of another kind has other keys.
+        if "kind" not in data:
+            raise loc.error("missing key 'kind'.", hint=f"Add 'kind: {kind}'.")
+        found = _one_of(data["kind"], loc.key("kind"), _KINDS, what="kind")
         if found != kind:
             raise loc.key("kind").error(f"expected a file of kind {kind!r}, got {found!r}.")
+        required, optional = content
+        m = _mapping(data, loc, required=_HEADER_KEYS + required, optional=optional)
         file_id = _text(m["id"], loc.key("id"))
         if not _FILE_ID.match(file_id):
             raise loc.key("id").error(
@@ -416,8 +419,8 @@ class _FrameworkReader:
             profiles=profiles,
             rules=rules,
             decision=decision,
-            source=_seed_source(m["source"], loc.key("source")),
-            path=self.path,
+            seed=_seed_source(m["source"], loc.key("source")),
+            source=self.path.resolve(),
         )
         self._check_item_ids(framework)
         return framework

@@ -357,8 +357,9 @@ class Item:
 class Framework:
     """A loaded, validated assessment framework (see docs/design.md "Framework API").
 
-    Build it with :func:`calibrate.frameworks.load_framework`. ``path`` is the YAML file it
-    came from; ``source`` cites the seed it was taken from.
+    Build it with :func:`calibrate.frameworks.load_framework`. ``source`` is the path of the
+    YAML file it was read from (``load_framework(fw.source)`` reads it again); ``seed``
+    cites the document its texts were taken from.
     """
 
     id: str
@@ -370,8 +371,11 @@ class Framework:
     profiles: Mapping[str, PhaseProfile] = field(default_factory=dict)
     rules: Mapping[str, DecisionRule] = field(default_factory=dict)
     decision: DecisionSpec | None = None
-    source: SeedSource | None = None
-    path: Path | None = field(default=None, compare=False)
+    seed: SeedSource | None = None
+    source: Path | None = field(default=None, compare=False)
+
+    def __hash__(self) -> int:  # the mapping fields are not hashable; id + version name it
+        return hash((self.id, self.version))
 
     def outcome(self, outcome_id: str) -> Outcome:
         """The leeruitkomst with this id (e.g. ``"leerklimaat"``)."""

@@ -20,6 +20,7 @@ from ..schema import CODES, CONSENSUS_COLUMNS, SCORE_COLUMNS, ItemSpec, allowed_
 from . import schema as t
 from .engine import describe_url, make_engine, url_from_env
 from .migrations import upgrade_steps
+from .retry import DEFAULT_POLICY, RetryPolicy, retrying
 
 DEFAULT_FRAMEWORK = "han-wpl2-2025"
 
@@ -64,6 +65,10 @@ class Store:
         self.workspace = workspace
         self._framework_cache: dict[str, Any] = {}
         self._pseudonymiser = None
+        #: how idempotent writes (saves, imports, reveal) are retried on a dropped connection
+        self.retry_policy: RetryPolicy = DEFAULT_POLICY
+        #: called as ``on_retry(attempt, delay, exc)`` before each retry (the app shows a message)
+        self.on_retry = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -108,6 +113,14 @@ class Store:
         self.close()
 
     def _init_schema(self, *, create: bool) -> None:
+        # fast path, read-only: an existing workspace needs no lock and no write access
+        # (an assessor's database role may only read it)
+        with self.engine.connect() as conn:
+            if sa.inspect(conn).has_table("meta"):
+                row = conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == "schema_version")).first()
+                if row is not None:
+                    self.check_version(int(row[0]))
+                    return
         with self._write() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(20261122)"))
@@ -268,6 +281,7 @@ class Store:
             )
         return new
 
+    @retrying("revealing the session")
     def reveal(self, session: str) -> None:
         """Reveal a session: from now on every assessor may see the others' judgements."""
         with self._write() as conn:
@@ -443,6 +457,7 @@ class Store:
         """Import consensus (benchmark) judgements, same rules as :meth:`import_scores`."""
         return self._import(df, source=source, with_rater=False)
 
+    @retrying("the import")
     def _import(self, df: pd.DataFrame, *, source: str, with_rater: bool) -> ImportSummary:
         with self.engine.connect() as conn:
             sess_fw = {r.id: r.framework_id for r in conn.execute(sa.select(t.sessions.c.id, t.sessions.c.framework_id))}
@@ -598,6 +613,7 @@ class Store:
         cols = list(SCORE_COLUMNS) + ["saved_at", "source"]
         return pd.DataFrame(rows, columns=cols).astype("string")
 
+    @retrying("saving the judgements")
     def save_judgements(
         self,
         session: str,
@@ -798,4 +814,4 @@ def _parse_date(value, where: str) -> str:
 
 def _case_id_problems(case_id: str, pseudonymiser) -> list[str]:
     res = pseudonymiser.pseudonymise(case_id)
-    return sorted(res.counts) if res.text != case_id else []
+    return sorted(k for k, v in res.counts.items() if v) if res.text != case_id else []

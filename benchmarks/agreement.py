@@ -1,0 +1,136 @@
+"""Agreement benchmark: calibrate vs krippendorff, irrCAC and statsmodels on the same data.
+
+Data: 100,000 units x 10 raters, ordinal values 1..5, 5% of the ratings missing, seed 0.
+calibrate starts from the long table of CONTRACTS §2 (unit, rater, value); each peer gets
+its own native input (a wide rater x unit array, a unit x rater DataFrame, a unit x
+category table), so the peers' reshaping is *not* timed. Ratio = calibrate / peer
+(<= 1.0: calibrate is as fast or faster). Peak memory by tracemalloc (Python heap).
+irrCAC runs in its own venv (``CALIBRATE_IRRCAC_PYTHON``, default .peers/irrcac/bin/python).
+Also: 1,000 bootstrap resamples of alpha on 5,000 units x 8 raters.
+
+Run:  uv run --no-sync python benchmarks/agreement.py [--units N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from calibrate.agreement import bootstrap, fleiss_kappa, gwet_ac, krippendorff_alpha
+
+REPO = Path(__file__).resolve().parents[1]
+CATS = [1, 2, 3, 4, 5]
+
+
+def make_long(n_units: int, n_raters: int, missing: float, seed: int = 0, rater_dtype: str = "object") -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(1, 6, size=n_units)
+    vals = np.clip(truth[:, None] + rng.integers(-1, 2, size=(n_units, n_raters)), 1, 5)
+    rater = np.tile(np.array([f"r{i:02d}" for i in range(n_raters)], dtype=object), n_units)
+    df = pd.DataFrame({"unit": np.repeat(np.arange(n_units), n_raters), "rater": rater, "value": vals.ravel()})
+    df = df[rng.random(len(df)) >= missing].reset_index(drop=True)
+    if rater_dtype == "category":
+        df["rater"] = df["rater"].astype("category")
+    return df
+
+
+def measure(fn, repeat: int):
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return best, peak, out
+
+
+def irrcac_timing(df: pd.DataFrame, repeat: int):
+    py = Path(os.environ.get("CALIBRATE_IRRCAC_PYTHON", REPO / ".peers/irrcac/bin/python"))
+    runner = REPO / "tests/agreement/peers/irrcac_runner.py"
+    if not py.exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "data.csv"
+        df.to_csv(path, index=False)
+        best, res = float("inf"), None
+        for _ in range(repeat):
+            out = subprocess.run(
+                [str(py), str(runner), str(path), "gwet", "quadratic", "--categories", "1,2,3,4,5", "--time"],
+                capture_output=True, text=True, check=True,
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            if r["seconds"] < best:
+                best, res = r["seconds"], r
+    return best, res["peak_bytes"], res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--units", type=int, default=100_000)
+    ap.add_argument("--raters", type=int, default=10)
+    ap.add_argument("--repeat", type=int, default=5)
+    a = ap.parse_args()
+    import krippendorff
+    from statsmodels.stats.inter_rater import aggregate_raters
+    from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
+
+    print(f"# agreement benchmark: {a.units:,} units x {a.raters} raters, 5% missing "
+          f"(python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}, "
+          f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f})")
+    rows = []
+    for rater_dtype in ("object", "category"):
+        df = make_long(a.units, a.raters, 0.05, rater_dtype=rater_dtype)
+        wide = df.pivot(index="unit", columns="rater", values="value")
+        rel = wide.T.to_numpy(dtype=float)
+
+        t_k, m_k, v_k = measure(lambda: krippendorff.alpha(rel, level_of_measurement="ordinal", value_domain=CATS), a.repeat)
+        t_o, m_o, r_o = measure(lambda: krippendorff_alpha(df, level="ordinal", categories=CATS), a.repeat)
+        assert abs(r_o.value - v_k) < 1e-9
+        rows.append(("alpha ordinal", "krippendorff", rater_dtype, t_o, t_k, m_o, m_k))
+
+        complete = wide.dropna()  # statsmodels needs complete rows
+        arr = complete.to_numpy()
+        long_c = complete.stack().rename("value").reset_index()
+        t_s, m_s, v_s = measure(lambda: sm_fleiss(aggregate_raters(arr)[0]), a.repeat)
+        t_f, m_f, r_f = measure(lambda: fleiss_kappa(long_c, categories=CATS), a.repeat)
+        assert abs(r_f.value - v_s) < 1e-9
+        rows.append(("Fleiss kappa (+SE)", "statsmodels (agg+k)", rater_dtype, t_f, t_s, m_f, m_s))
+
+        ir = irrcac_timing(df, max(1, a.repeat // 2))
+        t_g, m_g, r_g = measure(lambda: gwet_ac(df, weights="quadratic", categories=CATS), a.repeat)
+        if ir is not None:
+            assert abs(r_g.value - ir[2]["coefficient_value"]) < 1e-8
+            assert abs(r_g.se - ir[2]["se"]) < 1e-8
+            rows.append(("AC2 quadratic + SE", "irrcac 0.4.4", rater_dtype, t_g, ir[0], m_g, ir[1]))
+        else:
+            print("# irrCAC peer venv missing: see tests/agreement/peers/irrcac_runner.py")
+
+    print(f"{'coefficient':22s} {'peer':20s} {'raters':8s} {'ours s':>8s} {'peer s':>8s} "
+          f"{'ratio':>6s} {'ours MB':>8s} {'peer MB':>8s}")
+    for name, peer, rd, to, tp, mo, mp in rows:
+        print(f"{name:22s} {peer:20s} {rd:8s} {to:8.4f} {tp:8.4f} {to / tp:6.2f} "
+              f"{mo / 2**20:8.1f} {mp / 2**20:8.1f}")
+
+    small = make_long(5_000, 8, 0.05, seed=1)
+    t0 = time.perf_counter()
+    res = bootstrap(small, "krippendorff_alpha", level="ordinal", categories=CATS, n_resamples=1000, seed=0)
+    tb = time.perf_counter() - t0
+    print(f"bootstrap alpha ordinal, 5,000 units x 8 raters, 1,000 resamples: {tb:.3f} s "
+          f"(target < 5 s); alpha = {res.value:.4f}, 95% CI = ({res.ci[0]:.4f}, {res.ci[1]:.4f})")
+
+
+if __name__ == "__main__":
+    main()

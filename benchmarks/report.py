@@ -1,0 +1,129 @@
+"""Benchmark: the full kalibreersessie report at research scale.
+
+20 sessions x 100 cases x 30 assessors x 45 items = 2.7 million judgements, simulated
+with planted effects, stored in a SQLite workspace in a temporary directory. Building the
+store is timed separately; then ``write_report`` runs in a child process whose wall time
+and peak resident memory (``getrusage(RUSAGE_CHILDREN).ru_maxrss``) are compared with the
+targets: under 60 s and under 4 GB on a 2-core machine.
+
+Run::
+
+    uv run --no-sync python benchmarks/report.py            # HTML report
+    uv run --no-sync python benchmarks/report.py --format json --keep /tmp/bench-ws
+
+``--keep DIR`` builds (or reuses) the workspace in DIR instead of a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 60.0
+TARGET_BYTES = 4 * 1024**3
+
+N_SESSIONS, N_CASES, N_RATERS, N_ITEMS = 20, 100, 30, 45
+
+
+def benchmark_items(framework) -> list[str]:
+    """45 items of the built-in framework: 30 indicators, 5 levels, 3 verdicts, 6 phases, the decision."""
+    items = [i for i in framework.items() if i.assessed]
+    by_kind = {k: [i.id for i in items if i.kind == k] for k in ("indicator", "level", "verdict", "phase", "decision")}
+    chosen = by_kind["indicator"][:30] + by_kind["level"][:5] + by_kind["verdict"][:3] + by_kind["phase"][:6] + by_kind["decision"][:1]
+    if len(chosen) != N_ITEMS:  # pragma: no cover - the framework is fixed
+        raise SystemExit(f"expected {N_ITEMS} items, found {len(chosen)}")
+    return chosen
+
+
+def build_store(workspace: Path) -> dict:
+    """Simulate the research-scale design and import it into a new workspace."""
+    from calibrate.frameworks import load_framework
+    from calibrate.simulate import SimulationConfig, simulate
+    from calibrate.store import Store
+
+    fw = load_framework("han-wpl2-2025")
+    items = benchmark_items(fw)
+    config = SimulationConfig(
+        items=items, n_sessions=N_SESSIONS, n_raters=N_RATERS, cases_per_session=N_CASES,
+        lenient_raters={"B03": 0.8}, drifting_raters={"B05": -0.08},
+        drifting_items={items[1]: 0.15, items[7]: -0.15}, noisy_items={items[12]: 0.15},
+        with_notes=True, seed=7,
+    )
+    t0 = time.perf_counter()
+    sim = simulate(fw, config)
+    t_sim = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    store = Store.open(workspace)
+    try:
+        store.ensure_framework(fw)
+        store.import_scores(sim.scores, source="benchmark")
+        store.import_consensus(sim.consensus, source="benchmark")
+    finally:
+        store.close()
+    t_import = time.perf_counter() - t0
+    return {"judgements": len(sim.scores), "simulate_s": t_sim, "import_s": t_import, "planted": sim.planted}
+
+
+_CHILD = """
+import sys, time
+from calibrate.store import Store
+from calibrate.report import write_report
+t0 = time.perf_counter()
+with Store.open(sys.argv[1]) as store:
+    write_report(store, sys.argv[2], progress=True)
+print(f"WALL {time.perf_counter() - t0:.3f}", file=sys.stderr)
+"""
+
+
+def time_report(workspace: Path, out: Path) -> tuple[float, int, int]:
+    """Run write_report in a child process; return (wall seconds, peak RSS bytes, exit code)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(workspace), str(out)])
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    return wall, peak, proc.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--format", choices=["html", "json", "pdf"], default="html")
+    parser.add_argument("--keep", type=Path, default=None, help="build (or reuse) the workspace here")
+    args = parser.parse_args(argv)
+
+    tmp = None
+    if args.keep is None:
+        tmp = Path(tempfile.mkdtemp(prefix="calibrate-bench-"))
+        ws = tmp / "ws"
+    else:
+        ws = args.keep
+    try:
+        if (ws / "calibrate.sqlite").exists():
+            print(f"Reusing the workspace {ws}")
+        else:
+            print(f"Building {N_SESSIONS} sessions x {N_CASES} cases x {N_RATERS} assessors x {N_ITEMS} items ...", flush=True)
+            info = build_store(ws)
+            print(f"  {info['judgements']:,} judgements; simulate {info['simulate_s']:.1f} s, import into SQLite {info['import_s']:.1f} s")
+        out = ws.parent / f"rapport-benchmark.{args.format}"
+        wall, peak, rc = time_report(ws, out)
+        if rc != 0:
+            print(f"write_report failed with exit code {rc}")
+            return 1
+        size = out.stat().st_size
+        print()
+        print(f"report ({args.format}): {size / 1024:.0f} KiB")
+        print(f"wall time : {wall:6.1f} s   (target < {TARGET_SECONDS:.0f} s)   {'OK' if wall < TARGET_SECONDS else 'TOO SLOW'}")
+        print(f"peak RSS  : {peak / 1024**3:6.2f} GB  (target < {TARGET_BYTES / 1024**3:.0f} GB)   {'OK' if peak < TARGET_BYTES else 'TOO MUCH'}")
+        return 0 if (wall < TARGET_SECONDS and peak < TARGET_BYTES) else 1
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

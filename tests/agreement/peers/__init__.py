@@ -1,0 +1,1 @@
+"""Helpers that run peer packages for side-by-side checks (test-only)."""
