@@ -138,3 +138,29 @@ def test_schema_version_checked_on_postgres(pg_url):
     st.close()
     with pytest.raises(SchemaVersionError, match="newer"):
         Store.open(db_url=pg_url)
+
+
+def test_rater_names_are_pseudonymised_and_shown_only_on_opt_in(store):
+    df = scores({"rater": "Jeroen Bakker"}, {"rater": "Fatima El Amrani", "value": "niet gezien"})
+    store.import_scores(df, source="a.csv", pseudonymise_raters=True)
+    cur = store.scores()
+    assert all(r.startswith("beoordelaar-") for r in cur["rater"])
+    assert "Jeroen Bakker" not in set(store.with_rater_names(cur)["rater"])
+    store.show_rater_names("K1")
+    assert set(store.with_rater_names(cur)["rater"]) == {"Jeroen Bakker", "Fatima El Amrani"}
+    store.show_rater_names("K1", False)
+    assert set(store.with_rater_names(cur)["rater"]) == set(cur["rater"])
+
+
+def test_another_pseudonym_key_is_refused(tmp_path, monkeypatch):
+    from calibrate.errors import StoreError
+
+    monkeypatch.delenv("CALIBRATE_PSEUDONYM_KEY", raising=False)
+    st = Store.open(tmp_path / "ws")
+    st.note_pseudonymiser()  # records the key id
+    st.close()
+    (tmp_path / "ws" / "pseudonym.key").unlink()
+    st = Store.open(tmp_path / "ws")
+    with pytest.raises(StoreError, match="not the key"):
+        st.note_pseudonymiser()
+    st.close()

@@ -51,7 +51,7 @@ def cmd_import(args) -> int:
         return _check_cases(df, privacy.Pseudonymiser(roster, key=secrets.token_bytes(32)), roster, path.name)
     with _store(args) as store:
         if args.what == "scores":
-            summary = store.import_scores(df, source=path.name)
+            summary = store.import_scores(df, source=path.name, pseudonymise_raters=args.rater_names)
         elif args.what == "consensus":
             summary = store.import_consensus(df, source=path.name)
         else:
@@ -97,7 +97,7 @@ def cmd_export(args) -> int:
 
     with _store(args) as store:
         if args.what == "scores":
-            df = store.scores(args.session)
+            df = store.with_rater_names(store.scores(args.session))
         elif args.what == "consensus":
             df = store.consensus(args.session)
         else:
@@ -131,6 +131,9 @@ def cmd_session(args) -> int:
         elif args.action == "reveal":
             store.reveal(args.session)
             print(f"Session {args.session} revealed.")
+        elif args.action in ("show-names", "hide-names"):
+            store.show_rater_names(args.session, args.action == "show-names")
+            print(f"Session {args.session}: assessors' names {'shown' if args.action == 'show-names' else 'hidden'} in exports and reports.")
         else:
             print(store.sessions().to_string(index=False))
     return EXIT_OK
@@ -162,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV (comma or semicolon) or .xlsx file")
     p.add_argument("--roster", help="CSV with a 'name' column (optional 'role'): names to pseudonymise in case texts")
     p.add_argument("--check", action="store_true", help="cases only: list remaining personal-data suspects, import nothing")
+    p.add_argument("--rater-names", action="store_true",
+                   help="scores only: the rater column holds real names; store keyed pseudonyms instead (names stay in the store)")
     _add_store_args(p)
     p.set_defaults(func=cmd_import)
 
@@ -180,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("session", help="create, reveal or list kalibreersessies")
-    p.add_argument("action", choices=["create", "reveal", "list"])
+    p.add_argument("action", choices=["create", "reveal", "list", "show-names", "hide-names"])
     p.add_argument("session", nargs="?")
     p.add_argument("--date")
     p.add_argument("--framework", default="han-wpl2-2025")

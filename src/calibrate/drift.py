@@ -258,7 +258,8 @@ def _bh(p: np.ndarray) -> np.ndarray:
     return q
 
 
-def _clustered_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_groups: int) -> dict:
+def _clustered_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_groups: int,
+                      covariate: np.ndarray | None = None) -> dict:
     """OLS slope of ``y`` on ``t`` per group, with CR1 cluster-robust SEs (vectorised).
 
     Each row is one occasion (a case in a session). When most of a group's occasions
@@ -268,9 +269,14 @@ def _clustered_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: 
     trend. Otherwise (fresh cases every session) it is the ordinary slope between
     occasions. Returns arrays per group: slope, se, df (clusters − 1), t statistic,
     n (occasions used), clusters, span (max t − min t of the sessions), within (bool).
+
+    With a ``covariate`` (the reference judgement of the occasion) the slope is adjusted for
+    it per group (ANCOVA, by Frisch–Waugh–Lovell: ``t`` and ``y`` are first residualised on
+    the covariate), one more parameter in the small-sample correction.
     """
-    ok = np.isfinite(y)
+    ok = np.isfinite(y) if covariate is None else np.isfinite(y) & np.isfinite(covariate)
     g, t, y, cl = group[ok].astype(np.int64), t[ok].astype(float), y[ok], cluster[ok].astype(np.int64)
+    z = None if covariate is None else covariate[ok].astype(float)
     span = np.zeros(n_groups)
     if len(g):
         tmin = np.full(n_groups, np.inf)
@@ -293,9 +299,26 @@ def _clustered_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: 
         w_row = within[g]
         t = np.where(w_row, t - tc[codes], t)
         y = np.where(w_row, y - yc[codes], y)
+        if z is not None:
+            zc = np.bincount(codes, weights=z, minlength=len(uniq)) / np.maximum(size, 1)
+            z = np.where(w_row, z - zc[codes], z)
         use = ~w_row | rec
         g, t, y, codes = g[use], t[use], y[use], codes[use]
+        z = None if z is None else z[use]
     n = np.bincount(g, minlength=n_groups).astype(float)
+    k = 2.0
+    if z is not None:
+        # residualise t and y on the covariate within each group
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zbar = np.bincount(g, weights=z, minlength=n_groups) / n
+            dz = z - zbar[g]
+            szz = np.bincount(g, weights=dz * dz, minlength=n_groups)
+            has_var = szz > 1e-12
+            bt = np.where(has_var, np.bincount(g, weights=dz * t, minlength=n_groups) / szz, 0.0)
+            by = np.where(has_var, np.bincount(g, weights=dz * y, minlength=n_groups) / szz, 0.0)
+        t = t - bt[g] * dz
+        y = y - by[g] * dz
+        k = 3.0
     with np.errstate(invalid="ignore", divide="ignore"):
         tbar = np.bincount(g, weights=t, minlength=n_groups) / n
         ybar = np.bincount(g, weights=y, minlength=n_groups) / n
@@ -309,9 +332,9 @@ def _clustered_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: 
         used = np.bincount(codes, minlength=len(uniq)) > 0
         meat = np.bincount(ug[used], weights=score[used] ** 2, minlength=n_groups)
         G = np.bincount(ug[used], minlength=n_groups).astype(float)
-        corr = (G / (G - 1)) * ((n - 1) / (n - 2))
+        corr = (G / (G - 1)) * ((n - 1) / (n - k))
         se = np.sqrt(corr * meat) / sxx
-        valid = (n >= 3) & (G >= 3) & (sxx > 1e-12) & (span > 0)
+        valid = (n >= k + 1) & (G >= 3) & (sxx > 1e-12) & (span > 0)
         tstat = np.where(valid & (se > 0), slope / se, np.nan)
         # no residual variation at all (an exact fit): a zero slope is no evidence, any other is overwhelming
         tstat = np.where(valid & ~(se > 0), np.where(np.abs(slope) > 1e-12, np.sign(slope) * np.inf, 0.0), tstat)
@@ -452,7 +475,7 @@ def drifting_indicators(
     cells = _occasion_item_table(tb)
     m = tb.n_items
     it, ts, cl = cells["item"].to_numpy(), cells["session"].to_numpy(), cells["case"].to_numpy()
-    lev = _clustered_trends(it, ts, cells["diff"].to_numpy(), cl, m)
+    lev = _clustered_trends(it, ts, cells["mean"].to_numpy(), cl, m, covariate=cells["ref"].to_numpy())
     agr = _clustered_trends(it, ts, cells["agreement"].to_numpy(), cl, m)
     p_level = _p_two_sided(lev["t"], lev["df"])
     p_agree = _p_less(agr["t"], agr["df"])

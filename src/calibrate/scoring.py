@@ -28,8 +28,8 @@ Example
 >>> form.set_note("leerklimaat.klassenmanagement.1", "Gaat wel goed")
 >>> form.progress_text()
 '1 van 123 onderdelen ingevuld'
->>> [n.kind for n in form.nudges()][:2]
-['global_phrase', 'motivation']
+>>> [n.kind for n in form.nudges()]
+['global_phrase']
 """
 
 from __future__ import annotations
@@ -263,6 +263,7 @@ class CaseForm:
         self.motivation_item_id = motivation_item_id(framework)
         self._entries: dict[str, Entry] = {}
         self._saved: dict[str, Entry] = {}
+        self._phase_cache: tuple | None = None
         for item_id, entry in (entries or {}).items():
             value, note = _split(entry)
             self._put(item_id, value, note)
@@ -368,13 +369,15 @@ class CaseForm:
     def mark_saved(self) -> None:
         self._saved = dict(self._entries)
 
-    def to_values(self) -> dict[str, tuple[str | None, str | None]]:
-        """What to hand to ``RaterView.save``: item → (value, note) for every filled item.
+    def to_values(self, *, only_changed: bool = False) -> dict[str, tuple[str | None, str | None]]:
+        """What to hand to ``RaterView.save``: item → (value, note) for every filled item
+        (``only_changed=True``: only those changed since the last load or save).
 
         Notes cleared on the form are sent as ``""`` for items that keep a value, so the
         store records the cleared note.
         """
-        out = {i: (e.value, e.note) for i, e in self._entries.items()}
+        keep = set(self.changed_items()) if only_changed else None
+        out = {i: (e.value, e.note) for i, e in self._entries.items() if keep is None or i in keep}
         for item_id, old in self._saved.items():
             if item_id not in out and old.value is not None:
                 # the assessor emptied a saved item on the form; the store keeps judgements
@@ -453,11 +456,13 @@ class CaseForm:
                     f"In {where} staat een globale uitspraak (\u201c{phrase}\u201d) zonder concreet gedrag: "
                     "beschrijf wat je de student zag doen.",
                 ))
-        if self.motivation_item_id is not None and not self.motivation:
+        judged = any(self.value(i.id) is not None for i in self._assessable if i.kind in ("verdict", "decision"))
+        if self.motivation_item_id is not None and judged and not self.motivation:
             out.append(Nudge(
                 "motivation", self.motivation_item_id,
                 "Nog geen motivering: licht je oordeel kort toe met wat je zag (Kwaliteitscriteria).",
             ))
+        phase_nudges = self._verdicts_vs_phases()
         for outcome in self.framework.outcomes:
             if outcome.verdict_item_id is None:
                 continue
@@ -465,9 +470,59 @@ class CaseForm:
             if verdict is None:
                 continue
             out.extend(self._verdict_vs_indicators(outcome, verdict))
-            out.extend(self._verdict_vs_phases(outcome, verdict))
+            out.extend(phase_nudges.get(outcome.id, []))
         out.extend(self._decision_vs_rule())
         return tuple(out)
+
+    def _verdicts_vs_phases(self) -> dict[str, list[Nudge]]:
+        """Verdicts against the assessor's own phases and the expected profile of the
+        outcome's level, classified by :func:`calibrate.phases.classify_verdicts` (lenient:
+        voldaan while a dimension falls short; severe: niet voldaan while all are met)."""
+        verdicts = {o.id: self.value(o.verdict_item_id) for o in self.framework.outcomes
+                    if o.verdict_item_id and self.value(o.verdict_item_id) is not None}
+        if not verdicts or self.framework.phase_table is None:
+            return {}
+        try:
+            from calibrate.phases import classify_verdicts
+        except ImportError:
+            return {o: self._verdict_vs_phases(self.framework.outcome(o), v) for o, v in verdicts.items()}
+        rows = [
+            {"session": "form", "case": "form", "rater": "form", "item": item_id, "value": entry.value}
+            for item_id, entry in sorted(self._entries.items())
+            if entry.value is not None and (item_id.startswith("fase.") or item_id.endswith(".oordeel"))
+        ]
+        key = tuple((r["item"], r["value"]) for r in rows)
+        if self._phase_cache is not None and self._phase_cache[0] == key:
+            return self._phase_cache[1]
+        result = self._classify(rows, classify_verdicts)
+        self._phase_cache = (key, result)
+        return result
+
+    def _classify(self, rows, classify_verdicts) -> dict[str, list[Nudge]]:
+        table = classify_verdicts(pd.DataFrame(rows), self.framework)
+        table = table[table["classification"].isin(["lenient", "severe"])]
+        if table.empty:
+            return {}
+        ptable = self.framework.phase_table
+        names = {p.code: p.name for p in ptable.phases}
+        out: dict[str, list[Nudge]] = {}
+        for r in table.itertuples(index=False):
+            outcome = self.framework.outcome(r.outcome)
+            profile = self.framework.profiles.get(r.profile) or self.framework.profiles.get(outcome.level_name or "")
+            if r.classification == "lenient":
+                below = []
+                for dim_id in r.falls_short:
+                    cell = next(c for c in profile.cells if c.dimension_id == dim_id) if profile else None
+                    own = self.value(f"fase.{dim_id}")
+                    want = f" (verwacht minstens {names[cell.phase]}: \u201c{cell.quote}\u201d)" if cell else ""
+                    below.append(f"{ptable.dimension(dim_id).name}: {names.get(own, own)}{want}")
+                msg = (f"{outcome.name}: oordeel \u2018voldaan\u2019 op {r.profile}, maar je fasen liggen daar "
+                       "onder \u2014 " + "; ".join(below) + ".")
+            else:
+                msg = (f"{outcome.name}: oordeel \u2018niet voldaan\u2019, terwijl al je fasen minstens op het "
+                       f"{r.profile} liggen. Wat ontbrak er?")
+            out.setdefault(r.outcome, []).append(Nudge("verdict_phases", outcome.verdict_item_id, msg))
+        return out
 
     def _short(self, item_id: str) -> str:
         item = self.item(item_id)
@@ -496,8 +551,8 @@ class CaseForm:
         return []
 
     def _verdict_vs_phases(self, outcome: Outcome, verdict: str) -> list[Nudge]:
-        """Heuristic: a 'voldaan' at a level with an expected phase profile (tussenniveau)
-        while some of the assessor's own phases lie below the profile's minimum."""
+        """Fallback without :mod:`calibrate.phases`: a 'voldaan' at a level with an expected
+        phase profile (tussenniveau) while some of the assessor's own phases lie below it."""
         table = self.framework.phase_table
         profile = self.framework.profiles.get(outcome.level_name or "")
         if verdict != "voldaan" or table is None or profile is None:
@@ -613,7 +668,9 @@ class ScoringSession:
                 f"not to this scoring session ({self.session!r}, {self.rater!r}).",
                 hint="Get the form from ScoringSession.form(case).",
             )
-        appended = self.view.save(self.session, form.case, form.to_values())
+        # only what changed since the form was loaded or saved: the store skips unchanged
+        # judgements anyway, and this way a second window of the same assessor is not overwritten
+        appended = self.view.save(self.session, form.case, form.to_values(only_changed=True))
         form.mark_saved()
         return SaveResult(appended, form.complete, len(form.missing()), form.nudges(), _now_hhmm())
 

@@ -74,8 +74,11 @@ def test_dirty_tracking_and_values_to_save(fw):
     assert form.dirty and form.changed_items() == [IND]
     # a cleared note is sent as "" so the store records it
     assert form.to_values() == {IND: ("gezien", "")}
+    form.set_value("leerklimaat.niveau", "3")
     form.mark_saved()
-    assert not form.dirty
+    assert not form.dirty and form.to_values(only_changed=True) == {}
+    form.set_value("leerklimaat.niveau", "4")
+    assert form.to_values(only_changed=True) == {"leerklimaat.niveau": ("4", None)}
 
 
 def test_half_filled_item_keeps_a_note_without_value(fw):
@@ -141,8 +144,10 @@ def test_global_phrase_in_a_note_and_in_the_motivation(fw):
     assert "motivering" in nudges[1].message
 
 
-def test_missing_motivation_is_pointed_out(fw):
+def test_missing_motivation_is_pointed_out_once_there_is_a_verdict(fw):
     form = CaseForm(fw)
+    assert "motivation" not in _kinds(form)
+    form.set_value("leerklimaat.oordeel", "voldaan")
     assert "motivation" in _kinds(form)
     form.set_motivation("Zag dat de student de startopdracht klaar had staan; volgende stap: differentiëren.")
     assert "motivation" not in _kinds(form)
@@ -187,6 +192,28 @@ def test_verdict_voldaan_against_phases_below_the_tussenniveau_profile(fw):
     # a phase with no expectation in the profile never nudges
     form.set_value("fase.samenwerking_en_communicatie", "begin")
     assert "verdict_phases" not in _kinds(form)
+
+
+def test_verdict_niet_voldaan_while_all_phases_meet_the_profile(fw):
+    form = CaseForm(fw)
+    for dim in fw.phase_table.dimensions:
+        form.set_value(dim.item_id, "groei")
+    form.set_value("afstemmen.oordeel", "niet voldaan")
+    (n,) = [n for n in form.nudges() if n.kind == "verdict_phases"]
+    assert n.item_id == "afstemmen.oordeel" and "al je fasen" in n.message
+    form.set_value("fase.evaluatief_vermogen", None)  # a missing phase: undetermined, no nudge
+    assert "verdict_phases" not in _kinds(form)
+
+
+def test_phase_nudge_falls_back_without_calibrate_phases(fw, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "calibrate.phases", None)  # import now fails
+    form = CaseForm(fw)
+    form.set_value("leerstof.oordeel", "voldaan")
+    form.set_value("fase.opbouw_van_routines", "begin")
+    (n,) = [n for n in form.nudges() if n.kind == "verdict_phases"]
+    assert "Opbouw van routines: Beginfase (verwacht minstens Groei-fase" in n.message
 
 
 def test_formative_outcomes_have_no_verdict_to_check(fw):
@@ -254,6 +281,17 @@ def test_saving_unchanged_form_appends_nothing(st, upcoming):
     form.set_value(IND, "gezien")
     s.save(form)
     assert s.save(form).appended == 0
+
+
+def test_two_windows_of_one_assessor_do_not_overwrite_each_other(st, upcoming):
+    s = ScoringSession.open(st, "B01")
+    first, second = s.form("C01"), s.form("C01")
+    first.set_value(IND, "gezien")
+    s.save(first)
+    second.set_value("leerklimaat.niveau", "4")
+    s.save(second)  # sends only what changed in this window
+    again = s.form("C01")
+    assert again.value(IND) == "gezien" and again.value("leerklimaat.niveau") == "4"
 
 
 def test_progress_counts_complete_cases(st, upcoming, fill_all):

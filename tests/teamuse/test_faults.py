@@ -123,10 +123,15 @@ def test_postgres_restart_under_load_retries_and_loses_nothing(pg_server, pg_url
     started = threading.Barrier(len(raters) + 1)
 
     def assessor(rater: str, k: int) -> None:
-        store = Store.open(db_url=pg_url)
-        store.retry_policy = RetryPolicy(attempts=40, base_delay=0.05, max_delay=1.0, deadline=60)
-        store.on_retry = lambda attempt, delay, exc: retries.append(f"{rater}: attempt {attempt}: {exc.__class__.__name__}")
-        started.wait()
+        try:
+            store = Store.open(db_url=pg_url)
+            store.retry_policy = RetryPolicy(attempts=40, base_delay=0.05, max_delay=1.0, deadline=60)
+            store.on_retry = lambda attempt, delay, exc: retries.append(f"{rater}: attempt {attempt}: {exc.__class__.__name__}")
+            started.wait(timeout=60)
+        except Exception as exc:
+            errors.append(f"{rater}: could not start: {exc}")
+            started.abort()
+            return
         try:
             for s in range(saves):
                 store.save_judgements(SESSION, CASES[k % 2], rater, values[rater][s])
@@ -141,8 +146,9 @@ def test_postgres_restart_under_load_retries_and_loses_nothing(pg_server, pg_url
     with caplog.at_level(logging.WARNING, logger="calibrate.store"):
         for th in threads:
             th.start()
-        started.wait()
-        while sum(map(len, acked.values())) < 12:
+        started.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while sum(map(len, acked.values())) < 12 and not errors and time.monotonic() < deadline:
             time.sleep(0.01)
         pg_server.restart()  # fast shutdown: open connections are terminated
         for th in threads:

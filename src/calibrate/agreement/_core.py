@@ -28,15 +28,27 @@ def _nan(n: int) -> Estimate:
     return Estimate(float("nan"), float("nan"), float("nan"), None, n, n)
 
 
-def _variance(x: np.ndarray, coef: float, n: int, f: float, two_rater_table: bool) -> float | None:
-    """Gwet's variance (1-f)/(n(n-1)) * sum (x_i - coef)^2.
+def _mult(w: np.ndarray | None, rows: int) -> np.ndarray:
+    """Row multiplicities: ``w`` (rows of ``C`` are distinct count patterns, each standing
+    for ``w`` units; see :attr:`Ratings.patterns`) or one unit per row."""
+    return np.ones(rows) if w is None else np.asarray(w, dtype=np.float64)
+
+
+def _count(x: np.ndarray) -> int:
+    return int(round(float(x.sum())))
+
+
+def _variance(
+    x: np.ndarray, coef: float, n: int, f: float, two_rater_table: bool, w: np.ndarray
+) -> float | None:
+    """Gwet's variance (1-f)/(n(n-1)) * sum (x_i - coef)^2 (rows weighted by ``w``).
 
     With two raters who rated every unit Gwet's contingency-table formula applies,
     which equals this one times (n-1)/n (Fleiss, Cohen & Everitt 1969 for kappa).
     """
     if n < 2:
         return None
-    v = (1.0 - f) / (n * (n - 1)) * float(np.sum((x - coef) ** 2))
+    v = (1.0 - f) / (n * (n - 1)) * float(np.sum(w * (x - coef) ** 2))
     if two_rater_table:
         v *= (n - 1) / n
     return v
@@ -59,32 +71,36 @@ def counts_coefficient(
     *,
     f: float = 0.0,
     two_rater_table: bool = False,
+    w: np.ndarray | None = None,
 ) -> Estimate:
     """Percent agreement (``pa``), Fleiss/Scott (``fleiss``), Gwet AC1/AC2 (``ac``) or
-    Brennan-Prediger (``bp``) from the unit x category counts ``C``.
+    Brennan-Prediger (``bp``) from the unit x category counts ``C`` (rows standing for
+    ``w`` units each when given).
 
     p_o = mean over units with r_i >= 2 of sum_k r_ik (r*_ik - 1) / (r_i (r_i - 1)),
     with r*_ik = sum_l w_kl r_il. Chance agreement: Fleiss sum_kl w_kl pi_k pi_l;
     AC sum(w)/(q(q-1)) sum_k pi_k (1 - pi_k); BP sum(w)/q^2; pi_k = mean_i r_ik / r_i.
     """
-    n, q = C.shape
+    rows, q = C.shape
+    w = _mult(w, rows)
+    n = _count(w)
     r, m2, pa_i = agreement_terms(C, W)
-    n2 = int(m2.sum())
+    n2 = _count(w[m2])
     if n2 == 0:
         return _nan(n)
-    pa = float(pa_i[m2].sum() / n2)
-    pi = (C / r[:, None]).mean(axis=0)
+    pa = float((w * pa_i)[m2].sum() / n2)
+    pi = (w[:, None] * (C / r[:, None])).sum(axis=0) / n
     tw = float(W.sum())
     if kind == "pa":
         x = (n / n2) * pa_i
-        return Estimate(pa, pa, 0.0, _variance(x, pa, n, f, two_rater_table), n, n)
+        return Estimate(pa, pa, 0.0, _variance(x, pa, n, f, two_rater_table, w), n, n)
     if kind == "fleiss":
         pe = float(pi @ W @ pi)
         pe_i = C @ ((W @ pi + W.T @ pi) / 2.0) / r
     elif kind == "ac":
         if q < 2:
             pe = 0.0
-            pe_i = np.zeros(n)
+            pe_i = np.zeros(rows)
         else:
             c = tw / (q * (q - 1))
             pe = float(c * np.sum(pi * (1 - pi)))
@@ -100,7 +116,7 @@ def counts_coefficient(
     x = (n / n2) * (pa_i - pe * m2) / (1.0 - pe)
     if pe_i is not None:
         x = x - 2.0 * (1.0 - coef) * (pe_i - pe) / (1.0 - pe)
-    return Estimate(float(coef), pa, pe, _variance(x, coef, n, f, two_rater_table), n, n)
+    return Estimate(float(coef), pa, pe, _variance(x, coef, n, f, two_rater_table, w), n, n)
 
 
 def conger_coefficient(
@@ -146,23 +162,25 @@ def conger_coefficient(
     pe_i = term.sum(axis=1) / (r * (r - 1))
     x = (n / n2) * (pa_i - pe * m2) / (1.0 - pe)
     x = x - 2.0 * (1.0 - coef) * (pe_i - pe) / (1.0 - pe)
-    return Estimate(float(coef), pa, pe, _variance(x, coef, n, f, two_rater_table), n, n)
+    return Estimate(float(coef), pa, pe, _variance(x, coef, n, f, two_rater_table, np.ones(n)), n, n)
 
 
-def coincidences(C: np.ndarray) -> np.ndarray:
+def coincidences(C: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """Krippendorff's coincidence matrix o_ck from pairable units (m_u >= 2)."""
     m = C.sum(axis=1)
     keep = m >= 2
     C2 = C[keep]
     scaled = C2 / (m[keep] - 1.0)[:, None]
+    if w is not None:
+        scaled = scaled * np.asarray(w, dtype=np.float64)[keep][:, None]
     o = scaled.T @ C2
     o[np.diag_indices_from(o)] -= scaled.sum(axis=0)
     return o
 
 
-def alpha_value(C: np.ndarray, delta2: np.ndarray) -> float:
+def alpha_value(C: np.ndarray, delta2: np.ndarray, w: np.ndarray | None = None) -> float:
     """alpha = 1 - (n.. - 1) sum o_ck d_ck / sum n_c n_k d_ck (Krippendorff 2011)."""
-    o = coincidences(C)
+    o = coincidences(C, w)
     n_c = o.sum(axis=1)
     n_tot = n_c.sum()
     d_e = float(n_c @ delta2 @ n_c)
@@ -171,23 +189,33 @@ def alpha_value(C: np.ndarray, delta2: np.ndarray) -> float:
     return float(1.0 - (n_tot - 1.0) * float(np.sum(o * delta2)) / d_e)
 
 
-def alpha_gwet(C: np.ndarray, W: np.ndarray, *, f: float = 0.0, two_rater_table: bool = False) -> Estimate:
+def alpha_gwet(
+    C: np.ndarray,
+    W: np.ndarray,
+    *,
+    f: float = 0.0,
+    two_rater_table: bool = False,
+    w: np.ndarray | None = None,
+) -> Estimate:
     """Krippendorff's alpha in Gwet's (2014, §5.5) form with its variance (R irrCAC
     ``krippen.alpha.raw``): p_a = (1-eps) p'_a + eps, eps = 1/sum r_i over pairable units."""
-    n0 = C.shape[0]
+    w = _mult(w, C.shape[0])
+    n0 = _count(w)
     r_all = C.sum(axis=1)
     keep = r_all >= 2
     C2 = C[keep]
-    n = C2.shape[0]
+    wk = w[keep]
+    n = _count(wk)
     if n == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), None, n, n0)
     r = r_all[keep]
-    rbar = float(r.mean())
-    eps = 1.0 / float(r.sum())
+    wr = float((wk * r).sum())
+    rbar = wr / n
+    eps = 1.0 / wr
     sumq = np.einsum("ik,ik->i", C2, C2 @ W.T - 1.0)
-    pa_p = float(np.sum(sumq / (rbar * (r - 1.0))) / n)
+    pa_p = float(np.sum(wk * (sumq / (rbar * (r - 1.0)))) / n)
     pa = (1.0 - eps) * pa_p + eps
-    pi = C2.sum(axis=0) / (n * rbar)
+    pi = (wk[:, None] * C2).sum(axis=0) / (n * rbar)
     pe = float(pi @ W @ pi)
     if not pe < 1.0 - 1e-12:
         return Estimate(float("nan"), pa, pe, None, n, n0)
@@ -198,7 +226,7 @@ def alpha_gwet(C: np.ndarray, W: np.ndarray, *, f: float = 0.0, two_rater_table:
     piw = (W @ pi + W.T @ pi) / 2.0
     pe_i = (C2 @ piw) / rbar - pe * (r - rbar) / rbar
     x = k_i - 2.0 * (1.0 - coef_p) * (pe_i - pe) / (1.0 - pe)
-    var = _variance(x, coef_p, n, f, two_rater_table)
+    var = _variance(x, coef_p, n, f, two_rater_table, wk)
     return Estimate(float(coef), pa, pe, var, n, n0)
 
 
@@ -219,13 +247,14 @@ def cohen_h0_se(table: np.ndarray, W: np.ndarray) -> float | None:
     return float(np.sqrt(v)) if v >= 0 else None
 
 
-def fleiss_h0_se(C: np.ndarray) -> float | None:
+def fleiss_h0_se(C: np.ndarray, w: np.ndarray | None = None) -> float | None:
     """SE of Fleiss' kappa under H0 for m ratings per unit (Fleiss, Nee & Landis 1979)."""
     m = C.sum(axis=1)
     if len(m) == 0 or not np.all(m == m[0]) or m[0] < 2:
         return None
-    n, mm = len(m), float(m[0])
-    p = C.sum(axis=0) / (n * mm)
+    w = _mult(w, len(m))
+    n, mm = _count(w), float(m[0])
+    p = (w[:, None] * C).sum(axis=0) / (n * mm)
     pq = p * (1 - p)
     s = float(pq.sum())
     if s <= 0:

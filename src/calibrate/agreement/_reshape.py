@@ -57,6 +57,29 @@ class Ratings:
         return flat.reshape(self.n_units, q).astype(np.float64)
 
     @cached_property
+    def patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct rows of :attr:`counts` and how many units share each: ``(P, w)``.
+
+        Every counts-based coefficient (alpha, Fleiss, AC1/AC2, BP, percent agreement)
+        is a function of per-unit count vectors summed over units, so it can run on the
+        few hundred distinct count patterns weighted by their frequency instead of on
+        every unit. Patterns are keyed by reading a unit's counts as digits in base
+        (max ratings per unit + 1); when that key could overflow, every unit is its own
+        pattern. Sums then run in another order than over units, so results can differ
+        from the per-unit computation in the last bits (~1e-16 relative).
+        """
+        n, q = self.n_units, self.n_categories
+        flat = np.bincount(self.unit * q + self.value, minlength=n * q).reshape(n, q)
+        base = int(flat.sum(axis=1).max()) + 1 if n else 1
+        if n < 64 or q * np.log2(base) >= 62:
+            return flat.astype(np.float64), np.ones(n)
+        key = flat @ (base ** np.arange(q, dtype=np.int64))
+        inv, uniq = pd.factorize(key, sort=False)
+        mult = np.bincount(inv, minlength=len(uniq)).astype(np.float64)
+        digits = (uniq[:, None] // (base ** np.arange(q, dtype=np.int64))[None, :]) % base
+        return digits.astype(np.float64), mult
+
+    @cached_property
     def matrix(self) -> np.ndarray:
         """Unit x rater matrix of category codes, ``-1`` where the rating is missing."""
         m = np.full((self.n_units, self.n_raters), -1, dtype=np.int64)
@@ -79,33 +102,86 @@ class Ratings:
         )
 
 
-def _codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and uniques of a column, fast paths first: a categorical's own codes,
-    integers by one ``bincount`` (sorted uniques), else ``pd.factorize`` (first appearance)."""
+def _array(s: pd.Series) -> np.ndarray | None:
+    """The column as a NumPy array without a copy, or None for extension types that
+    have no cheap NumPy form (categoricals, Arrow-backed strings)."""
+    dt = s.dtype
+    if isinstance(dt, pd.StringDtype):
+        # Python-backed strings keep an object ndarray: factorizing that directly skips
+        # the extension-array machinery (about twice as fast).
+        return np.asarray(s.array) if dt.storage == "python" else None
+    if isinstance(dt, pd.api.extensions.ExtensionDtype):
+        return None
+    return s.to_numpy(copy=False)
+
+
+def _int_codes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes of an integer array by one ``bincount`` (uniques sorted), if the range is small."""
+    if not len(a):
+        return None
+    lo, hi = int(a.min()), int(a.max())
+    if hi - lo > 4 * len(a) + 1024:
+        return None
+    off = a - lo
+    present = np.bincount(off, minlength=hi - lo + 1) > 0
+    remap = np.cumsum(present) - 1
+    return remap[off].astype(np.int64, copy=False), np.flatnonzero(present) + lo
+
+
+def _codes(s: pd.Series, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 = missing) and uniques of a column, restricted to the rows ``keep``.
+
+    Fast paths first: a categorical's own codes, integers by one ``bincount`` (sorted
+    uniques), else ``pd.factorize`` on the underlying array (first appearance)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy().astype(np.int64)
+        if keep is not None:
+            codes = codes[keep]
         used = np.bincount(codes[codes >= 0], minlength=len(s.cat.categories)) > 0
         remap = np.cumsum(used) - 1
         return np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), np.asarray(s.cat.categories)[used]
-    if pd.api.types.is_integer_dtype(s.dtype) and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
-        a = s.to_numpy()
-        if len(a):
-            lo, hi = int(a.min()), int(a.max())
-            if hi - lo <= 4 * len(a) + 1024:
-                off = a - lo
-                present = np.bincount(off, minlength=hi - lo + 1) > 0
-                remap = np.cumsum(present) - 1
-                return remap[off].astype(np.int64), np.flatnonzero(present) + lo
-    codes, uniques = pd.factorize(s, sort=False)
+    a = _array(s)
+    if a is None:
+        a = s if keep is None else s[keep]
+    elif keep is not None:
+        a = a[keep]
+    if isinstance(a, np.ndarray) and (a.dtype.kind == "i" or (a.dtype.kind == "u" and a.dtype.itemsize < 8)):
+        out = _int_codes(a)
+        if out is not None:
+            return out
+    codes, uniques = pd.factorize(a, sort=False)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
-def _is_missing(values: pd.Series) -> np.ndarray:
-    miss = values.isna().to_numpy().copy()
-    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-        s = values.astype("string").str.strip()
-        miss |= s.isin(MISSING_CODES).fillna(True).to_numpy(dtype=bool)
-    return miss
+def _value_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and uniques of the value column; -1 for NaN. Integral floats (a column with
+    NaN read from a CSV) take the integer fast path with their uniques kept as floats."""
+    a = _array(s)
+    if a is not None and a.dtype.kind == "f" and len(a):
+        nan = np.isnan(a)
+        fin = a if not nan.any() else a[~nan]
+        if len(fin) and np.isfinite(fin).all():
+            lo, hi = float(fin.min()), float(fin.max())
+            if hi - lo <= 4 * len(a) + 1024:
+                ia = fin.astype(np.int64)
+                if np.array_equal(ia, fin):
+                    out = _int_codes(ia)
+                    if out is not None:
+                        codes, uniq = out
+                        if nan.any():
+                            full = np.full(len(a), -1, dtype=np.int64)
+                            full[~nan] = codes
+                            codes = full
+                        return codes, uniq.astype(a.dtype).astype(object)
+    return _codes(s)
+
+
+def _missing_uniques(values: pd.Series, uniques: np.ndarray) -> np.ndarray:
+    """Which uniques of the value column mean "no rating" (empty, ``n.v.t.``)."""
+    dt = values.dtype
+    if dt == object or pd.api.types.is_string_dtype(dt) or isinstance(dt, pd.CategoricalDtype):
+        return np.array([str(u).strip() in MISSING_CODES for u in uniques], dtype=bool)
+    return np.zeros(len(uniques), dtype=bool)
 
 
 def _numeric_or_none(cats: Sequence[Any]) -> np.ndarray | None:
@@ -153,10 +229,11 @@ def to_ratings(
                 hint=f"Pass {kw}='<your column name>'.",
             )
     vals = df[values]
-    keep = ~_is_missing(vals)
-    if not keep.all():
-        df = df.loc[keep]
-        vals = df[values]
+    # Code the values once; missing ratings (NaN, empty, n.v.t.) get code -1.
+    vcodes, vuniques = _value_codes(vals)
+    miss_u = _missing_uniques(vals, vuniques)
+    present = np.flatnonzero(~miss_u)
+    uniques = vuniques[present]
 
     if categories is not None:
         categories = list(categories)
@@ -170,47 +247,69 @@ def to_ratings(
                 f"The 'categories' parameter of {func} must not repeat a category. "
                 f"Got {categories!r} instead."
             )
-        vcode = _code_values(vals, categories, func=func, column=values)
+        pos = {_key(c): i for i, c in enumerate(categories)}
+        unknown = [u for u in uniques if _key(u) not in pos]
+        if unknown:
+            raise InputError(
+                f"{func}: column {values!r} holds values outside 'categories' "
+                f"{list(categories)!r}: {sorted(map(str, unknown))[:10]}.",
+                hint="Add them to 'categories' or correct the data.",
+            )
         cats = tuple(categories)
     else:
-        codes, uniques = _codes(vals)
         order = _sort_observed(np.asarray(uniques, dtype=object))
         pos = {_key(v): i for i, v in enumerate(order)}
-        remap = np.array([pos[_key(u)] for u in uniques], dtype=np.int64)
-        vcode = remap[codes] if len(codes) else codes.astype(np.int64)
         cats = tuple(order)
+    # lookup: value code -> category position (-1 = missing), shifted by one for NaN
+    lut = np.full(len(vuniques) + 1, -1, dtype=np.int64)
+    lut[present + 1] = [pos[_key(u)] for u in uniques]
+    vcode = lut[vcodes + 1]
+    keep = vcode >= 0
+    if keep.all():
+        keep = None
+    else:
+        vcode = vcode[keep]
 
-    ucode, ulabels = _codes(df[units])
-    rcode, rlabels = _codes(df[raters])
+    ucode, ulabels = _codes(df[units], keep)
+    rcode, rlabels = _codes(df[raters], keep)
     if (ucode < 0).any() or (rcode < 0).any():
         col = units if (ucode < 0).any() else raters
-        rows = df.index[(ucode < 0) | (rcode < 0)][:5].tolist()
+        idx = df.index if keep is None else df.index[keep]
+        rows = idx[(ucode < 0) | (rcode < 0)][:5].tolist()
         raise InputError(
             f"{func}: column {col!r} is empty in rows {rows}.",
             hint="Every judgement needs a unit and a rater id.",
         )
-    ucode = ucode.astype(np.int64, copy=False)
-    rcode = rcode.astype(np.int64, copy=False)
-    nr = len(rlabels)
-    cell = ucode * nr + rcode
-    dup = np.bincount(cell, minlength=len(ulabels) * nr)
-    if len(dup) and dup.max() > 1:
-        bad = np.flatnonzero(dup > 1)[:5]
-        pairs = [(ulabels[b // nr], rlabels[b % nr]) for b in bad]
-        raise InputError(
-            f"{func}: some raters judged the same unit more than once, e.g. "
-            f"(unit, rater) = {pairs}.",
-            hint="Keep one judgement per unit and rater (e.g. the latest save).",
-        )
+    _check_duplicates(func, ucode, rcode, ulabels, rlabels)
     return Ratings(
         unit=ucode,
         rater=rcode,
-        value=np.asarray(vcode, dtype=np.int64),
+        value=vcode,
         units=pd.Index(ulabels),
         raters=pd.Index(rlabels),
         categories=cats,
         numeric_values=_numeric_or_none(cats),
     )
+
+
+def _check_duplicates(func: str, ucode: np.ndarray, rcode: np.ndarray, ulabels, rlabels) -> None:
+    """Refuse two judgements of the same unit by the same rater."""
+    nr = len(rlabels)
+    cell = ucode * nr + rcode
+    ncell = len(ulabels) * nr
+    if ncell <= 8 * len(cell) + 4096:
+        dup = np.bincount(cell, minlength=ncell)
+        bad = np.flatnonzero(dup > 1) if len(dup) and dup.max() > 1 else None
+    else:  # very many raters: hash the cells instead of a dense unit x rater table
+        d = pd.Series(cell).duplicated().to_numpy()
+        bad = np.unique(cell[d]) if d.any() else None
+    if bad is not None:
+        pairs = [(ulabels[b // nr], rlabels[b % nr]) for b in bad[:5]]
+        raise InputError(
+            f"{func}: some raters judged the same unit more than once, e.g. "
+            f"(unit, rater) = {pairs}.",
+            hint="Keep one judgement per unit and rater (e.g. the latest save).",
+        )
 
 
 def _key(v: Any) -> Any:
@@ -224,27 +323,6 @@ def _key(v: Any) -> Any:
         return ("n", float(s))
     except ValueError:
         return ("s", s)
-
-
-def _code_values(vals: pd.Series, categories: list, *, func: str, column: str) -> np.ndarray:
-    codes, uniques = _codes(vals)
-    pos = {_key(c): i for i, c in enumerate(categories)}
-    remap = np.empty(len(uniques), dtype=np.int64)
-    unknown = []
-    for j, u in enumerate(uniques):
-        k = pos.get(_key(u))
-        if k is None:
-            unknown.append(u)
-            remap[j] = -1
-        else:
-            remap[j] = k
-    if unknown:
-        raise InputError(
-            f"{func}: column {column!r} holds values outside 'categories' "
-            f"{list(categories)!r}: {sorted(map(str, unknown))[:10]}.",
-            hint="Add them to 'categories' or correct the data.",
-        )
-    return remap[codes] if len(codes) else codes.astype(np.int64)
 
 
 def table_to_long(table: Any, categories: Sequence[Any] | None = None) -> pd.DataFrame:

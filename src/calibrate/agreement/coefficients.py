@@ -50,7 +50,7 @@ def _weights_label(weights: Any) -> str:
 
 
 def _two_rater_table(data: Ratings) -> bool:
-    return data.n_raters == 2 and bool(np.all(data.counts.sum(axis=1) == 2))
+    return data.n_raters == 2 and bool(np.all(data.patterns[0].sum(axis=1) == 2))
 
 
 def _finish(
@@ -124,12 +124,12 @@ def _variance_note(two: bool, f: float) -> str:
 
 
 def _per_category_counts(data: Ratings, kind: str) -> dict:
-    C = data.counts
+    C, w = data.patterns
     r = C.sum(axis=1)
     out = {}
     for k, cat in enumerate(data.categories):
         Ck = np.column_stack([C[:, k], r - C[:, k]])
-        out[cat] = _core.counts_coefficient(Ck, np.eye(2), kind).value
+        out[cat] = _core.counts_coefficient(Ck, np.eye(2), kind, w=w).value
     return out
 
 
@@ -161,14 +161,15 @@ def _counts_based(
         )
     W = weight_matrix(weights, data.n_categories, func=func, allowed=allowed)
     two = _two_rater_table(data)
-    est = _core.counts_coefficient(data.counts, W, kind, f=f, two_rater_table=two)
+    C, w = data.patterns
+    est = _core.counts_coefficient(C, W, kind, f=f, two_rater_table=two, w=w)
     label = _weights_label(weights)
     per_cat = None
     if kind != "pa" and label == "identity" and data.n_categories >= 2:
         per_cat = _per_category_counts(data, kind)
     details: dict = {"weights_matrix": W}
     if func == "fleiss_kappa" and label == "identity":
-        se0 = _core.fleiss_h0_se(data.counts)
+        se0 = _core.fleiss_h0_se(C, w)
         if se0 and np.isfinite(est.value):
             from scipy import stats
 
@@ -462,8 +463,8 @@ def conger_kappa(
 
 
 def _alpha_parts(data: Ratings, level: str):
-    C = data.counts
-    pairable = C[C.sum(axis=1) >= 2].sum(axis=0)
+    C, w = data.patterns
+    pairable = (w[:, None] * C)[C.sum(axis=1) >= 2].sum(axis=0)
     vals = category_values(data.categories, data.numeric_values)
     if level == "ratio" and (vals < 0).any():
         raise InputError(
@@ -471,7 +472,7 @@ def _alpha_parts(data: Ratings, level: str):
             f"Got {list(data.categories)!r}."
         )
     delta2 = krippendorff_delta2(level, vals, pairable)
-    return C, delta2
+    return C, w, delta2
 
 
 def krippendorff_alpha(
@@ -510,17 +511,17 @@ def krippendorff_alpha(
     data, confidence, f = _prepare(
         func, df, units, raters, values, categories, confidence, ci_method, alternative, n_population
     )
-    C, delta2 = _alpha_parts(data, level)
+    C, w, delta2 = _alpha_parts(data, level)
     W = weights_from_delta(delta2)
     two = _two_rater_table(data)
-    est = _core.alpha_gwet(C, W, f=f, two_rater_table=two)
-    value = _core.alpha_value(C, delta2)
+    est = _core.alpha_gwet(C, W, f=f, two_rater_table=two, w=w)
+    value = _core.alpha_value(C, delta2, w)
     est = _core.Estimate(value, est.p_o, est.p_e, est.var if np.isfinite(value) else None, est.n, est.n_df)
     per_cat = None
     if level == "nominal" and data.n_categories >= 2:
         r = C.sum(axis=1)
         per_cat = {
-            cat: _core.alpha_value(np.column_stack([C[:, k], r - C[:, k]]), 1.0 - np.eye(2))
+            cat: _core.alpha_value(np.column_stack([C[:, k], r - C[:, k]]), 1.0 - np.eye(2), w)
             for k, cat in enumerate(data.categories)
         }
     notes = [

@@ -96,7 +96,18 @@ class Store:
 
     @classmethod
     def from_env(cls) -> "Store":
-        """Open the store named by ``CALIBRATE_DB`` or ``CALIBRATE_WORKSPACE`` (else ``./workspace``)."""
+        """Open the store named by ``CALIBRATE_DB`` or ``CALIBRATE_WORKSPACE``.
+
+        Neither set is an error (rather than a stray empty workspace beside a notebook).
+        """
+        import os
+
+        if not (os.environ.get("CALIBRATE_DB") or os.environ.get("CALIBRATE_WORKSPACE")):
+            raise StoreError(
+                "no workspace given: set CALIBRATE_WORKSPACE to a workspace directory (e.g. the demo: "
+                "`uv run calibrate demo --workspace demo-workspace`, then CALIBRATE_WORKSPACE=demo-workspace) "
+                "or CALIBRATE_DB to a database URL, or pass --workspace / --db."
+            )
         return cls.open()
 
     def _write(self):
@@ -408,6 +419,7 @@ class Store:
             for r in old:
                 conn.execute(sa.update(t.cases).where(t.cases.c.id == r["id"]).values(title=r["title"], text=r["text"], material=r["material"]))
             if pseudonymiser is not None:
+                self._check_key(conn, pseudonymiser._key)
                 self._store_fingerprints(conn, pseudonymiser)
         self._pseudonymiser = None  # new fingerprints: rebuild on next use
         return ImportSummary(source, len(rows), len(new) + len(old), 0, new_cases=tuple(r["id"] for r in new), replaced=totals)
@@ -440,18 +452,74 @@ class Store:
             from .. import privacy
 
             key = privacy.load_or_create_key(self.key_dir())
+            with self._write() as conn:
+                self._check_key(conn, key)
             self._pseudonymiser = privacy.Pseudonymiser.from_fingerprints(self.name_fingerprints(), key=key)
         return self._pseudonymiser
 
+    def _check_key(self, conn, key: bytes) -> None:
+        """Record the pseudonym key's public id on first use; refuse another key later
+        (its pseudonyms would not match the stored ones and names would slip through)."""
+        from .. import privacy
+
+        kid = privacy.key_id(key)
+        stored = conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == "pseudonym_key_id")).scalar()
+        if stored is None:
+            conn.execute(_insert_ignore(conn, t.meta).values(key="pseudonym_key_id", value=kid))
+        elif stored != kid:
+            raise StoreError(
+                f"the pseudonym key ({privacy.KEY_FILENAME} in {self.key_dir()} or {privacy.KEY_ENV}) is not the key "
+                f"this database was pseudonymised with (key id {stored}). Restore the original key file or set "
+                f"{privacy.KEY_ENV}; nothing was changed."
+            )
+
     # ---------------------------------------------------------------- judgements
-    def import_scores(self, df: pd.DataFrame, *, source: str = "scores") -> ImportSummary:
+    def import_scores(self, df: pd.DataFrame, *, source: str = "scores", pseudonymise_raters: bool = False) -> ImportSummary:
         """Import a score table (CONTRACTS §1), all rows or none.
 
         Sessions, cases and raters that don't exist yet are created (imported sessions
         count as revealed); a row equal to the current judgement is skipped, so importing
-        the same file twice changes nothing.
+        the same file twice changes nothing. With ``pseudonymise_raters=True`` the
+        ``rater`` column holds real names: each is replaced by its keyed pseudonym
+        (``beoordelaar-XXXXXX``) and the name is kept only in the store's rater table,
+        shown only for sessions that opt in (:meth:`show_rater_names`).
         """
-        return self._import(df, source=source, with_rater=True)
+        names: dict[str, str] = {}
+        if pseudonymise_raters and "rater" in df.columns:
+            from .. import privacy
+
+            key = privacy.load_or_create_key(self.key_dir())
+            df = df.copy()
+            raw = df["rater"].astype("string").str.strip()
+            for name in raw.dropna().unique():
+                names[privacy.rater_pseudonym(str(name), key=key)] = str(name)
+            df["rater"] = raw.map(lambda n: n if pd.isna(n) else privacy.rater_pseudonym(str(n), key=key))
+        summary = self._import(df, source=source, with_rater=True)
+        if names:
+            with self._write() as conn:
+                for rid, name in names.items():
+                    conn.execute(sa.update(t.raters).where(t.raters.c.id == rid).values(display_name=name))
+        return summary
+
+    def show_rater_names(self, session: str, show: bool = True) -> None:
+        """Opt a session in (or out) of showing assessors' names in exports and reports."""
+        with self._write() as conn:
+            n = conn.execute(sa.update(t.sessions).where(t.sessions.c.id == session).values(show_rater_names=show)).rowcount
+        if not n:
+            raise InputError(f"session {session!r} does not exist.")
+
+    def with_rater_names(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` (a score table) with pseudonyms replaced by names, but only for sessions
+        that opted in with :meth:`show_rater_names` and raters whose name is known."""
+        with self.engine.connect() as conn:
+            opted = {r[0] for r in conn.execute(sa.select(t.sessions.c.id).where(t.sessions.c.show_rater_names.is_(True)))}
+            names = {r.id: r.display_name for r in conn.execute(sa.select(t.raters.c.id, t.raters.c.display_name).where(t.raters.c.display_name.is_not(None)))}
+        if not opted or not names or "rater" not in df.columns:
+            return df
+        df = df.copy()
+        mask = df["session"].isin(opted) & df["rater"].isin(names.keys())
+        df.loc[mask, "rater"] = df.loc[mask, "rater"].map(names)
+        return df
 
     def import_consensus(self, df: pd.DataFrame, *, source: str = "consensus") -> ImportSummary:
         """Import consensus (benchmark) judgements, same rules as :meth:`import_scores`."""

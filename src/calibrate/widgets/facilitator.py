@@ -52,7 +52,7 @@ class FacilitatorPanel:
         self.status_table = w.HTML(layout=_WIDE)
         self.refresh_button = w.Button(description="Vernieuwen")
         self.reveal_button = w.Button(description="Onthullen", button_style="warning")
-        self.rescore_button = w.Button(description="Herbeoordelingsronde openen")
+        self.rescore_button = w.Button(description="Herbeoordelingsronde openen", layout=w.Layout(width="auto"))
         self.message = w.HTML()
         overview = w.VBox([self.notice, self.status_table,
                            w.HBox([self.refresh_button, self.reveal_button, self.rescore_button]), self.message])
@@ -78,7 +78,7 @@ class FacilitatorPanel:
                       self.create_button, self.create_message])
 
         self.tabs = w.Tab(children=[overview, consensus, new], titles=("Overzicht", "Consensus", "Nieuwe sessie"))
-        self.widget = w.VBox([w.HTML("<h2>Facilitator</h2>"), self.session, self.tabs], layout=_WIDE)
+        self.widget = w.VBox([self.session, self.tabs], layout=_WIDE)
 
         self.session.observe(lambda ch: None if self._syncing else self.on_session(ch["new"]), "value")
         self.refresh_button.on_click(lambda _b: self.on_refresh())
@@ -141,7 +141,7 @@ class FacilitatorPanel:
         )
         done = int(st["finished"].sum()) if len(st) else 0
         self.status_table.value = (
-            f"<p><b>{done} van {len(st)} beoordelaars klaar.</b></p><table><tr><th>Beoordelaar</th><th>Casussen compleet</th>"
+            f"<p><b>{done} van {len(st)} beoordelaars klaar.</b></p><table cellpadding='4'><tr><th>Beoordelaar</th><th>Casussen compleet</th>"
             f"<th>Onderdelen ingevuld</th><th>Status</th><th>Laatst bewaard</th></tr>{rows}</table>"
         )
 

@@ -1,0 +1,402 @@
+"""The content of the kalibreersessie report, as plain JSON-ready data.
+
+Owns :func:`build_report_content`: it reads the store once, calls the analyses
+(:mod:`calibrate.drift`, :mod:`calibrate.agreement.rollup`, :mod:`calibrate.phases`) and
+returns a dict of numbers, lists and Dutch labels. Rendering (HTML, PDF) and JSON output
+use this dict only, so the three formats always say the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .. import drift
+from ._load import load_scores
+
+AGENDA_SIZE = 10
+CASES_PER_AGENDA_ITEM = 3
+DRIFT_BONUS = 0.30
+SIGNAL_BONUS = 0.15
+
+KIND_LABELS = {"indicator": "indicator", "level": "niveau", "phase": "fase", "verdict": "oordeel", "decision": "besluit"}
+
+
+def _num(v: Any, digits: int | None = None):
+    """A JSON-safe number: NaN/inf become None; numpy scalars become Python ones."""
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    if not math.isfinite(f):
+        return None
+    return round(f, digits) if digits is not None else f
+
+
+def _clean(rec: dict, digits: int = 4) -> dict:
+    out = {}
+    for k, v in rec.items():
+        if isinstance(v, (str, list, dict)) or v is None:
+            out[k] = v
+        elif isinstance(v, (float, np.floating)) and not np.isfinite(v):
+            out[k] = None
+        elif v is pd.NA:
+            out[k] = None
+        else:
+            out[k] = _num(v, digits)
+    return out
+
+
+def _rows(df: pd.DataFrame, digits: int = 4) -> list[dict]:
+    return [_clean(r, digits) for r in df.to_dict("records")]
+
+
+def _labels(framework) -> dict[str, dict]:
+    """item id -> {label, outcome, outcome_name, dimension, dimension_name, kind}."""
+    out: dict[str, dict] = {}
+    if framework is None:
+        return out
+    names = {}
+    for o in framework.outcomes:
+        names[o.id] = o.name
+        for d in getattr(o, "dimensions", ()):
+            names[getattr(d, "id", "")] = getattr(d, "name", getattr(d, "id", ""))
+    for dim in getattr(framework.phase_table, "dimensions", ()):
+        names[f"fase.{dim.id.split('.')[-1]}"] = dim.name
+    for it in framework.items():
+        out[it.id] = {
+            "label": it.label, "kind": it.kind, "outcome": it.outcome_id, "outcome_name": names.get(it.outcome_id),
+            "dimension": it.dimension_id, "dimension_name": names.get(it.dimension_id),
+        }
+    return out
+
+
+def _focus_session(sessions: pd.DataFrame, scored: set[str], session: str | None) -> pd.Series | None:
+    if session is not None:
+        hit = sessions[sessions["session"] == session]
+        if hit.empty:
+            from ..errors import InputError
+
+            raise InputError(f"session {session!r} does not exist.", hint=f"Known sessions: {', '.join(sessions['session'])}.")
+        return hit.iloc[0]
+    with_scores = sessions[sessions["session"].isin(scored)]
+    if with_scores.empty:
+        return None
+    return with_scores.iloc[-1]
+
+
+def build_report_content(store, *, session: str | None = None, progress: bool = False,
+                         step: Callable[[str], None] | None = None) -> dict:
+    """Everything the report shows, as a JSON-ready dict (keys documented in docs/drift.md).
+
+    ``session`` is the kalibreersessie the report is about (default: the latest session
+    with judgements). Drift and assessor profiles use every first-round session up to and
+    including it; re-score rounds are compared with their parent session.
+    """
+    say = step or (lambda _msg: None)
+    import calibrate
+
+    sessions = store.sessions()
+    say("scores lezen")
+    all_scores = load_scores(store)
+    scored = set(map(str, all_scores["session"].unique())) if len(all_scores) else set()
+    focus = _focus_session(sessions, scored, session)
+    content: dict[str, Any] = {
+        "title": "Kalibreersessierapport",
+        "version": getattr(calibrate, "__version__", "0"),
+        "warnings": [],
+    }
+    if focus is None:
+        content.update(session=None, drifting_indicators=[], rater_effects=[], agenda=[], agreement={"available": False},
+                       drift={"items": []}, phases={"available": False}, discussion=[])
+        content["warnings"].append("Er zijn nog geen oordelen opgeslagen: er valt nog niets te rapporteren.")
+        return content
+    fid = focus["framework"] or "han-wpl2-2025"
+    try:
+        framework = store.framework(fid)
+    except Exception:  # a researcher's own items without a framework file
+        framework = None
+    labels = _labels(framework)
+    focus_id = str(focus["session"])
+    focus_date = str(focus["session_date"])
+
+    # the history the drift analysis uses: first rounds up to the focus session
+    first_rounds = sessions[(sessions["parent"].isna()) & (sessions["session_date"].astype(str) <= focus_date)]
+    history_ids = [s for s in first_rounds["session"] if s in scored]
+    if focus_id not in history_ids and focus_id in scored:
+        history_ids.append(focus_id)
+    history = all_scores[all_scores["session"].isin(history_ids)]
+    focus_scores = load_scores(store, sessions=[focus_id], notes_for=[focus_id]).astype({
+        c: "string" for c in ("session", "session_date", "case", "rater", "item", "kind", "value")})
+    say("consensus lezen")
+    consensus = store.consensus()
+    consensus = consensus[consensus["session"].isin(history_ids)]
+    has_consensus = len(consensus) > 0
+
+    # ------------------------------------------------------------- the session at a glance
+    n_cases = int(focus_scores["case"].nunique())
+    n_raters = int(focus_scores["rater"].nunique())
+    valid = focus_scores["value"].notna() & (focus_scores["value"] != "n.v.t.")
+    content["session"] = {
+        "id": focus_id, "date": focus_date, "title": None if pd.isna(focus["title"]) else str(focus["title"]),
+        "framework": fid, "revealed": bool(focus["revealed"]), "round": int(focus["round"]),
+        "parent": None if pd.isna(focus["parent"]) else str(focus["parent"]),
+        "n_cases": n_cases, "n_raters": n_raters, "n_judgements": int(len(focus_scores)),
+        "n_not_applicable": int((focus_scores["value"] == "n.v.t.").sum()),
+        "n_items": int(focus_scores["item"].nunique()),
+        "cases_expected": len(store.session_cases(focus_id)) if hasattr(store, "session_cases") else None,
+        "raters_expected": len(store.session_raters(focus_id)) if hasattr(store, "session_raters") else None,
+        "history": history_ids, "n_sessions_history": len(history_ids), "consensus": has_consensus,
+    }
+    if not bool(focus["revealed"]):
+        content["warnings"].append(
+            f"Sessie {focus_id} is nog niet vrijgegeven: de beoordelaars zien elkaars oordelen nog niet. "
+            "Dit rapport is alleen voor de gespreksleider.")
+    unrevealed = [s for s in history_ids if s != focus_id and not bool(sessions.loc[sessions["session"] == s, "revealed"].iloc[0])]
+    if unrevealed:
+        content["warnings"].append(f"Nog niet vrijgegeven sessies in de trend: {', '.join(unrevealed)}.")
+    if not has_consensus:
+        content["warnings"].append(
+            "Er is geen consensus (benchmark) vastgelegd: afwijkingen zijn gemeten ten opzichte van het panel zelf.")
+    if len(history_ids) < 3:
+        content["warnings"].append(
+            f"Pas {len(history_ids)} sessie(s) met oordelen: drift over sessies is vanaf drie sessies te toetsen.")
+
+    # ------------------------------------------------------------- agreement (kijkkader)
+    say("overeenstemming")
+    content["agreement"] = _agreement(focus_scores, framework)
+
+    # ------------------------------------------------------------- drift
+    say("drift per indicator")
+    scales = framework if framework is not None else None
+    try:
+        items = drift.drifting_indicators(history, consensus if has_consensus else None, scales=scales)
+        traj = drift.item_trajectories(history, consensus if has_consensus else None, scales=scales)
+    except Exception as exc:  # an odd table must not cost the whole report
+        warnings.warn(f"drift analysis failed: {exc}")
+        items, traj = pd.DataFrame(columns=["item", "flagged"]), pd.DataFrame()
+    say("beoordelaars")
+    try:
+        raters = drift.rater_effects(history, consensus if has_consensus else None, scales=scales)
+        rtraj = drift.rater_trajectories(history, consensus if has_consensus else None, scales=scales)
+    except Exception as exc:
+        warnings.warn(f"rater analysis failed: {exc}")
+        raters, rtraj = pd.DataFrame(columns=["rater", "leniency", "flagged", "drift_flagged"]), pd.DataFrame()
+
+    traj_by_item = {i: g for i, g in traj.groupby("item", sort=False)} if len(traj) else {}
+    item_rows = []
+    for rec in _rows(items):
+        meta = labels.get(rec["item"], {})
+        rec["label"] = meta.get("label")
+        rec["outcome"] = meta.get("outcome")
+        rec["dimension"] = meta.get("dimension")
+        rec["signal"] = bool(not rec.get("flagged") and _signal(rec))
+        item_rows.append(rec)
+    content["drift"] = {
+        "reference": "consensus" if has_consensus else "panel",
+        "alpha": drift.ALPHA, "min_shift": drift.MIN_SHIFT,
+        "sessions": history_ids,
+        "items": item_rows,
+    }
+    flagged = [r for r in item_rows if r.get("flagged")]
+    flagged.sort(key=lambda r: (r["q_value"] if r["q_value"] is not None else 1.0))
+    content["drifting_indicators"] = [
+        {"item": r["item"], "label": r["label"], "drift": r["drift"], "direction": r["direction"], "q_value": r["q_value"],
+         "p_value": r["p_value"], "level_shift": r["level_shift"], "agreement_change": r["agreement_change"],
+         "trajectory": _rows(traj_by_item[r["item"]][["session", "session_date", "mean", "reference", "diff", "agreement"]])
+         if r["item"] in traj_by_item else []}
+        for r in flagged
+    ]
+    content["drift_signals"] = [
+        {"item": r["item"], "label": r["label"], "p_level": r["p_level"], "level_shift": r["level_shift"],
+         "p_agreement": r["p_agreement"], "agreement_change": r["agreement_change"],
+         "trajectory": _rows(traj_by_item[r["item"]][["session", "session_date", "mean", "reference", "diff", "agreement"]])
+         if r["item"] in traj_by_item else []}
+        for r in sorted((r for r in item_rows if r["signal"]), key=lambda r: min(_p(r["p_level"]), _p(r["p_agreement"])))
+    ]
+    rtraj_by = {r: g for r, g in rtraj.groupby("rater", sort=False)} if len(rtraj) else {}
+    rater_rows = []
+    for rec in _rows(raters):
+        rec["trajectory"] = _rows(rtraj_by[rec["rater"]][["session", "leniency", "n_judgements"]]) if rec["rater"] in rtraj_by else []
+        rater_rows.append(rec)
+    content["rater_effects"] = rater_rows
+
+    # ------------------------------------------------------------- phases
+    say("oordelen en fasen")
+    content["phases"] = _phases(focus_scores, framework)
+
+    # ------------------------------------------------------------- before / after
+    say("voor en na de bespreking")
+    content["discussion"] = _discussion(all_scores, sessions, focus_id)
+
+    # ------------------------------------------------------------- agenda
+    say("agenda")
+    focus_consensus = consensus[consensus["session"] == focus_id] if has_consensus else None
+    content["agenda"] = _agenda(focus_scores, focus_consensus, item_rows, labels)
+    content["summary"] = {
+        "n_drifting": len(content["drifting_indicators"]),
+        "n_signals": len(content["drift_signals"]),
+        "raters_flagged": [r["rater"] for r in rater_rows if r.get("flagged")],
+        "raters_drifting": [r["rater"] for r in rater_rows if r.get("drift_flagged")],
+        "agreement": content["agreement"].get("overall"),
+    }
+    return content
+
+
+def _p(v) -> float:
+    return 1.0 if v is None else float(v)
+
+
+def _signal(rec: dict) -> bool:
+    """A drift *signal*: uncorrected p ≤ alpha and a practical shift (shown, not flagged)."""
+    lvl = rec.get("p_level") is not None and rec["p_level"] <= drift.ALPHA and abs(rec.get("level_shift") or 0) >= drift.MIN_SHIFT
+    agr = (rec.get("p_agreement") is not None and rec["p_agreement"] <= drift.ALPHA
+           and -(rec.get("agreement_change") or 0) >= drift.MIN_SHIFT)
+    return bool(lvl or agr)
+
+
+def _agreement(focus: pd.DataFrame, framework) -> dict:
+    """Agreement per leeruitkomst, dimension and indicator (kijkkader roll-up) for the session."""
+    try:
+        from ..agreement.rollup import kijkkader_rollup
+    except ImportError:
+        return {"available": False, "message": "nog niet beschikbaar"}
+    df = focus[["session", "case", "rater", "item", "kind", "value"]].astype(str)
+    df.loc[focus["value"].isna().to_numpy(), "value"] = np.nan
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            roll = kijkkader_rollup(df, framework=framework)
+    except Exception as exc:
+        return {"available": False, "message": f"kon niet worden berekend ({type(exc).__name__})"}
+    cols = ["group", "kind", "n_units", "n_raters", "percent_agreement", "alpha", "alpha_ci_low", "alpha_ci_high",
+            "ac", "ac_ci_low", "ac_ci_high", "band_landis_koch", "note"]
+    out = {"available": True, "coefficient": "Krippendorffs alfa (met 95%-BI), Gwets AC1/AC2 en % overeenstemming"}
+    for level, key in (("overall", "overall_rows"), ("outcome", "outcomes"), ("dimension", "dimensions"), ("item", "indicators")):
+        out[key] = _rows(roll.loc[roll["level"] == level, cols])
+    overall = [r for r in out["overall_rows"] if r["kind"] == "indicator"] or out["overall_rows"]
+    out["overall"] = overall[0] if overall else None
+    return out
+
+
+def _phases(focus: pd.DataFrame, framework) -> dict:
+    """Verdict–phase consistency for the session (when calibrate.phases is available)."""
+    try:
+        from .. import phases
+    except ImportError:
+        return {"available": False, "message": "nog niet beschikbaar"}
+    if framework is None or not getattr(framework, "profiles", None):
+        return {"available": False, "message": "geen fasenprofiel in het kader"}
+    df = focus[["session", "session_date", "case", "rater", "item", "kind", "value"]].astype(str)
+    df.loc[focus["value"].isna().to_numpy(), "value"] = np.nan
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cls = phases.classify_verdicts(df, framework)
+            rates = phases.rater_rates(cls)
+    except Exception as exc:
+        return {"available": False, "message": f"kon niet worden berekend ({type(exc).__name__}: {exc})"[:200]}
+    labels = getattr(phases, "DISPLAY_LABELS", {})
+    counts = cls["classification"].value_counts()
+    by_outcome = cls.groupby(["outcome" if "outcome" in cls.columns else "item", "classification"]).size().unstack(fill_value=0) \
+        if len(cls) else pd.DataFrame()
+    return {
+        "available": True,
+        "n_verdicts": int(len(cls)),
+        "counts": {str(k): int(v) for k, v in counts.items()},
+        "labels": {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+        "by_outcome": [{"group": str(idx), **{str(c): int(v) for c, v in row.items()}} for idx, row in by_outcome.iterrows()],
+        "raters": _rows(rates),
+    }
+
+
+def _discussion(scores: pd.DataFrame, sessions: pd.DataFrame, focus_id: str) -> list[dict]:
+    """Before/after the discussion for re-score rounds of (or leading to) the focus session."""
+    children = sessions[sessions["parent"].notna()]
+    related = children[(children["parent"] == focus_id) | (children["session"] == focus_id)]
+    if related.empty:
+        return []
+    need = set(related["session"]) | set(related["parent"])
+    sub = scores[scores["session"].isin(need)].astype({c: "string" for c in ("session", "case", "rater", "item", "kind", "value")})
+    out = []
+    for res in drift.discussion_effects(sub, related):
+        d = res.to_dict()
+        d["per_item"] = _rows(res.per_item.head(10)) if res.per_item is not None else []
+        out.append(_clean(d) | {"ci": [_num(v, 4) for v in res.ci], "per_item": d["per_item"]})
+    return out
+
+
+def _agenda(focus: pd.DataFrame, focus_consensus: pd.DataFrame | None, item_rows: list[dict], labels: dict) -> list[dict]:
+    """Items ranked for the next kalibreersessie; each with its most divergent cases and the
+    assessors' (pseudonymised) evidence notes on them.
+
+    priority = disagreement among the assessors in this session (1 − pairwise agreement)
+    + |panel − consensus| in this session (0 without a consensus)
+    + DRIFT_BONUS for drift after correction, SIGNAL_BONUS for an uncorrected drift signal.
+    A case's divergence is its own (1 − agreement) + |panel − consensus|.
+    """
+    if focus.empty:
+        return []
+    div = drift.case_disagreement(focus)
+    div["deviation"] = 0.0
+    if focus_consensus is not None and len(focus_consensus):
+        cons = drift._prepare(focus, focus_consensus)
+        ref_by = pd.DataFrame({"case": cons.cases[cons.case], "item": cons.items[cons.item], "x": cons.x, "ref": cons.ref})
+        dev = ref_by.groupby(["case", "item"]).agg(x=("x", "mean"), ref=("ref", "first"))
+        dev = (dev["x"] - dev["ref"]).abs().rename("deviation")
+        div = div.drop(columns="deviation").merge(dev.reset_index(), on=["case", "item"], how="left")
+        div["deviation"] = div["deviation"].fillna(0.0)
+    div["divergence"] = (1 - div["agreement"].fillna(1)) + div["deviation"]
+    div = div.sort_values(["divergence", "case"], ascending=[False, True], kind="stable")
+    per_item = div.groupby("item").agg(agreement=("agreement", "mean"), deviation=("deviation", "mean"))
+    by_item = {r["item"]: r for r in item_rows}
+    rows = []
+    for item, r in per_item.iterrows():
+        if not np.isfinite(r["agreement"]):
+            continue
+        rec = by_item.get(item, {})
+        disagreement = 1 - float(r["agreement"])
+        deviation = float(r["deviation"])
+        priority = disagreement + deviation + (DRIFT_BONUS if rec.get("flagged") else 0) + (SIGNAL_BONUS if rec.get("signal") else 0)
+        reasons = []
+        if rec.get("flagged"):
+            reasons.append("drift: " + ("niveau" if rec.get("drift") == "level" else "overeenstemming daalt"))
+        elif rec.get("signal"):
+            reasons.append("driftsignaal (niet gecorrigeerd)")
+        if disagreement >= 0.25:
+            reasons.append("veel onenigheid in deze sessie")
+        if deviation >= 0.25:
+            reasons.append("panel wijkt af van de consensus")
+        rows.append((priority, item, disagreement, deviation, rec, reasons))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    notes = focus[focus["note"].notna()]
+    agenda = []
+    for rank, (priority, item, disagreement, deviation, rec, reasons) in enumerate(rows[:AGENDA_SIZE], start=1):
+        cases = div[(div["item"] == item) & (div["divergence"] > 0)].head(CASES_PER_AGENDA_ITEM)
+        case_list = []
+        for c in cases.itertuples(index=False):
+            ns = notes[(notes["case"] == c.case) & (notes["item"] == item)]
+            case_list.append({
+                "case": str(c.case), "agreement": _num(c.agreement, 3), "deviation": _num(c.deviation, 3),
+                "values": {str(k): int(v) for k, v in c.values.items()},
+                "notes": [{"rater": str(n.rater), "value": str(n.value), "note": str(n.note)} for n in ns.itertuples(index=False)],
+            })
+        meta = labels.get(item, {})
+        agenda.append({
+            "rank": rank, "item": item, "label": meta.get("label"), "outcome": meta.get("outcome_name") or meta.get("outcome"),
+            "dimension": meta.get("dimension_name") or meta.get("dimension"),
+            "priority": _num(priority, 3), "disagreement": _num(disagreement, 3), "deviation": _num(deviation, 3),
+            "drift": rec.get("drift"), "direction": rec.get("direction"), "q_value": rec.get("q_value"),
+            "signal": bool(rec.get("signal")), "reasons": reasons or ["onenigheid"], "cases": case_list,
+        })
+    return agenda

@@ -1,0 +1,123 @@
+"""The kalibreersessie report on the demo workspace: HTML, JSON, PDF; privacy and contract."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from calibrate.cli import main
+from calibrate.store import Store
+
+SECTIONS = (
+    "De sessie in één oogopslag",
+    "Agenda voor de volgende kalibreersessie",
+    "Driftende indicatoren",
+    "Overeenstemming per leeruitkomst, dimensie en indicator",
+    "Beoordelaarsprofielen",
+    "Oordeel en fasen",
+    "Voor en na de bespreking",
+)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+PHONE = re.compile(r"(?<![\w.])(?:\+31|0031|0)[\s-]?6[\s-]?\d{8}\b|(?<![\w.])0\d{2}[\s-]?\d{7}\b")
+
+
+@pytest.fixture(scope="module")
+def reports(demo_workspace, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rapport")
+    with Store.open(demo_workspace) as store:
+        from calibrate.report import write_report
+
+        html = write_report(store, out / "rapport.html")
+        js = write_report(store, out / "rapport.json")
+    return {"html": html.read_text(encoding="utf-8"), "json": json.loads(js.read_text(encoding="utf-8")), "dir": out}
+
+
+def test_html_is_self_contained(reports):
+    html = reports["html"]
+    assert html.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html, re.I)
+    assert "@import" not in html and "<script" not in html.lower()
+    assert "data:image/png;base64," in html
+    assert "@page" in html and "A4" in html
+
+
+def test_html_has_the_dutch_sections(reports):
+    for title in SECTIONS:
+        assert title in reports["html"], title
+
+
+def test_json_keys_per_contract(reports):
+    c = reports["json"]
+    assert isinstance(c["drifting_indicators"], list)
+    for d in c["drifting_indicators"]:
+        assert {"item", "drift", "direction", "q_value"} <= set(d)
+    assert len(c["rater_effects"]) == 6
+    for r in c["rater_effects"]:
+        assert {"rater", "leniency", "flagged", "drift_flagged"} <= set(r)
+    assert {"session", "agreement", "agenda", "warnings", "phases", "discussion"} <= set(c)
+    assert c["session"]["id"] == "K04-2026-07"
+
+
+def test_planted_effects_show_up(reports):
+    c = reports["json"]
+    agenda = [a["item"] for a in c["agenda"]]
+    # level drift (severe) and agreement drift planted by the demo simulator
+    assert "leerstof.activerend_lesgeven.4" in agenda
+    assert "afstemmen.didactisch_afstemmen.3" in agenda
+    raters = {r["rater"]: r for r in c["rater_effects"]}
+    assert raters["B03"]["flagged"] and raters["B03"]["leniency"] > 0
+    assert raters["B05"]["drift_flagged"] and raters["B05"]["leniency_change"] < 0
+    assert c["agenda"][0]["cases"], "each agenda point names its most divergent cases"
+
+
+def test_no_personal_data_in_output(reports):
+    for text in (reports["html"], json.dumps(reports["json"], ensure_ascii=False)):
+        assert not EMAIL.search(text)
+        assert not PHONE.search(text)
+
+
+def test_pdf_renders(demo_workspace, tmp_path):
+    pytest.importorskip("weasyprint")
+    with Store.open(demo_workspace) as store:
+        from calibrate.report import write_report
+
+        pdf = write_report(store, tmp_path / "rapport.pdf")
+    assert pdf.read_bytes()[:4] == b"%PDF"
+
+
+def test_cli_report_and_unrevealed_session(demo_workspace, tmp_path, capsys):
+    ws = tmp_path / "ws"
+    shutil.copytree(demo_workspace, ws)
+    with Store.open(ws) as store:
+        sessions = store.sessions()
+        upcoming = sessions.loc[~sessions["revealed"], "session"].iloc[0]
+        store.save_judgements(upcoming, store.session_cases(upcoming)[0], "B01", {"leerklimaat.klassenmanagement.1": "gezien"})
+    assert main(["report", "--workspace", str(ws), "--session", upcoming, "--out", str(tmp_path / "r.json"), "--quiet"]) == 0
+    c = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert c["session"]["revealed"] is False
+    assert any("nog niet vrijgegeven" in w for w in c["warnings"])
+    assert main(["report", "--workspace", str(ws), "--out", str(tmp_path / "r.txt")]) == 2
+
+
+def test_before_and_after_the_discussion(demo_workspace, tmp_path):
+    """A re-score round after the discussion: the change in agreement with its CI."""
+    from calibrate.report import build_report_content
+
+    ws = tmp_path / "ws"
+    shutil.copytree(demo_workspace, ws)
+    with Store.open(ws) as store:
+        first = store.scores("K04-2026-07")
+        cases = list(dict.fromkeys(first["case"]))
+        store.create_session("K04b", "2026-07-07", cases=cases, raters=sorted(first["rater"].unique()), revealed=True,
+                             parent="K04-2026-07")
+        cons = store.consensus("K04-2026-07").set_index(["case", "item"])["value"]
+        # after the discussion everyone gives the consensus value on the indicators
+        for (case, rater), grp in first[first["kind"] == "indicator"].groupby(["case", "rater"]):
+            store.save_judgements("K04b", case, rater, {i: cons.get((case, i), v) for i, v in zip(grp["item"], grp["value"])})
+        content = build_report_content(store, session="K04-2026-07")
+    (d,) = content["discussion"]
+    assert d["before_session"] == "K04-2026-07" and d["after_session"] == "K04b"
+    assert d["after"] > d["before"] and d["ci"][0] > 0
