@@ -40,7 +40,8 @@ class SimulationConfig:
     lenient). ``drifting_raters`` maps a rater id to a change of leniency per session.
     ``drifting_items`` maps an item id to a level shift per session (> 0: the panel
     judges it more leniently over time). ``noisy_items`` maps an item id to extra noise
-    per session (agreement drift).
+    per session (agreement drift). ``item_difficulty`` fixes an indicator's difficulty
+    (otherwise drawn from ``N(0, 0.8)``).
 
     ``verdict_lenient_raters`` maps a rater id to a shift (logits; > 0 more lenient) of
     that rater's verdicts only: their indicators, levels and phases stay as they were, so
@@ -66,6 +67,7 @@ class SimulationConfig:
     drifting_items: Mapping[str, float] = field(default_factory=dict)
     noisy_items: Mapping[str, float] = field(default_factory=dict)
     with_notes: bool = False
+    item_difficulty: Mapping[str, float] = field(default_factory=dict)
     seed: int = 2026
     verdict_lenient_raters: Mapping[str, float] = field(default_factory=dict)
 
@@ -83,11 +85,17 @@ class Simulation:
 DEMO_CONFIG = SimulationConfig(
     n_sessions=4,
     n_raters=6,
-    cases_per_session=4,
+    cases_per_session=6,
     lenient_raters={"B03": 1.2},
     drifting_raters={"B05": -0.6},
+    verdict_lenient_raters={"B04": 1.5},
     drifting_items={"leerklimaat.klassenmanagement.2": 1.3, "leerstof.activerend_lesgeven.4": -1.3},
     noisy_items={"afstemmen.didactisch_afstemmen.3": 1.2},
+    item_difficulty={
+        "leerklimaat.klassenmanagement.2": 0.0,
+        "leerstof.activerend_lesgeven.4": 0.0,
+        "afstemmen.didactisch_afstemmen.3": 0.0,
+    },
     with_notes=True,
     seed=20260119,
 )
@@ -95,10 +103,15 @@ DEMO_CONFIG = SimulationConfig(
 
 * B03 is lenient throughout (+1.2 logits);
 * B05 grows more severe by 0.6 logits per session (rater drift);
+* B04 judges indicators, levels and phases like the others but says ``voldaan`` more
+  easily (+1.5 logits on verdicts only): a lenient cut-off for :mod:`calibrate.phases`;
 * ``leerklimaat.klassenmanagement.2`` ("Je past consequent routines toe …") drifts
   lenient (+1.3 per session) and ``leerstof.activerend_lesgeven.4`` (checking
   understanding) drifts severe (−1.3 per session): level drift;
 * ``afstemmen.didactisch_afstemmen.3`` gets noisier each session: agreement drift.
+
+The three planted items get difficulty 0 so that the consensus on them is mixed (a
+drift towards a unanimous consensus could not show).
 """
 
 _EVIDENCE = [
@@ -161,6 +174,7 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
     decision = getattr(framework, "decision", None)
 
     difficulty = {i.id: rng.normal(0.0, 0.8) for i in items if i.kind == "indicator"}
+    difficulty.update({k: v for k, v in config.item_difficulty.items() if k in difficulty})
     for s in range(S):
         date = dates[s].isoformat()
         sid = session_ids[s]
@@ -213,7 +227,7 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
                 cons_rows.append((sid, date, c, item.id, kind, str(cons[ci])))
                 for ri, r in enumerate(raters):
                     score_rows.append((sid, date, c, r, item.id, kind, str(vals[ci, ri])))
-        if decision is not None:
+        if decision is not None and any(i.id == decision.item_id for i in items) and verdicts:
             from .rules import apply_decision
 
             for c in cases_s:

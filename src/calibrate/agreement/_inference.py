@@ -39,8 +39,12 @@ def interval(
         return None, None, ""
     if ci_method == "t" and df < 1:
         return None, None, ""
-    dist = stats.t(df) if ci_method == "t" else stats.norm()
-    crit = float(dist.ppf(1 - (1 - confidence) / 2))
+    # distribution methods called directly: freezing (stats.t(df)) costs ~0.3 ms a call
+    if ci_method == "t":
+        ppf, sf = (lambda x: stats.t.ppf(x, df)), (lambda x: stats.t.sf(x, df))
+    else:
+        ppf, sf = stats.norm.ppf, stats.norm.sf
+    crit = float(ppf(1 - (1 - confidence) / 2))
     lo, hi = value - crit * se, value + crit * se
     if upper is not None:
         hi = min(hi, upper)
@@ -48,7 +52,7 @@ def interval(
         lo = max(lo, lower)
     if se > 0:
         stat = value / se
-        p = float(2 * dist.sf(abs(stat))) if alternative == "two-sided" else float(dist.sf(stat))
+        p = float(2 * sf(abs(stat))) if alternative == "two-sided" else float(sf(stat))
     else:
         p = 0.0 if value > 0 else (1.0 if value == 0 else (1.0 if alternative == "greater" else 0.0))
     dname = f"t({df:g})" if ci_method == "t" else "standard normal"

@@ -17,6 +17,11 @@ import pandas as pd
 
 from calibrate.errors import InputError
 
+try:  # the hash table behind pd.factorize for string arrays (private, hence guarded)
+    from pandas._libs.hashtable import StringHashTable as _StringHashTable
+except ImportError:  # pragma: no cover
+    _StringHashTable = None
+
 #: Value codes that mean "no rating": not applicable counts as missing (CONTRACTS §1).
 MISSING_CODES = ("", "n.v.t.")
 
@@ -70,14 +75,7 @@ class Ratings:
         """
         n, q = self.n_units, self.n_categories
         flat = np.bincount(self.unit * q + self.value, minlength=n * q).reshape(n, q)
-        base = int(flat.sum(axis=1).max()) + 1 if n else 1
-        if n < 64 or q * np.log2(base) >= 62:
-            return flat.astype(np.float64), np.ones(n)
-        key = flat @ (base ** np.arange(q, dtype=np.int64))
-        inv, uniq = pd.factorize(key, sort=False)
-        mult = np.bincount(inv, minlength=len(uniq)).astype(np.float64)
-        digits = (uniq[:, None] // (base ** np.arange(q, dtype=np.int64))[None, :]) % base
-        return digits.astype(np.float64), mult
+        return compress_counts(flat)
 
     @cached_property
     def matrix(self) -> np.ndarray:
@@ -102,6 +100,45 @@ class Ratings:
         )
 
 
+def compress_counts(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an integer unit x category count matrix and their multiplicities
+    ``(P, w)``, P as float64 (see :attr:`Ratings.patterns`)."""
+    n, q = flat.shape
+    base = int(flat.sum(axis=1).max()) + 1 if n else 1
+    if n < 64 or q * np.log2(base) >= 62:
+        return flat.astype(np.float64), np.ones(n)
+    powers = base ** np.arange(q, dtype=np.int64)
+    key = flat.astype(np.int64, copy=False) @ powers
+    inv, uniq = pd.factorize(key, sort=False)
+    mult = np.bincount(inv, minlength=len(uniq)).astype(np.float64)
+    digits = (uniq[:, None] // powers[None, :]) % base
+    return digits.astype(np.float64), mult
+
+
+@dataclass(frozen=True, eq=False)
+class Counts:
+    """Unit x category counts without the individual ratings: all the counts-based
+    coefficients need (the roll-up builds these directly from its coded table).
+    Units are rows with at least one rating."""
+
+    counts_int: np.ndarray
+    n_raters: int
+    categories: tuple
+    numeric_values: np.ndarray | None = field(default=None)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.counts_int)
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.categories)
+
+    @cached_property
+    def patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        return compress_counts(self.counts_int)
+
+
 def _array(s: pd.Series) -> np.ndarray | None:
     """The column as a NumPy array without a copy, or None for extension types that
     have no cheap NumPy form (categoricals, Arrow-backed strings)."""
@@ -122,10 +159,12 @@ def _int_codes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     lo, hi = int(a.min()), int(a.max())
     if hi - lo > 4 * len(a) + 1024:
         return None
-    off = a - lo
+    off = (a - lo).astype(np.int64, copy=False)
     present = np.bincount(off, minlength=hi - lo + 1) > 0
+    if present.all():  # no gaps (ids 0..n-1, values 1..q): the offsets are the codes
+        return off, np.arange(lo, hi + 1, dtype=np.int64)
     remap = np.cumsum(present) - 1
-    return remap[off].astype(np.int64, copy=False), np.flatnonzero(present) + lo
+    return remap[off], np.flatnonzero(present) + lo
 
 
 def _codes(s: pd.Series, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -149,6 +188,12 @@ def _codes(s: pd.Series, keep: np.ndarray | None = None) -> tuple[np.ndarray, np
         out = _int_codes(a)
         if out is not None:
             return out
+    if _StringHashTable is not None and isinstance(s.dtype, pd.StringDtype) and isinstance(a, np.ndarray):
+        try:  # every entry is a str or NA: skip pd.factorize's scan that checks this
+            uniques, codes = _StringHashTable(len(a) // 8 + 16).factorize(a, na_sentinel=-1)
+            return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+        except Exception:  # pragma: no cover - pandas internals changed
+            pass
     codes, uniques = pd.factorize(a, sort=False)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
@@ -293,10 +338,13 @@ def to_ratings(
 
 
 def _check_duplicates(func: str, ucode: np.ndarray, rcode: np.ndarray, ulabels, rlabels) -> None:
-    """Refuse two judgements of the same unit by the same rater."""
+    """Refuse two judgements of the same unit by the same rater.
+
+    ``ulabels`` is the unit labels (indexable) or a function from unit code to label."""
     nr = len(rlabels)
+    n_units = int(ucode.max()) + 1 if len(ucode) else 0
     cell = ucode * nr + rcode
-    ncell = len(ulabels) * nr
+    ncell = n_units * nr
     if ncell <= 8 * len(cell) + 4096:
         dup = np.bincount(cell, minlength=ncell)
         bad = np.flatnonzero(dup > 1) if len(dup) and dup.max() > 1 else None
@@ -304,7 +352,8 @@ def _check_duplicates(func: str, ucode: np.ndarray, rcode: np.ndarray, ulabels, 
         d = pd.Series(cell).duplicated().to_numpy()
         bad = np.unique(cell[d]) if d.any() else None
     if bad is not None:
-        pairs = [(ulabels[b // nr], rlabels[b % nr]) for b in bad[:5]]
+        label = ulabels if callable(ulabels) else ulabels.__getitem__
+        pairs = [(label(int(b // nr)), rlabels[b % nr]) for b in bad[:5]]
         raise InputError(
             f"{func}: some raters judged the same unit more than once, e.g. "
             f"(unit, rater) = {pairs}.",

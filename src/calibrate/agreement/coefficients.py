@@ -160,12 +160,31 @@ def _counts_based(
             hint="Use fleiss_kappa or conger_kappa for more raters, or select two raters.",
         )
     W = weight_matrix(weights, data.n_categories, func=func, allowed=allowed)
+    return _counts_result(
+        func, kind, data, W, _weights_label(weights), f=f, confidence=confidence,
+        ci_method=ci_method, alternative=alternative,
+    )
+
+
+def _counts_result(
+    func: str,
+    kind: str,
+    data,
+    W: np.ndarray,
+    label: str,
+    *,
+    f: float,
+    confidence: float,
+    ci_method: str,
+    alternative: str,
+    per_category: bool = True,
+) -> AgreementResult:
+    """A counts-based coefficient from coded data (:class:`Ratings` or :class:`Counts`)."""
     two = _two_rater_table(data)
     C, w = data.patterns
     est = _core.counts_coefficient(C, W, kind, f=f, two_rater_table=two, w=w)
-    label = _weights_label(weights)
     per_cat = None
-    if kind != "pa" and label == "identity" and data.n_categories >= 2:
+    if per_category and kind != "pa" and label == "identity" and data.n_categories >= 2:
         per_cat = _per_category_counts(data, kind)
     details: dict = {"weights_matrix": W}
     if func == "fleiss_kappa" and label == "identity":
@@ -313,7 +332,7 @@ def gwet_ac(
     >>> df = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "rater": ["a", "b"] * 3,
     ...                    "value": ["gezien"] * 5 + ["niet gezien"]})
     >>> round(gwet_ac(df).value, 4)
-    0.5
+    0.5385
     """
     return _counts_based(
         "gwet_ac", "ac", df, weights=weights, categories=categories, units=units,
@@ -504,13 +523,29 @@ def krippendorff_alpha(
     >>> df = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "rater": ["a", "b"] * 3,
     ...                    "value": [1, 1, 2, 2, 3, 1]})
     >>> round(krippendorff_alpha(df, level="interval").value, 4)
-    0.3125
+    0.0
     """
     func = "krippendorff_alpha"
     check_option(func, "level", level, LEVELS)
     data, confidence, f = _prepare(
         func, df, units, raters, values, categories, confidence, ci_method, alternative, n_population
     )
+    return _alpha_result(data, level, f=f, confidence=confidence, ci_method=ci_method,
+                         alternative=alternative)
+
+
+def _alpha_result(
+    data,
+    level: str,
+    *,
+    f: float,
+    confidence: float,
+    ci_method: str,
+    alternative: str,
+    per_category: bool = True,
+) -> AgreementResult:
+    """Krippendorff's alpha from coded data (:class:`Ratings` or :class:`Counts`)."""
+    func = "krippendorff_alpha"
     C, w, delta2 = _alpha_parts(data, level)
     W = weights_from_delta(delta2)
     two = _two_rater_table(data)
@@ -518,7 +553,7 @@ def krippendorff_alpha(
     value = _core.alpha_value(C, delta2, w)
     est = _core.Estimate(value, est.p_o, est.p_e, est.var if np.isfinite(value) else None, est.n, est.n_df)
     per_cat = None
-    if level == "nominal" and data.n_categories >= 2:
+    if per_category and level == "nominal" and data.n_categories >= 2:
         r = C.sum(axis=1)
         per_cat = {
             cat: _core.alpha_value(np.column_stack([C[:, k], r - C[:, k]]), 1.0 - np.eye(2), w)

@@ -93,7 +93,7 @@ def icc(
     >>> df = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "rater": ["a", "b"] * 3,
     ...                    "value": [1, 2, 3, 4, 5, 5]})
     >>> round(icc(df, model="twoway_mixed").value, 3)
-    0.96
+    0.947
     """
     check_option("icc", "model", model, MODELS)
     check_option("icc", "kind", kind, KINDS)

@@ -17,8 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calibrate.agreement import _core
+from calibrate.agreement._reshape import MISSING_CODES, Counts, _check_duplicates, _codes, _key
 from calibrate.agreement._validate import check_option
-from calibrate.agreement.coefficients import gwet_ac, krippendorff_alpha, percent_agreement
+from calibrate.agreement._weights import weight_matrix
+from calibrate.agreement.coefficients import _alpha_result, _counts_result
 from calibrate.errors import InputError
 
 NVT = "n.v.t."
@@ -91,9 +94,12 @@ def _check_scores(scores: Any, func: str) -> pd.DataFrame:
             f"{func}: the score table lacks the column(s) {missing}.",
             hint="See CONTRACTS §1: session, case, rater, item, kind, value.",
         )
-    df = scores.loc[:, list(REQUIRED)].copy()
-    for c in REQUIRED:
-        df[c] = df[c].astype("string").str.strip()
+    # strip each distinct value once instead of every row
+    df = pd.DataFrame(
+        {c: pd.array(np.append(labels, None)[codes], dtype="string")
+         for c, (codes, labels) in ((c, _text_codes(scores[c])) for c in REQUIRED)},
+        index=scores.index,
+    )
     unknown = sorted(set(df["kind"].dropna()) - set(KIND_CODES))
     if unknown:
         raise InputError(
@@ -142,30 +148,166 @@ def _paradox_note(pa: float | None, alpha: float, ac: float) -> str:
     )
 
 
-def _group_stats(sub: pd.DataFrame, kind: str, confidence: float) -> dict[str, Any]:
-    cats = list(KIND_CODES[kind])
-    lvl = KIND_LEVEL[kind]
-    long = pd.DataFrame(
-        {"unit": sub["session"] + "\x1f" + sub["case"] + "\x1f" + sub["item"],
-         "rater": sub["rater"], "value": sub["value"]}
-    )
-    valid = long["value"].notna() & (long["value"] != NVT)
-    n_ratings = int(valid.sum())
+def _text_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 = missing) and labels of a column read as stripped text.
+
+    Strips the few distinct values, not every row: labels that become equal after
+    stripping share one code."""
+    codes, uniq = _codes(s)
+    labels = np.array([str(u).strip() for u in uniq], dtype=object)
+    lcodes, luniq = pd.factorize(labels, sort=False) if len(labels) else (np.zeros(0, np.int64), labels)
+    lut = np.concatenate([[-1], np.asarray(lcodes, dtype=np.int64)])
+    return lut[codes + 1], np.asarray(luniq, dtype=object)
+
+
+def _combine(*codes_sizes: tuple[np.ndarray, int]) -> np.ndarray:
+    """One code per distinct combination of several code columns (-1 where any is -1)."""
+    out = np.zeros(len(codes_sizes[0][0]), dtype=np.int64)
+    bad = np.zeros(len(out), dtype=bool)
+    size = 1
+    for c, n in codes_sizes:
+        bad |= c < 0
+        if size * max(n, 1) >= 2**62:  # re-code to keep the mixed-radix key small
+            out, uniq = pd.factorize(np.where(bad, -1, out), sort=False)
+            out, size = out.astype(np.int64), len(uniq) + 1
+        out = out * max(n, 1) + np.maximum(c, 0)
+        size *= max(n, 1)
+    out[bad] = -1
+    return out
+
+
+class _Coded:
+    """The score table coded once for the roll-up: one row per unit (session, case,
+    item, kind) with its category counts on the kind's scale."""
+
+    def __init__(self, scores: pd.DataFrame, func: str, framework: Any):
+        missing = [c for c in REQUIRED if c not in scores.columns]
+        if missing:
+            raise InputError(
+                f"{func}: the score table lacks the column(s) {missing}.",
+                hint="See CONTRACTS §1: session, case, rater, item, kind, value.",
+            )
+        cols = {c: _text_codes(scores[c]) for c in REQUIRED}
+        kinds_all = list(KIND_CODES)
+        kcode_u, klabels = cols["kind"]
+        unknown = sorted(set(klabels) - set(KIND_CODES))
+        if unknown:
+            raise InputError(f"{func}: unknown kind(s) {unknown}; allowed are {list(KIND_CODES)}.")
+        kmap = np.array([kinds_all.index(k) for k in klabels], dtype=np.int64)
+        kind = np.where(kcode_u >= 0, np.concatenate([[-1], kmap])[kcode_u + 1], -1)
+        # value -> position on its kind's scale (-1: missing, -2: not on the scale)
+        vcode, vlabels = cols["value"]
+        lut = np.full((len(kinds_all), len(vlabels) + 1), -1, dtype=np.int64)
+        for ki, k in enumerate(kinds_all):
+            pos = {_key(c): i for i, c in enumerate(KIND_CODES[k])}
+            for j, v in enumerate(vlabels):
+                if v not in MISSING_CODES:
+                    lut[ki, j + 1] = pos.get(_key(v), -2)
+        vpos = np.where(kind >= 0, lut[np.maximum(kind, 0), vcode + 1], -1)
+        if (vpos == -2).any():
+            bad = {}
+            for ki in np.unique(kind[vpos == -2]):
+                vals = vlabels[np.unique(vcode[(vpos == -2) & (kind == ki)])]
+                bad[kinds_all[ki]] = sorted(map(str, vals))[:10]
+            raise InputError(
+                f"{func}: column 'value' holds codes outside the scale of their kind: {bad}.",
+                hint="Codes per kind are listed in CONTRACTS §1; n.v.t. means not applicable.",
+            )
+        scode, slabels = cols["session"]
+        ccode, clabels = cols["case"]
+        icode, ilabels = cols["item"]
+        rcode, rlabels = cols["rater"]
+        valid = vpos >= 0
+        unit = _combine((scode, len(slabels)), (ccode, len(clabels)), (icode, len(ilabels)),
+                        (kind, len(kinds_all)))
+        lacking = valid & ((unit < 0) | (rcode < 0))
+        if lacking.any():
+            rows = scores.index[lacking][:5].tolist()
+            raise InputError(
+                f"{func}: rows {rows} have a score but no session, case, item or rater.",
+                hint="Every judgement needs a session, case, item and rater id.",
+            )
+        has_unit = unit >= 0
+        ucode, ukeys = pd.factorize(unit[has_unit], sort=False)
+        ucode = ucode.astype(np.int64)
+        n_units = len(ukeys)
+        rows = np.flatnonzero(has_unit)
+        # per unit: its session, item, kind and first row (rows of a unit share them)
+        first = np.full(n_units, len(scores), dtype=np.int64)
+        np.minimum.at(first, ucode, rows)
+        self.unit_session = scode[first]
+        self.unit_item = icode[first]
+        self.unit_kind = kind[first]
+        self.unit_first = first
+        # valid ratings
+        vr = valid[has_unit]
+        vu, vrater, vp = ucode[vr], rcode[has_unit][vr], vpos[has_unit][vr]
+        nr = len(rlabels)
+        _check_duplicates(
+            func, vu, vrater,
+            lambda u: (slabels[scode[first[u]]], clabels[ccode[first[u]]], ilabels[icode[first[u]]]),
+            rlabels,
+        )
+        q = max(len(c) for c in KIND_CODES.values())
+        self.counts = np.bincount(vu * q + vp, minlength=n_units * q).reshape(n_units, q)
+        self.r = self.counts.sum(axis=1)
+        self.rating_unit = vu
+        self.rating_rater = vrater
+        self.n_rater_ids = nr
+        self.slabels, self.ilabels = slabels, ilabels
+        imap = _item_map(sorted(ilabels), framework)
+        self.dim_labels, self.item_dim = self._item_groups([imap.get(i, (None, None))[0] for i in ilabels])
+        self.out_labels, self.item_out = self._item_groups([imap.get(i, (None, None))[1] for i in ilabels])
+
+    @staticmethod
+    def _item_groups(names: list) -> tuple[np.ndarray, np.ndarray]:
+        labels = sorted({n for n in names if n is not None})
+        pos = {n: i for i, n in enumerate(labels)}
+        return np.array(labels, dtype=object), np.array([pos.get(n, -1) for n in names], dtype=np.int64)
+
+    def level_groups(self, level: str) -> tuple[np.ndarray, np.ndarray]:
+        """Group code per unit (-1: not in any group) and the group labels, for a level."""
+        if level == "overall":
+            return np.zeros(len(self.r), dtype=np.int64), np.array(["overall"], dtype=object)
+        if level == "item":
+            g, labels = self.unit_item, self.ilabels
+        elif level == "session":
+            g, labels = self.unit_session, self.slabels
+        else:
+            per_item = self.item_dim if level == "dimension" else self.item_out
+            labels = self.dim_labels if level == "dimension" else self.out_labels
+            g = np.where(self.unit_item >= 0, per_item[np.maximum(self.unit_item, 0)], -1)
+        # groups in sorted order of their label (as groupby(sort=True))
+        order = np.argsort(np.array([str(x) for x in labels], dtype=object), kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        g = np.where(g >= 0, rank[np.maximum(g, 0)], -1)
+        return g, np.asarray(labels, dtype=object)[order]
+
+
+def _segment_stats(coded: _Coded, units: np.ndarray, n_raters: int, kind: str, confidence: float) -> dict[str, Any]:
+    cats = KIND_CODES[kind]
+    q = len(cats)
+    units = units[coded.r[units] > 0]
+    n_ratings = int(coded.r[units].sum())
     row: dict[str, Any] = {"n_ratings": n_ratings}
     if n_ratings == 0:
         row.update(n_units=0, n_raters=0, percent_agreement=np.nan, alpha=np.nan,
                    alpha_ci_low=np.nan, alpha_ci_high=np.nan, ac=np.nan, ac_ci_low=np.nan,
                    ac_ci_high=np.nan)
         return row
-    a = krippendorff_alpha(long, level=lvl, categories=cats, confidence=confidence)
-    w = None if lvl == "nominal" else "quadratic"
-    g = gwet_ac(long, weights=w, categories=cats, confidence=confidence)
-    p = percent_agreement(long, categories=cats, confidence=confidence)
-    per_unit = long[valid].groupby("unit").size()
+    lvl = KIND_LEVEL[kind]
+    data = Counts(counts_int=coded.counts[units, :q], n_raters=n_raters, categories=cats)
+    opts = dict(f=0.0, confidence=confidence, ci_method="t", alternative="two-sided", per_category=False)
+    a = _alpha_result(data, lvl, **opts)
+    W = weight_matrix(None if lvl == "nominal" else "quadratic", q, func="gwet_ac")
+    g = _counts_result("gwet_ac", "ac", data, W, "identity" if lvl == "nominal" else "quadratic", **opts)
+    P, w = data.patterns
+    pa = _core.counts_coefficient(P, np.eye(q), "pa", w=w).value
     row.update(
-        n_units=int((per_unit >= 2).sum()),
-        n_raters=a.n_raters,
-        percent_agreement=p.value,
+        n_units=int((coded.r[units] >= 2).sum()),
+        n_raters=n_raters,
+        percent_agreement=pa,
         alpha=a.value,
         alpha_ci_low=np.nan if a.ci is None else a.ci[0],
         alpha_ci_high=np.nan if a.ci is None else a.ci[1],
@@ -191,7 +333,8 @@ def kijkkader_rollup(
     Coefficients: Krippendorff's alpha (nominal for indicators, verdicts and decisions;
     ordinal for levels and phases) with its Gwet SE and t interval, Gwet's AC1 (AC2 with
     quadratic weights for ordinal kinds) and percent agreement, all over the full scale of
-    the kind. ``n_units`` counts units with at least two ratings.
+    the kind. ``n_units`` counts units with at least two ratings; ``n_ratings`` the
+    ratings that are not missing (empty or ``n.v.t.``).
 
     Columns: level, group, kind, n_units, n_raters, n_ratings, percent_agreement, alpha,
     alpha_ci_low, alpha_ci_high, ac, ac_ci_low, ac_ci_high, band_landis_koch,
@@ -201,27 +344,49 @@ def kijkkader_rollup(
     it, or for items it does not know, ids of the form ``<outcome>.<dimension>.<n>`` and
     ``<outcome>.niveau|oordeel`` are parsed, and other items (a researcher's own) only
     appear at item, session and overall level.
+
+    The table is coded once (text stripped per distinct value, one count row per unit);
+    every group is then a set of units whose count rows feed the same formulas as
+    :func:`krippendorff_alpha`, :func:`gwet_ac` and :func:`percent_agreement`.
     """
     func = "kijkkader_rollup"
     for lv in levels:
         check_option(func, "levels", lv, LEVELS)
-    df = _check_scores(scores, func)
-    imap = _item_map(sorted(df["item"].dropna().unique()), framework)
-    df["dimension"] = df["item"].map(lambda i: imap.get(i, (None, None))[0])
-    df["outcome"] = df["item"].map(lambda i: imap.get(i, (None, None))[1])
+    if not isinstance(scores, pd.DataFrame):
+        raise InputError(
+            f"The 'scores' parameter of {func} must be the score table (a DataFrame). "
+            f"Got {type(scores).__name__} instead."
+        )
+    coded = _Coded(scores, func, framework)
+    kinds_all = list(KIND_CODES)
+    nk = len(kinds_all)
+    nr = coded.n_rater_ids
     rows = []
-    keys = {"item": "item", "dimension": "dimension", "outcome": "outcome", "session": "session"}
     for lv in levels:
-        if lv == "overall":
-            groups = [("overall", df)]
-        else:
-            col = keys[lv]
-            groups = [(str(k), g) for k, g in df[df[col].notna()].groupby(col, sort=True)]
-        for name, g in groups:
-            for kind, gk in g.groupby("kind", sort=False):
-                st = _group_stats(gk, str(kind), confidence)
-                st.update(level=lv, group=name, kind=str(kind))
-                rows.append(st)
+        g, labels = coded.level_groups(lv)
+        inside = (g >= 0) & (coded.unit_kind >= 0)
+        seg = np.where(inside, g * nk + np.maximum(coded.unit_kind, 0), -1)
+        # distinct raters per segment, from the valid ratings
+        rseg = seg[coded.rating_unit]
+        ok = rseg >= 0
+        pairs = np.unique(rseg[ok] * nr + coded.rating_rater[ok])
+        n_raters = np.bincount(pairs // nr, minlength=len(labels) * nk) if nr else np.zeros(len(labels) * nk, int)
+        # units per segment; kinds within a group in order of first appearance
+        units_in = np.flatnonzero(inside)
+        order = units_in[np.argsort(seg[units_in], kind="stable")]
+        sseg = seg[order]
+        cut = np.flatnonzero(np.diff(sseg)) + 1
+        starts = np.concatenate([[0], cut]) if len(sseg) else np.zeros(0, dtype=np.int64)
+        ends = np.concatenate([cut, [len(sseg)]]) if len(sseg) else np.zeros(0, dtype=np.int64)
+        segs = sseg[starts]
+        firsts = np.minimum.reduceat(coded.unit_first[order], starts) if len(starts) else starts
+        arrangement = np.lexsort((firsts, segs // nk))
+        for i in arrangement:
+            sg = int(segs[i])
+            kind = kinds_all[sg % nk]
+            st = _segment_stats(coded, order[starts[i]:ends[i]], int(n_raters[sg]), kind, confidence)
+            st.update(level=lv, group=str(labels[sg // nk]), kind=kind)
+            rows.append(st)
     cols = ["level", "group", "kind", "n_units", "n_raters", "n_ratings", "percent_agreement",
             "alpha", "alpha_ci_low", "alpha_ci_high", "ac", "ac_ci_low", "ac_ci_high"]
     out = pd.DataFrame(rows, columns=cols)

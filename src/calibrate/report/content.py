@@ -101,7 +101,8 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
 
     ``session`` is the kalibreersessie the report is about (default: the latest session
     with judgements). Drift and assessor profiles use every first-round session up to and
-    including it; re-score rounds are compared with their parent session.
+    including it; re-score rounds are compared with their parent session. ``progress`` is
+    accepted for symmetry with :func:`write_report`; progress is reported through ``step``.
     """
     say = step or (lambda _msg: None)
     import calibrate

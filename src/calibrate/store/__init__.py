@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -624,27 +625,61 @@ class Store:
         )
 
     def _current(self, conn, table, *, sessions: list[str] | None, with_rater: bool, raters: list[str] | None = None) -> pd.DataFrame:
-        keycols = [table.c.session_id, table.c.case_id] + ([table.c.rater_id] if with_rater else []) + [table.c.item_id]
-        latest = sa.select(sa.func.max(table.c.id).label("id")).group_by(*keycols)
-        if sessions is not None:
-            latest = latest.where(table.c.session_id.in_(sessions))
-        if raters is not None:
-            latest = latest.where(table.c.rater_id.in_(raters))
-        latest = latest.subquery()
-        cols = [
-            table.c.session_id.label("session"), t.sessions.c.session_date, table.c.case_id.label("case"),
-        ] + ([table.c.rater_id.label("rater")] if with_rater else []) + [
-            table.c.item_id.label("item"), t.items.c.kind, table.c.value, table.c.note, table.c.scored_at,
-        ]
-        q = (
-            sa.select(*cols)
-            .select_from(table.join(latest, latest.c.id == table.c.id).join(t.sessions, t.sessions.c.id == table.c.session_id).join(t.items, t.items.c.id == table.c.item_id))
-            .order_by(t.sessions.c.session_date, table.c.session_id, table.c.case_id, *([table.c.rater_id] if with_rater else []), table.c.item_id)
-        )
+        """The current judgement per key, as a contract-ordered DataFrame of strings.
+
+        One pass over the append-only table (no SQL sort or self-join, which spill to disk
+        at millions of rows): fetch in chunks, code the key columns as integers, keep the
+        row with the highest id per key, then sort by session date, session, case, rater
+        and item.
+        """
+        key = ["session_id", "case_id"] + (["rater_id"] if with_rater else []) + ["item_id"]
         names = ["session", "session_date", "case"] + (["rater"] if with_rater else []) + ["item", "kind", "value", "note", "scored_at"]
-        result = conn.execute(q)
-        df = pd.DataFrame(result.fetchall(), columns=names)
-        return df.astype("string") if len(df) else pd.DataFrame({c: pd.Series(dtype="string") for c in names})
+        q = sa.select(table.c.id, *[table.c[k] for k in key], table.c.value, table.c.note, table.c.scored_at)
+        if sessions is not None:
+            q = q.where(table.c.session_id.in_(sessions))
+        if raters is not None:
+            q = q.where(table.c.rater_id.in_(raters))
+        res = conn.execute(q)
+        parts: list[list[np.ndarray]] = []
+        while True:
+            rows = res.fetchmany(200_000)
+            if not rows:
+                break
+            parts.append([np.asarray(col, dtype=object) for col in zip(*rows)])
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype="string") for c in names})
+        cols = [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+        ids = cols[0].astype(np.int64)
+        codes, labels = [], []
+        for col in cols[1 : 1 + len(key)]:
+            c, u = pd.factorize(col, sort=True)
+            codes.append(c.astype(np.int64))
+            labels.append(u)
+        combined = np.zeros(len(ids), dtype=np.int64)
+        for c, u in zip(codes, labels):
+            combined = combined * max(len(u), 1) + c
+        order = np.argsort(ids, kind="stable")
+        keep = order[~pd.Series(combined[order]).duplicated(keep="last").to_numpy()]
+        # sort: session date, session id, case, (rater), item
+        sess_labels = labels[0]
+        dates = dict(conn.execute(sa.select(t.sessions.c.id, t.sessions.c.session_date).where(t.sessions.c.id.in_(list(sess_labels)))).all())
+        kinds = dict(conn.execute(sa.select(t.items.c.id, t.items.c.kind)).all())
+        by_date = sorted(range(len(sess_labels)), key=lambda k: (str(dates.get(sess_labels[k])), sess_labels[k]))
+        sess_rank = np.empty(len(sess_labels), dtype=np.int64)
+        sess_rank[by_date] = np.arange(len(sess_labels))
+        sort_keys = [c[keep] for c in reversed(codes[1:])] + [sess_rank[codes[0][keep]]]
+        keep = keep[np.lexsort(sort_keys)]
+        out = {
+            "session": sess_labels.take(codes[0][keep]),
+            "session_date": np.asarray([dates.get(x) for x in sess_labels], dtype=object).take(codes[0][keep]),
+        }
+        for name, c, u in zip(names[2:2 + len(key) - 1], codes[1:], labels[1:]):
+            out[name] = u.take(c[keep])
+        out["kind"] = np.asarray([kinds.get(x) for x in labels[-1]], dtype=object).take(codes[-1][keep])
+        for name, col in zip(("value", "note", "scored_at"), cols[1 + len(key):]):
+            out[name] = col[keep]
+        df = pd.DataFrame(out)[names]
+        return df.astype("string")
 
     def scores(self, session: str | Iterable[str] | None = None, *, history: bool = False) -> pd.DataFrame:
         """The score table (contract columns) — the facilitator's view, all raters.
