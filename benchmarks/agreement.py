@@ -6,7 +6,10 @@ its own native input (a wide rater x unit array, a unit x rater DataFrame, a uni
 category table), so the peers' reshaping is *not* timed. Ratio = calibrate / peer
 (<= 1.0: calibrate is as fast or faster). Peak memory by tracemalloc (Python heap).
 irrCAC runs in its own venv (``CALIBRATE_IRRCAC_PYTHON``, default .peers/irrcac/bin/python).
-Also: 1,000 bootstrap resamples of alpha on 5,000 units x 8 raters.
+Rater ids come as pandas' default string dtype (what ``read_csv`` gives: ``str``), as
+plain ``object`` and as ``category``. Also: 1,000 bootstrap resamples of alpha on 5,000
+units x 8 raters, and the kijkkader roll-up on a synthetic score table of ~1.2 million
+judgements. Timings are best-of-``--repeat``; the load average is printed before and after.
 
 Run:  uv run --no-sync python benchmarks/agreement.py [--units N] [--repeat R]
 """
@@ -26,22 +29,51 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from calibrate.agreement import bootstrap, fleiss_kappa, gwet_ac, krippendorff_alpha
+from calibrate.agreement import bootstrap, fleiss_kappa, gwet_ac, kijkkader_rollup, krippendorff_alpha
 
 REPO = Path(__file__).resolve().parents[1]
 CATS = [1, 2, 3, 4, 5]
 
 
-def make_long(n_units: int, n_raters: int, missing: float, seed: int = 0, rater_dtype: str = "object") -> pd.DataFrame:
+def make_long(n_units: int, n_raters: int, missing: float, seed: int = 0, rater_dtype: str = "str") -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     truth = rng.integers(1, 6, size=n_units)
     vals = np.clip(truth[:, None] + rng.integers(-1, 2, size=(n_units, n_raters)), 1, 5)
     rater = np.tile(np.array([f"r{i:02d}" for i in range(n_raters)], dtype=object), n_units)
     df = pd.DataFrame({"unit": np.repeat(np.arange(n_units), n_raters), "rater": rater, "value": vals.ravel()})
     df = df[rng.random(len(df)) >= missing].reset_index(drop=True)
-    if rater_dtype == "category":
-        df["rater"] = df["rater"].astype("category")
+    if rater_dtype != "str":
+        df["rater"] = df["rater"].astype(rater_dtype)
     return df
+
+
+def make_scores(n_sessions: int, n_cases: int = 12, n_raters: int = 8, seed: int = 0) -> pd.DataFrame:
+    """A score table (CONTRACTS §1): per session and case 40 indicators, 4 levels, a verdict."""
+    rng = np.random.default_rng(seed)
+    items = ([(f"lo{o}.dim{d}.{i}", "indicator") for o in range(4) for d in range(2) for i in range(5)]
+             + [(f"lo{o}.niveau", "level") for o in range(4)] + [("eind.oordeel", "verdict")])
+    codes = {"indicator": np.array(["niet gezien", "gezien", "n.v.t."], dtype=object),
+             "level": np.array(["2", "3", "4", "5"], dtype=object),
+             "verdict": np.array(["niet voldaan", "voldaan"], dtype=object)}
+    n_units = n_sessions * n_cases * len(items)
+    s_idx = np.repeat(np.arange(n_sessions), n_cases * len(items) * n_raters)
+    c_idx = np.tile(np.repeat(np.arange(n_cases), len(items) * n_raters), n_sessions)
+    i_idx = np.tile(np.repeat(np.arange(len(items)), n_raters), n_sessions * n_cases)
+    kinds = np.array([k for _, k in items], dtype=object)[i_idx]
+    value = np.empty(len(s_idx), dtype=object)
+    for k, c in codes.items():
+        m = kinds == k
+        truth = np.repeat(rng.integers(0, len(c), n_units), n_raters)[m]
+        noisy = np.where(rng.random(m.sum()) < 0.25, rng.integers(0, len(c), m.sum()), truth)
+        value[m] = c[noisy]
+    return pd.DataFrame({
+        "session": np.array([f"S{i:03d}" for i in range(n_sessions)], dtype=object)[s_idx],
+        "case": np.array([f"C{i:02d}" for i in range(n_cases)], dtype=object)[c_idx],
+        "rater": np.tile(np.array([f"B{i:02d}" for i in range(n_raters)], dtype=object), n_units),
+        "item": np.array([i for i, _ in items], dtype=object)[i_idx],
+        "kind": kinds,
+        "value": value,
+    })
 
 
 def measure(fn, repeat: int):
@@ -91,7 +123,7 @@ def main() -> None:
           f"(python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}, "
           f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f})")
     rows = []
-    for rater_dtype in ("object", "category"):
+    for rater_dtype in ("str", "object", "category"):
         df = make_long(a.units, a.raters, 0.05, rater_dtype=rater_dtype)
         wide = df.pivot(index="unit", columns="rater", values="value")
         rel = wide.T.to_numpy(dtype=float)
@@ -130,6 +162,15 @@ def main() -> None:
     tb = time.perf_counter() - t0
     print(f"bootstrap alpha ordinal, 5,000 units x 8 raters, 1,000 resamples: {tb:.3f} s "
           f"(target < 5 s); alpha = {res.value:.4f}, 95% CI = ({res.ci[0]:.4f}, {res.ci[1]:.4f})")
+
+    scores = make_scores(300)
+    tr = float("inf")
+    for _ in range(max(1, a.repeat // 2)):
+        t0 = time.perf_counter()
+        roll = kijkkader_rollup(scores)
+        tr = min(tr, time.perf_counter() - t0)
+    print(f"kijkkader_rollup, {len(scores):,} judgements, {len(roll):,} rows out: {tr:.2f} s")
+    print(f"# load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ def pytest_configure(config):
     os.environ["CALIBRATE_WORKSPACE"] = str(_DEMO_DIR / "ws")
     os.environ.pop("CALIBRATE_DB", None)
     os.environ.setdefault("CALIBRATE_RATER", "B01")
-    os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def pytest_unconfigure(config):
@@ -98,7 +97,7 @@ class PostgresServer:
 
     def restart(self):
         data = self.dir / "data"
-        self._run(self.bindir / "pg_ctl", "-D", data, "-w", "-m", "fast", "restart", "-o",
+        self._run(self.bindir / "pg_ctl", "-D", data, "-l", self.dir / "log", "-w", "-m", "fast", "restart", "-o",
                   f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off -k {self.dir} -c max_connections=200")
 
     def stop(self):

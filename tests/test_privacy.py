@@ -481,3 +481,21 @@ def test_nothing_is_logged_and_errors_carry_no_text(pseudonymiser, caplog):
         pseudonymiser.pseudonymise(b"Sanne de Vries")
     assert "Sanne" not in str(err.value)
     assert "Sanne" not in repr(pseudonymiser)
+
+
+def test_key_creation_race_gives_every_process_the_same_whole_key(tmp_path):
+    """Many processes opening a fresh workspace at once all get one complete key."""
+    import multiprocessing
+
+    from calibrate.privacy import load_or_create_key
+
+    with multiprocessing.get_context("fork").Pool(12) as pool:
+        keys = pool.map(_key_in_child, [str(tmp_path)] * 24)
+    assert len(set(keys)) == 1 and len(keys[0]) == 32
+    assert load_or_create_key(tmp_path, environ={}) == keys[0]
+
+
+def _key_in_child(path):
+    from calibrate.privacy import load_or_create_key
+
+    return load_or_create_key(path, environ={})

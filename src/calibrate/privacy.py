@@ -189,9 +189,20 @@ def load_or_create_key(
         return _parse_hex_key(path.read_text(encoding="ascii", errors="replace"), where=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # write a complete temporary file, then link it into place: a process racing us
+    # either wins (and we read its key) or sees the whole file, never an empty one
+    tmp = path.with_name(f".{KEY_FILENAME}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key.hex() + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return _parse_hex_key(path.read_text(encoding="ascii", errors="replace"), where=str(path))
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
 
 

@@ -64,9 +64,17 @@ def test_json_keys_per_contract(reports):
 def test_planted_effects_show_up(reports):
     c = reports["json"]
     agenda = [a["item"] for a in c["agenda"]]
-    # level drift (severe) and agreement drift planted by the demo simulator
-    assert "leerstof.activerend_lesgeven.4" in agenda
-    assert "afstemmen.didactisch_afstemmen.3" in agenda
+    signals = [d["item"] for d in c["drift_signals"]]
+    # planted by the demo simulator (calibrate.simulate.DEMO_CONFIG): agreement drift on
+    # didactisch_afstemmen.3 tops the agenda; the level drifts show as drift signals — at
+    # 4 sessions x 6 cases they do not survive the correction over ~240 tests, and the
+    # report says so instead of overclaiming
+    assert "afstemmen.didactisch_afstemmen.3" in agenda[:3]
+    assert "leerklimaat.klassenmanagement.2" in signals
+    assert "leerstof.activerend_lesgeven.4" in signals
+    lenient_cutoff = {r["rater"]: r for r in c["phases"]["raters"]}
+    assert lenient_cutoff["B04"]["lenient_flagged"]
+    assert not any(r["lenient_flagged"] for k, r in lenient_cutoff.items() if k != "B04")
     raters = {r["rater"]: r for r in c["rater_effects"]}
     assert raters["B03"]["flagged"] and raters["B03"]["leniency"] > 0
     assert raters["B05"]["drift_flagged"] and raters["B05"]["leniency_change"] < 0

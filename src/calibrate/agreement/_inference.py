@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
+from scipy import special
 
 from calibrate.agreement._validate import check_option, check_range
 
@@ -39,11 +39,13 @@ def interval(
         return None, None, ""
     if ci_method == "t" and df < 1:
         return None, None, ""
-    # distribution methods called directly: freezing (stats.t(df)) costs ~0.3 ms a call
+    # The special functions behind scipy.stats.t / norm (their _ppf and _sf), called
+    # directly: same numbers, without ~0.2 ms of argument handling per call, which the
+    # roll-up pays thousands of times.
     if ci_method == "t":
-        ppf, sf = (lambda x: stats.t.ppf(x, df)), (lambda x: stats.t.sf(x, df))
+        ppf, sf = (lambda x: special.stdtrit(df, x)), (lambda x: special.stdtr(df, -x))
     else:
-        ppf, sf = stats.norm.ppf, stats.norm.sf
+        ppf, sf = special.ndtri, (lambda x: special.ndtr(-x))
     crit = float(ppf(1 - (1 - confidence) / 2))
     lo, hi = value - crit * se, value + crit * se
     if upper is not None:

@@ -194,7 +194,10 @@ def _codes(s: pd.Series, keep: np.ndarray | None = None) -> tuple[np.ndarray, np
             return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
         except Exception:  # pragma: no cover - pandas internals changed
             pass
-    codes, uniques = pd.factorize(a, sort=False)
+    # size_hint: pandas otherwise sizes the hash table for one unique per row (~60 MB per
+    # million rows); ids repeat (raters ~10x per unit, units ~10x per rater), and the
+    # table grows when needed.
+    codes, uniques = pd.factorize(a, sort=False, size_hint=len(a) // 8 + 16)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
@@ -353,7 +356,10 @@ def _check_duplicates(func: str, ucode: np.ndarray, rcode: np.ndarray, ulabels, 
         bad = np.unique(cell[d]) if d.any() else None
     if bad is not None:
         label = ulabels if callable(ulabels) else ulabels.__getitem__
-        pairs = [(label(int(b // nr)), rlabels[b % nr]) for b in bad[:5]]
+        def py(x):  # numpy scalars print as np.int64(3): show plain values
+            return x.item() if isinstance(x, np.generic) else x
+
+        pairs = [(py(label(int(b // nr))), py(rlabels[b % nr])) for b in bad[:5]]
         raise InputError(
             f"{func}: some raters judged the same unit more than once, e.g. "
             f"(unit, rater) = {pairs}.",

@@ -141,7 +141,11 @@ def _conger_values(data: Ratings, weights: Any, idx_rows: list[np.ndarray]) -> n
     M = data.matrix
     out = np.empty(len(idx_rows))
     for b, idx in enumerate(idx_rows):
-        out[b] = _core.conger_coefficient(M[idx], data.n_categories, W).value
+        Mb = M[idx]
+        # a rater none of whose units was drawn is not a rater of this resample (as when
+        # the coefficient is recomputed on it); otherwise their proportions are 0/0
+        Mb = Mb[:, (Mb >= 0).any(axis=0)]
+        out[b] = _core.conger_coefficient(Mb, data.n_categories, W).value if Mb.shape[1] >= 2 else np.nan
     return out
 
 

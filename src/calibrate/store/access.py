@@ -150,13 +150,18 @@ def enable_row_level_security(store, *, group: str = ASSESSOR_GROUP, role_prefix
     closes the database to roles outside the group (``CONNECT`` revoked from ``PUBLIC``; the
     owner and superusers keep it). ``role_prefix`` is put before every rater id to make the
     role name; use a different group and prefix per workspace when one server holds several.
-    Idempotent: running it again re-creates the policies.
+    It also records the id of the pseudonym key in use (the assessors' apps must use the same
+    key, e.g. through ``CALIBRATE_PSEUDONYM_KEY``). Idempotent: running it again re-creates
+    the policies.
     """
     _require_postgres(store)
     if not _GROUP_PATTERN.fullmatch(group):
         raise InputError(f"{group!r} is not a usable group role name (lower-case letters, digits, '_').")
     if not _PREFIX_PATTERN.fullmatch(role_prefix):
         raise InputError(f"{role_prefix!r} is not a usable role prefix (at most 20 lower-case letters, digits, '_').")
+    # the owner records the pseudonym key's id now: assessors cannot write ``meta`` later,
+    # and their apps must run with the same key (CALIBRATE_PSEUDONYM_KEY)
+    store.note_pseudonymiser()
     with store.engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
         prior = _settings(conn)
@@ -279,7 +284,6 @@ def create_assessor(store, rater: str, password: str, *, sessions=()) -> str:
         )
     group, prefix = settings
     role = validate_rater_id(rater, role_prefix=prefix, group=group)
-    store.add_raters([rater])
     with store.engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
         existing = _role_exists(conn, role)
@@ -294,6 +298,7 @@ def create_assessor(store, rater: str, password: str, *, sessions=()) -> str:
             )
         else:
             _ddl(conn, "ALTER ROLE {r} WITH LOGIN PASSWORD {p}", r=_ident(role), p=_literal(password))
+        store._ensure_raters(conn, [rater])
         for session in sessions:
             conn.execute(
                 _insert_ignore(t.session_raters),
