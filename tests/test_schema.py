@@ -80,3 +80,10 @@ def test_consensus_table_has_no_rater():
     assert "rater" not in out.columns
     with pytest.raises(InputError, match=r"unknown column\(s\) 'rater'"):
         validate_table(table(), source="c.csv", with_rater=False)
+
+
+def test_personal_data_in_a_bad_cell_is_masked_in_the_message():
+    with pytest.raises(InputError) as info:
+        validate_table(table({"value": "06-12345678"}), source="s.csv")
+    msg = str(info.value)
+    assert "row 2, column 'value'" in msg and "12345678" not in msg and "masked" in msg

@@ -51,6 +51,19 @@ class ItemSpec:
     codes: tuple[str, ...]
 
 
+def shown(value, limit: int = 30) -> str:
+    """A cell value fit for an error message: quoted and cut short, and masked to its
+    shape (``99-99999999``) when it looks like personal data, which must never reach a
+    message or a log."""
+    text = str(value)
+    from .privacy import scan_text_for_personal_data
+
+    if scan_text_for_personal_data(text):
+        masked = "".join("9" if c.isdigit() else "x" if c.isalpha() else c for c in text)
+        return repr(masked[:limit]) + " (masked: it looks like personal data)"
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def _spreadsheet_row(index: int) -> int:
     """Row number as a spreadsheet shows it: the header is row 1, the first data row 2."""
     return int(index) + 2
@@ -136,7 +149,7 @@ def validate_table(
 
     bad_kind = df["kind"].notna() & ~df["kind"].isin(KINDS)
     for idx in df.index[bad_kind]:
-        err(idx, "kind", f"unknown kind {df.at[idx, 'kind']!r}; use one of {', '.join(KINDS)}.")
+        err(idx, "kind", f"unknown kind {shown(df.at[idx, 'kind'])}; use one of {', '.join(KINDS)}.")
 
     # item ↔ kind consistency and values inside the scale
     known = items or {}
@@ -156,13 +169,13 @@ def validate_table(
             continue
         codes = allowed_values(kind, spec.codes if spec is not None else None)
         if value not in codes:
-            err(idx, "value", f"{value!r} is outside the scale of item {item!r} ({kind}); allowed: {', '.join(codes)}.")
+            err(idx, "value", f"{shown(value)} is outside the scale of item {shown(item)} ({kind}); allowed: {', '.join(codes)}.")
         if len(errors) >= max_errors:
             break
 
     dates = pd.to_datetime(df["session_date"], errors="coerce", format="ISO8601")
     for idx in df.index[df["session_date"].notna() & dates.isna()]:
-        err(idx, "session_date", f"{df.at[idx, 'session_date']!r} is not a date; write it as YYYY-MM-DD.")
+        err(idx, "session_date", f"{shown(df.at[idx, 'session_date'])} is not a date; write it as YYYY-MM-DD.")
     df["session_date"] = dates.dt.strftime("%Y-%m-%d").astype("string")
     per_session = df.dropna(subset=["session", "session_date"]).groupby("session")["session_date"].nunique()
     for session in per_session.index[per_session > 1]:
@@ -171,7 +184,7 @@ def validate_table(
 
     stamps = pd.to_datetime(df["scored_at"], errors="coerce", format="ISO8601", utc=True)
     for idx in df.index[df["scored_at"].notna() & stamps.isna()]:
-        err(idx, "scored_at", f"{df.at[idx, 'scored_at']!r} is not a timestamp; write it as YYYY-MM-DDTHH:MM:SS.")
+        err(idx, "scored_at", f"{shown(df.at[idx, 'scored_at'])} is not a timestamp; write it as YYYY-MM-DDTHH:MM:SS.")
     df["scored_at"] = _iso_timestamps(stamps).where(df["scored_at"].notna(), pd.NA)
 
     key = ["session", "case", "rater", "item"] if with_rater else ["session", "case", "item"]
@@ -186,10 +199,10 @@ def validate_table(
                 break
 
     if errors:
-        shown = errors[:max_errors]
+        listed = errors[:max_errors]
         more = f"\n  … and more (first {max_errors} shown)" if len(errors) > max_errors else ""
         raise InputError(
-            f"{len(shown)} problem(s) found, nothing was imported:\n  " + "\n  ".join(shown) + more,
+            f"{len(listed)} problem(s) found, nothing was imported:\n  " + "\n  ".join(listed) + more,
             location=source,
             hint="\nFix these rows and import the file again; the workspace is unchanged.",
         )

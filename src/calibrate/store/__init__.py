@@ -106,9 +106,20 @@ class Store:
         if not (os.environ.get("CALIBRATE_DB") or os.environ.get("CALIBRATE_WORKSPACE")):
             raise StoreError(
                 "no workspace given: set CALIBRATE_WORKSPACE to a workspace directory (e.g. the demo: "
-                "`uv run calibrate demo --workspace demo-workspace`, then CALIBRATE_WORKSPACE=demo-workspace) "
+                "`uv run calibrate demo --workspace demo-workspace`, then CALIBRATE_WORKSPACE=$PWD/demo-workspace) "
                 "or CALIBRATE_DB to a database URL, or pass --workspace / --db."
             )
+        ws = os.environ.get("CALIBRATE_WORKSPACE")
+        if ws and not os.environ.get("CALIBRATE_DB"):
+            from .engine import DB_FILENAME
+
+            path = Path(ws).expanduser().resolve()
+            if not (path / DB_FILENAME).exists():
+                raise StoreError(
+                    f"CALIBRATE_WORKSPACE points at {path}, which holds no calibrate workspace. "
+                    "A relative path is taken from the current folder (for a notebook: the notebook's "
+                    "folder), so give an absolute path, e.g. CALIBRATE_WORKSPACE=$PWD/demo-workspace."
+                )
         return cls.open()
 
     def _write(self):
@@ -535,9 +546,9 @@ class Store:
             specs = self._item_specs(conn, item_col.dropna().astype(str).str.strip(), fw_ids)
         clean = validate_table(df, source=source, with_rater=with_rater, items=specs)
         n_rows = len(clean)
-        pseudo = self.note_pseudonymiser() if with_rater else None
         replaced: dict[str, int] = {}
-        if pseudo is not None and clean["note"].notna().any():
+        if "note" in clean.columns and clean["note"].notna().any():
+            pseudo = self.note_pseudonymiser()
             notes = []
             for note in clean["note"]:
                 if pd.isna(note):
@@ -798,6 +809,8 @@ class Store:
                 raise InputError(f"item {item_id!r} is not part of framework {fw.id!r}.")
             if value is not None and value not in allowed_values(spec.kind, spec.codes):
                 raise InputError(f"{value!r} is outside the scale of item {item_id!r}.")
+            if note is not None:
+                note = self.note_pseudonymiser().pseudonymise(note).text
             recs.append({"session_id": session, "case_id": case, "item_id": item_id, "value": value, "note": note,
                          "scored_at": now, "saved_at": now, "source": source})
         if recs:
