@@ -23,19 +23,18 @@ Exit status 1 when anything was lost, duplicated or partially saved.
 from __future__ import annotations
 
 import argparse
-import glob
 import multiprocessing as mp
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from calibrate.pgserver import ThrowawayPostgres
 
 SESSION = "K-LOAD"
 CASES = ("C01", "C02")
@@ -49,60 +48,6 @@ WEIGHTS = {
     "verdict": {"niet voldaan": 0.3, "voldaan": 0.7},
     "decision": {"no go": 0.3, "go": 0.7},
 }
-
-
-# --------------------------------------------------------------- PostgreSQL server
-class PostgresServer:
-    """A throwaway PostgreSQL cluster in a temporary directory, on 127.0.0.1 only
-    (same as tests/conftest.py, with durable settings unless ``fast``)."""
-
-    def __init__(self, *, fast: bool = False):
-        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not bins:
-            raise FileNotFoundError("initdb (install PostgreSQL: apt-get install -y postgresql)")
-        self.bindir = Path(bins[-1]).parent
-        self.dir = Path(tempfile.mkdtemp(prefix="calibrate-load-pg-"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.as_root = os.geteuid() == 0
-        self.fast = fast
-        if self.as_root:
-            shutil.chown(self.dir, "postgres", "postgres")
-
-    def _run(self, *cmd, check=True):
-        cmd = [str(c) for c in cmd]
-        if self.as_root:
-            cmd = ["runuser", "-u", "postgres", "--"] + cmd
-        return subprocess.run(cmd, check=check, capture_output=True, text=True)
-
-    def start(self):
-        data = self.dir / "data"
-        self._run(self.bindir / "initdb", "-D", data, "-A", "trust", "-U", "postgres")
-        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c max_connections=200"
-        if self.fast:
-            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run(self.bindir / "pg_ctl", "-D", data, "-l", self.dir / "log", "-w", "-o", opts, "start")
-        return self
-
-    def url(self, dbname: str) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
-
-    def createdb(self) -> str:
-        import sqlalchemy as sa
-
-        name = "load_" + uuid.uuid4().hex[:8]
-        eng = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
-        try:
-            with eng.connect() as c:
-                c.execute(sa.text(f'CREATE DATABASE "{name}"'))  # name made above, not user input
-        finally:
-            eng.dispose()
-        return self.url(name)
-
-    def stop(self):
-        self._run(self.bindir / "pg_ctl", "-D", self.dir / "data", "-w", "-m", "fast", "stop", check=False)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------- the plan
@@ -309,7 +254,7 @@ def main(argv=None) -> int:
             from calibrate.store import Store
             from calibrate.store.access import create_assessor, enable_row_level_security
 
-            server = PostgresServer(fast=args.pg_fast).start()
+            server = ThrowawayPostgres(fast=args.pg_fast, prefix="calibrate-load-pg-").start()
             if args.pg_owner:
                 url = server.createdb()
                 prepare(url, raters)

@@ -3,16 +3,15 @@ and a demo workspace that the notebooks (run by nbval) open through CALIBRATE_WO
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
+
+from calibrate.pgserver import ThrowawayPostgres
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _DEMO_DIR: Path | None = None
@@ -43,66 +42,8 @@ def demo_workspace() -> Path:
     return Path(os.environ["CALIBRATE_WORKSPACE"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PostgresServer:
-    """A throwaway PostgreSQL cluster in a temporary directory, on 127.0.0.1 only."""
-
-    def __init__(self):
-        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not bins:
-            raise FileNotFoundError("initdb")
-        self.bindir = Path(bins[-1]).parent
-        self.dir = Path(tempfile.mkdtemp(prefix="calibrate-pg-"))
-        self.port = _free_port()
-        self.as_root = os.geteuid() == 0
-        if self.as_root:
-            shutil.chown(self.dir, "postgres", "postgres")
-
-    def _run(self, *cmd, check=True):
-        cmd = [str(c) for c in cmd]
-        if self.as_root:
-            cmd = ["runuser", "-u", "postgres", "--"] + cmd
-        return subprocess.run(cmd, check=check, capture_output=True, text=True)
-
-    def start(self):
-        data = self.dir / "data"
-        self._run(self.bindir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
-        self._run(
-            self.bindir / "pg_ctl", "-D", data, "-l", self.dir / "log", "-w", "-o",
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off -c synchronous_commit=off "
-            f"-c full_page_writes=off -k {self.dir} -c max_connections=200",
-            "start",
-        )
-        return self
-
-    def url(self, dbname: str) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
-
-    def createdb(self) -> str:
-        import sqlalchemy as sa
-
-        name = "t_" + uuid.uuid4().hex[:12]
-        eng = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
-        try:
-            with eng.connect() as c:
-                c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        finally:
-            eng.dispose()
-        return self.url(name)
-
-    def restart(self):
-        data = self.dir / "data"
-        self._run(self.bindir / "pg_ctl", "-D", data, "-l", self.dir / "log", "-w", "-m", "fast", "restart", "-o",
-                  f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off -k {self.dir} -c max_connections=200")
-
-    def stop(self):
-        self._run(self.bindir / "pg_ctl", "-D", self.dir / "data", "-w", "-m", "immediate", "stop", check=False)
-        shutil.rmtree(self.dir, ignore_errors=True)
+class PostgresServer(ThrowawayPostgres):
+    """The tests' PostgreSQL server (fast: no fsync)."""
 
 
 @pytest.fixture(scope="session")

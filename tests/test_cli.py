@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import multiprocessing
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -4,7 +4,6 @@ simulated assessor scores, deterministic values per save, and the history checks
 from __future__ import annotations
 
 import importlib.util
-import random
 import sys
 from functools import lru_cache
 from pathlib import Path

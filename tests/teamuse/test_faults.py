@@ -151,7 +151,7 @@ def test_postgres_restart_under_load_retries_and_loses_nothing(pg_server, pg_url
         deadline = time.monotonic() + 60
         while sum(map(len, acked.values())) < 12 and not errors and time.monotonic() < deadline:
             time.sleep(0.01)
-        _restart(pg_server)  # fast shutdown: open connections are terminated
+        pg_server.restart()  # fast shutdown: open connections are terminated
         for th in threads:
             th.join(timeout=120)
     assert not any(th.is_alive() for th in threads)
@@ -163,16 +163,6 @@ def test_postgres_restart_under_load_retries_and_loses_nothing(pg_server, pg_url
         for r in raters:
             assert acked[r] == list(range(saves))
             check_saves(st, r, acked[r], values[r])
-
-
-def _restart(server) -> None:
-    """``pg_ctl restart -m fast`` with a log file: without ``-l`` the new postmaster keeps
-    pg_ctl's captured stdout open and ``subprocess.run`` never returns (as happens with
-    ``PostgresServer.restart`` in tests/conftest.py)."""
-    server._run(
-        server.bindir / "pg_ctl", "-D", server.dir / "data", "-l", server.dir / "log", "-w", "-m", "fast", "restart", "-o",
-        f"-c listen_addresses=127.0.0.1 -p {server.port} -c fsync=off -k {server.dir} -c max_connections=200",
-    )
 
 
 # ------------------------------------------------------------------ giving up

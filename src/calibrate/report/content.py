@@ -147,7 +147,6 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
     # ------------------------------------------------------------- the session at a glance
     n_cases = int(focus_scores["case"].nunique())
     n_raters = int(focus_scores["rater"].nunique())
-    valid = focus_scores["value"].notna() & (focus_scores["value"] != "n.v.t.")
     content["session"] = {
         "id": focus_id, "date": focus_date, "title": None if pd.isna(focus["title"]) else str(focus["title"]),
         "framework": fid, "revealed": bool(focus["revealed"]), "round": int(focus["round"]),
