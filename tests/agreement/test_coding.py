@@ -86,8 +86,6 @@ def _variants(df: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, list]]:
 @pytest.mark.parametrize("name", list(CALLS))
 def test_dtypes_do_not_change_results(name):
     func, kw = CALLS[name]
-    if kw.get("level") == "interval":
-        pytest.skip("interval distances use numeric values; text labels fall back to positions")
     base = func(_long(), categories=[1, 2, 3, 4], **kw)
     for label, (df, cats) in _variants(_long()).items():
         res = func(df, categories=cats, **kw)

@@ -45,10 +45,14 @@ def _reliability(df: pd.DataFrame, categories=None) -> np.ndarray:
 def test_krippendorff_package(ref, stem, level):
     krippendorff = pytest.importorskip("krippendorff")
     df = ref(stem)
-    if not pd.api.types.is_numeric_dtype(df["value"]):
-        pytest.skip("labelled categories")
     cats = sorted(df["value"].dropna().unique())
-    theirs = krippendorff.alpha(_reliability(df), level_of_measurement=level, value_domain=cats)
+    coded = df
+    if not pd.api.types.is_numeric_dtype(df["value"]):
+        # labelled categories: the peer needs numbers; ours measures distances by position
+        # in `categories` (1-based, which matters for the ratio metric), so the peer gets those
+        coded = df.assign(value=df["value"].map({c: k for k, c in enumerate(cats, start=1)}))
+    peer_cats = sorted(coded["value"].dropna().unique())
+    theirs = krippendorff.alpha(_reliability(coded), level_of_measurement=level, value_domain=peer_cats)
     ours = krippendorff_alpha(df, level=level, categories=cats).value
     assert ours == pytest.approx(theirs, abs=1e-10)
 
