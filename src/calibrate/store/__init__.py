@@ -65,6 +65,7 @@ class Store:
         self.url = url
         self.workspace = workspace
         self._framework_cache: dict[str, Any] = {}
+        self._session_framework_ids: dict[str, str] = {}
         self._pseudonymiser = None
         #: how idempotent writes (saves, imports, reveal) are retried on a dropped connection
         self.retry_policy: RetryPolicy = DEFAULT_POLICY
@@ -343,8 +344,14 @@ class Store:
             )]
 
     def session_framework(self, session: str):
-        with self.engine.connect() as conn:
-            fid = conn.execute(sa.select(t.sessions.c.framework_id).where(t.sessions.c.id == session)).scalar()
+        """The framework a session is scored on (a session's framework never changes, so
+        the lookup is cached per store)."""
+        fid = self._session_framework_ids.get(session)
+        if fid is None:
+            with self.engine.connect() as conn:
+                fid = conn.execute(sa.select(t.sessions.c.framework_id).where(t.sessions.c.id == session)).scalar()
+            if fid is not None:
+                self._session_framework_ids[session] = fid
         return self.framework(fid or DEFAULT_FRAMEWORK)
 
     def cases(self, session: str | None = None) -> pd.DataFrame:
