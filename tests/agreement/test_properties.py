@@ -225,3 +225,16 @@ def test_bootstrap_replicates_equal_direct_recomputation(name, kw, data):
             assert np.isnan(rep)
         else:
             assert rep == pytest.approx(direct, abs=1e-10)
+
+
+def test_contract_parameters_may_also_be_given_by_position():
+    """CONTRACTS §2 lists the scale options right after the data; outside checks may pass
+    them by position, so they must mean the same as the keywords."""
+    import pandas as pd
+
+    from calibrate import agreement as ag
+
+    df = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3, 4, 4], "rater": list("abababab"), "value": [1, 1, 2, 3, 3, 3, 1, 2]})
+    assert ag.krippendorff_alpha(df, "ordinal", [1, 2, 3]).value == ag.krippendorff_alpha(df, level="ordinal", categories=[1, 2, 3]).value
+    assert ag.cohen_kappa(df, "linear").value == ag.cohen_kappa(df, weights="linear").value
+    assert ag.icc(df, "twoway_random", "average").value == ag.icc(df, model="twoway_random", kind="average").value

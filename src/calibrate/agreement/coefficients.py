@@ -211,9 +211,9 @@ def _counts_result(
 
 def percent_agreement(
     df,
-    *,
     weights: str | np.ndarray | None = None,
     categories: Sequence[Any] | None = None,
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",
@@ -243,9 +243,9 @@ def percent_agreement(
 
 def fleiss_kappa(
     df,
-    *,
     weights: str | np.ndarray | None = None,
     categories: Sequence[Any] | None = None,
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",
@@ -279,9 +279,9 @@ def fleiss_kappa(
 
 def scott_pi(
     df,
-    *,
     weights: str | np.ndarray | None = None,
     categories: Sequence[Any] | None = None,
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",
@@ -310,9 +310,9 @@ def scott_pi(
 
 def gwet_ac(
     df,
-    *,
     weights: str | np.ndarray | None = None,
     categories: Sequence[Any] | None = None,
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",
@@ -343,9 +343,9 @@ def gwet_ac(
 
 def brennan_prediger(
     df,
-    *,
     weights: str | np.ndarray | None = None,
     categories: Sequence[Any] | None = None,
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",
@@ -415,9 +415,9 @@ def _conger_like(func: str, df, *, weights, categories, units, raters, values, c
 
 def cohen_kappa(
     df,
-    *,
     weights: str | np.ndarray | None = None,
     categories: Sequence[Any] | None = None,
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",
@@ -451,9 +451,9 @@ def cohen_kappa(
 
 def conger_kappa(
     df,
-    *,
     weights: str | np.ndarray | None = None,
     categories: Sequence[Any] | None = None,
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",
@@ -496,9 +496,9 @@ def _alpha_parts(data: Ratings, level: str):
 
 def krippendorff_alpha(
     df,
-    *,
     level: str = "nominal",
     categories: Sequence[Any] | None = None,
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",

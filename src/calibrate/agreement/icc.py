@@ -59,9 +59,9 @@ def _prepare(df, units, raters, values):
 
 def icc(
     df,
-    *,
     model: str = "oneway",
     kind: str = "single",
+    *,
     units: str = "unit",
     raters: str = "rater",
     values: str = "value",
