@@ -62,11 +62,11 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
         raters = read_table(src / "beoordelaars.csv")
         store.add_raters(raters)
         case_ids = list(store.cases()["case"])
-        per, step = DEMO_CONFIG.cases_per_session, DEMO_CONFIG.cases_per_session // 2
-        config = replace(  # each session takes the next six cases, half of them seen before
+        per = DEMO_CONFIG.cases_per_session
+        config = replace(  # each past session calibrates on its own new cases
             DEMO_CONFIG,
             rater_ids=list(raters["rater"]),
-            session_cases={s: [case_ids[(s * step + k) % len(case_ids)] for k in range(per)] for s in range(DEMO_CONFIG.n_sessions)},
+            session_cases={s: case_ids[s * per:(s + 1) * per] for s in range(DEMO_CONFIG.n_sessions)},
         )
         sim = simulate(fw, config)
         for sid, date in sim.scores[["session", "session_date"]].drop_duplicates().itertuples(index=False):

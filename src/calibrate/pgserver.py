@@ -74,7 +74,8 @@ class ThrowawayPostgres:
         eng = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
         try:
             with eng.connect() as c:
-                c.execute(sa.text(f'CREATE DATABASE "{name}"'))  # name made here, not user input
+                # DDL takes no bind parameters: the (generated) name is quoted by the dialect
+                c.execute(sa.text("CREATE DATABASE " + eng.dialect.identifier_preparer.quote(name)))
         finally:
             eng.dispose()
         return self.url(name)

@@ -85,7 +85,7 @@ class Simulation:
 DEMO_CONFIG = SimulationConfig(
     n_sessions=4,
     n_raters=6,
-    cases_per_session=6,
+    cases_per_session=8,
     lenient_raters={"B03": 1.2},
     drifting_raters={"B05": -0.6},
     verdict_lenient_raters={"B04": 1.5},

@@ -233,7 +233,7 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
 
     # ------------------------------------------------------------- phases
     say("oordelen en fasen")
-    content["phases"] = _phases(focus_scores, framework)
+    content["phases"] = _phases(focus_scores, history, framework)
 
     # ------------------------------------------------------------- before / after
     say("voor en na de bespreking")
@@ -289,21 +289,26 @@ def _agreement(focus: pd.DataFrame, framework) -> dict:
     return out
 
 
-def _phases(focus: pd.DataFrame, framework) -> dict:
-    """Verdict–phase consistency for the session (when calibrate.phases is available)."""
+def _phases(focus: pd.DataFrame, history: pd.DataFrame, framework) -> dict:
+    """Verdict–phase consistency: counts for the session, and each assessor's rate of
+    lenient/severe verdicts over every session so far (more verdicts, narrower CIs)."""
     try:
         from .. import phases
     except ImportError:
         return {"available": False, "message": "nog niet beschikbaar"}
     if framework is None or not getattr(framework, "profiles", None):
         return {"available": False, "message": "geen fasenprofiel in het kader"}
-    df = focus[["session", "session_date", "case", "rater", "item", "kind", "value"]].astype(str)
-    df.loc[focus["value"].isna().to_numpy(), "value"] = np.nan
+
+    def plain(frame: pd.DataFrame) -> pd.DataFrame:
+        df = frame[["session", "session_date", "case", "rater", "item", "kind", "value"]].astype(str)
+        df.loc[frame["value"].isna().to_numpy(), "value"] = np.nan
+        return df
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cls = phases.classify_verdicts(df, framework)
-            rates = phases.rater_rates(cls)
+            cls = phases.classify_verdicts(plain(focus), framework)
+            rates = phases.rater_rates(phases.classify_verdicts(plain(history), framework) if len(history) else cls)
     except Exception as exc:
         return {"available": False, "message": f"kon niet worden berekend ({type(exc).__name__}: {exc})"[:200]}
     labels = getattr(phases, "DISPLAY_LABELS", {})

@@ -784,7 +784,14 @@ class Store:
                 raise AccessError(f"assessor {rater!r} is not an assessor of session {session!r}.")
             cur = self._current_for(conn, session, case, rater)
             todo = [(i, v, n) for i, v, n in rows if cur.get(i) != (v, n)]
-            if todo:
+            if todo and conn.dialect.name == "postgresql":
+                # one statement with array parameters instead of one INSERT per item: far
+                # less work for a server that 30 assessors save to at once
+                conn.execute(_PG_SAVE, {
+                    "session": session, "case": case, "rater": rater, "now": now, "source": source,
+                    "items": [i for i, _, _ in todo], "vals": [v for _, v, _ in todo], "notes": [n for _, _, n in todo],
+                })
+            elif todo:
                 conn.execute(sa.insert(t.judgements), [
                     {"session_id": session, "case_id": case, "rater_id": rater, "item_id": i, "value": v, "note": n,
                      "scored_at": now, "saved_at": now, "source": source}
@@ -902,6 +909,15 @@ class RaterView:
 
 
 # ---------------------------------------------------------------------- helpers
+_PG_SAVE = sa.text(
+    "INSERT INTO judgements (session_id, case_id, rater_id, item_id, value, note, scored_at, saved_at, source) "
+    "SELECT :session, :case, :rater, u.item, u.val, u.note, :now, :now, :source "
+    "FROM unnest(CAST(:items AS text[]), CAST(:vals AS text[]), CAST(:notes AS text[])) "
+    "WITH ORDINALITY AS u(item, val, note, ord) ORDER BY u.ord"
+)
+"""An assessor's save on PostgreSQL as one statement (parameters bound, never formatted)."""
+
+
 def _insert_ignore(conn, table):
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
