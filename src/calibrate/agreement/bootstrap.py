@@ -10,6 +10,8 @@ recomputed per resample.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable
 from typing import Any
 
@@ -271,23 +273,9 @@ def bootstrap(
     )
     details = dict(point.details)
     details.update(replicates=reps, analytic_se=point.se, analytic_ci=point.ci, method=method)
-    return AgreementResult(
-        coefficient=point.coefficient,
-        value=point.value,
-        se=se,
-        ci=ci,
-        n_units=point.n_units,
-        n_raters=point.n_raters,
-        p_o=point.p_o,
-        p_e=point.p_e,
-        per_category=point.per_category,
-        p_value=None,
-        confidence=confidence,
-        weights=point.weights,
-        categories=point.categories,
-        notes=(*point.notes, note),
-        details=details,
-    )
+    # the coefficient's own result, with the bootstrap's uncertainty in place of the analytic one
+    return dataclasses.replace(point, se=se, ci=ci, p_value=None, confidence=confidence,
+                               notes=(*point.notes, note), details=details)
 
 
 def bootstrap_difference(
