@@ -300,6 +300,7 @@ def _phases(focus: pd.DataFrame, history: pd.DataFrame, framework) -> dict:
         return {"available": False, "message": "geen fasenprofiel in het kader"}
 
     def plain(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame[frame["kind"].isin(["phase", "verdict"])]  # all the classification reads
         df = frame[["session", "session_date", "case", "rater", "item", "kind", "value"]].astype(str)
         df.loc[frame["value"].isna().to_numpy(), "value"] = np.nan
         return df
