@@ -8,6 +8,7 @@ is appended with its time and the latest per (session, case, rater, item) is cur
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -86,14 +87,22 @@ class Store:
             ws = Path(url[len("sqlite:///"):]).parent
         engine = make_engine(url)
         store = cls(engine, url=url, workspace=ws)
-        try:
-            store._init_schema(create=create)
-        except sa.exc.OperationalError as exc:
-            engine.dispose()
-            raise StoreError(
-                f"cannot open the database {describe_url(url)}: {exc.orig}. "
-                "Check that the server is running and the URL (--db / CALIBRATE_DB) is right."
-            ) from None
+        for attempt in range(1, 61):
+            try:
+                store._init_schema(create=create)
+                break
+            except sa.exc.OperationalError as exc:
+                # a brand-new SQLite file that several processes open at once: switching it
+                # to WAL and creating the tables can answer "locked" without waiting on the
+                # busy timeout; the first opener finishes within moments, so try again
+                if ws is not None and "locked" in str(exc.orig) and attempt < 60:
+                    time.sleep(min(0.05 * attempt, 0.5))
+                    continue
+                engine.dispose()
+                raise StoreError(
+                    f"cannot open the database {describe_url(url)}: {exc.orig}. "
+                    "Check that the server is running and the URL (--db / CALIBRATE_DB) is right."
+                ) from None
         return store
 
     @classmethod
