@@ -67,13 +67,15 @@ def cmd_import(args) -> int:
 
 def _check_cases(df, pseudo, roster, name) -> int:
     """Check mode: what would be replaced (counts only) and what suspects would remain."""
+    import pandas as pd
+
     from . import privacy
 
     replaced: dict[str, int] = {}
     remaining = 0
     for idx, row in df.iterrows():
         for col in ("title", "text"):
-            if col not in df.columns or privacy_is_missing(row.get(col)):
+            if col not in df.columns or pd.isna(row.get(col)):
                 continue
             for s in pseudo.find_suspects(str(row[col])):
                 if s.replaced:
@@ -84,12 +86,6 @@ def _check_cases(df, pseudo, roster, name) -> int:
     print(f"Would be pseudonymised: {privacy.describe_counts(replaced)}.")
     print(f"{remaining} suspect(s) would remain; nothing was imported (check mode).")
     return EXIT_OK
-
-
-def privacy_is_missing(value) -> bool:
-    import pandas as pd
-
-    return value is None or (not isinstance(value, str) and pd.isna(value))
 
 
 def cmd_export(args) -> int:

@@ -760,18 +760,13 @@ class Store:
         the item's scale; unchanged items are not appended again. Notes are pseudonymised.
         """
         fw = self.session_framework(session)
-        specs = {i.id: i for i in fw.items()}
         pseudo = self.note_pseudonymiser()
         rows = []
         for item_id, entry in values.items():
             value, note = entry if isinstance(entry, tuple) else (entry, None)
-            spec = specs.get(item_id)
-            if spec is None:
-                raise InputError(f"item {item_id!r} is not part of framework {fw.id!r} of session {session!r}.")
+            spec = _checked_item(fw, session, item_id, value)
             if not getattr(spec, "assessed", True):
                 raise InputError(f"item {item_id!r} is shown but not assessed (indicatief, niet om te beoordelen).")
-            if value is not None and value not in allowed_values(spec.kind, spec.codes):
-                raise InputError(f"{value!r} is outside the scale of item {item_id!r}; allowed: {', '.join(allowed_values(spec.kind, spec.codes))}.")
             if note is not None and pseudo is not None:
                 note = pseudo.pseudonymise(note).text
             if note is not None and not note.strip():
@@ -822,16 +817,11 @@ class Store:
     def save_consensus(self, session: str, case: str, values: Mapping[str, tuple[str | None, str | None] | str], *, source: str = "app") -> int:
         """Record the consensus judgement agreed in the discussion, with the reason per item."""
         fw = self.session_framework(session)
-        specs = {i.id: i for i in fw.items()}
         now = utcnow()
         recs = []
         for item_id, entry in values.items():
             value, note = entry if isinstance(entry, tuple) else (entry, None)
-            spec = specs.get(item_id)
-            if spec is None:
-                raise InputError(f"item {item_id!r} is not part of framework {fw.id!r}.")
-            if value is not None and value not in allowed_values(spec.kind, spec.codes):
-                raise InputError(f"{value!r} is outside the scale of item {item_id!r}.")
+            _checked_item(fw, session, item_id, value)
             if note is not None:
                 note = self.note_pseudonymiser().pseudonymise(note).text
             recs.append({"session_id": session, "case_id": case, "item_id": item_id, "value": value, "note": note,
@@ -918,6 +908,19 @@ class RaterView:
 
 
 # ---------------------------------------------------------------------- helpers
+def _checked_item(fw, session: str, item_id: str, value: str | None):
+    """The framework's item ``item_id`` (looked up in the framework's own index), with
+    ``value`` checked against its scale; errors name the item and what is allowed."""
+    try:
+        spec = fw.item(item_id)
+    except InputError:
+        raise InputError(f"item {item_id!r} is not part of framework {fw.id!r} of session {session!r}.") from None
+    allowed = allowed_values(spec.kind, spec.codes)
+    if value is not None and value not in allowed:
+        raise InputError(f"{value!r} is outside the scale of item {item_id!r}; allowed: {', '.join(allowed)}.")
+    return spec
+
+
 _PG_SAVE = sa.text(
     "INSERT INTO judgements (session_id, case_id, rater_id, item_id, value, note, scored_at, saved_at, source) "
     "SELECT :session, :case, :rater, u.item, u.val, u.note, :now, :now, :source "
