@@ -79,12 +79,14 @@ def rater_ids(n: int) -> list[str]:
 # ------------------------------------------------------------------------ workers
 def _assessor(url, rater, case, saves, items, think, barrier, results):
     """One assessor's kernel: open the store, wait for the others, save ``saves`` times."""
+    from calibrate.scoring import ScoringSession
     from calibrate.store import Store
 
     acks, errors = [], []
     try:
         store = Store.open(db_url=url)
-        store.session_framework(SESSION)  # warm the framework cache as the app does on load
+        # what the app does before the first save: open the session and the case's form
+        ScoringSession.open(store, rater, SESSION).form(case)
         values = plan(rater, saves, items)
         rng = random.Random(rater)
     except Exception as exc:  # report, don't hang the barrier
@@ -161,11 +163,29 @@ def verify(store, acks_by_rater, plans, n_items) -> tuple[int, int, int, int]:
     return rows, lost, dup, partial
 
 
+def quiesce(owner_url: str) -> None:
+    """Start each back end's run from a quiet machine: write out what earlier runs left in
+    the page cache and, on PostgreSQL, checkpoint, so that no run pays for the previous
+    one's disk writes."""
+    import sqlalchemy as sa
+
+    from calibrate.store.engine import make_engine
+
+    if owner_url.startswith("postgresql"):
+        engine = make_engine(owner_url)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("CHECKPOINT"))
+        engine.dispose()
+    os.sync()
+    time.sleep(1)
+
+
 def run_backend(backend: str, url: str, owner_url: str, args, items, assessor_urls=None) -> Result:
     from calibrate.store import Store
 
     raters = rater_ids(args.assessors)
     plans = {r: plan(r, args.saves, items) for r in raters}
+    quiesce(owner_url)
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(args.assessors + 1)
     results = ctx.Queue()

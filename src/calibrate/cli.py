@@ -138,9 +138,14 @@ def cmd_session(args) -> int:
 def cmd_upgrade(args) -> int:
     from .errors import SchemaVersionError
 
+    from .store import Store
+
     try:
-        with _store(args) as store:
-            print(f"The database is at schema version {store.schema_version()}; nothing to upgrade.")
+        with Store.open(args.workspace, db_url=args.db, create=False, upgrade=True) as store:
+            if store.upgraded_from is None:
+                print(f"The database is at schema version {store.schema_version()}; nothing to upgrade.")
+            else:
+                print(f"Upgraded the database from schema version {store.upgraded_from} to {store.schema_version()}.")
     except SchemaVersionError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

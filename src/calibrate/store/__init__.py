@@ -68,6 +68,8 @@ class Store:
         self._framework_cache: dict[str, Any] = {}
         self._session_framework_ids: dict[str, str] = {}
         self._pseudonymiser = None
+        #: the schema version the database had before ``open(..., upgrade=True)`` raised it
+        self.upgraded_from: int | None = None
         #: how idempotent writes (saves, imports, reveal) are retried on a dropped connection
         self.retry_policy: RetryPolicy = DEFAULT_POLICY
         #: called as ``on_retry(attempt, delay, exc)`` before each retry (the app shows a message)
@@ -75,11 +77,14 @@ class Store:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, workspace: str | Path | None = None, *, db_url: str | None = None, create: bool = True) -> "Store":
+    def open(cls, workspace: str | Path | None = None, *, db_url: str | None = None, create: bool = True,
+             upgrade: bool = False) -> "Store":
         """Open (and on first use create) the store of ``workspace`` or at ``db_url``.
 
         Raises :class:`SchemaVersionError` when the database was made by an older or
-        newer calibrate, with the way out in the message.
+        newer calibrate, with the way out in the message. ``upgrade=True`` (what
+        ``calibrate upgrade`` does) brings an older database up to this version in one
+        transaction instead; :attr:`upgraded_from` then holds the version it had.
         """
         url = url_from_env(workspace, db_url)
         ws = None
@@ -89,7 +94,7 @@ class Store:
         store = cls(engine, url=url, workspace=ws)
         for attempt in range(1, 61):
             try:
-                store._init_schema(create=create)
+                store._init_schema(create=create, upgrade=upgrade)
                 break
             except sa.exc.OperationalError as exc:
                 # a brand-new SQLite file that several processes open at once: switching it
@@ -145,13 +150,13 @@ class Store:
     def __exit__(self, *exc):
         self.close()
 
-    def _init_schema(self, *, create: bool) -> None:
+    def _init_schema(self, *, create: bool, upgrade: bool = False) -> None:
         # fast path, read-only: an existing workspace needs no lock and no write access
         # (an assessor's database role may only read it)
         with self.engine.connect() as conn:
             if sa.inspect(conn).has_table("meta"):
                 row = conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == "schema_version")).first()
-                if row is not None:
+                if row is not None and not (upgrade and int(row[0]) < t.SCHEMA_VERSION):
                     self.check_version(int(row[0]))
                     return
         with self._write() as conn:
@@ -173,6 +178,23 @@ class Store:
                 conn.execute(sa.insert(t.meta).values(key="created_at", value=utcnow()))
                 return
             version = int(conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar_one())
+            steps = upgrade_steps(version, t.SCHEMA_VERSION) if upgrade and version < t.SCHEMA_VERSION else []
+            if steps:
+                # all steps and the new version in this one transaction: all or nothing
+                try:
+                    for step in steps:
+                        step(conn)
+                except sa.exc.ProgrammingError as exc:
+                    if getattr(exc.orig, "sqlstate", None) != "42501":
+                        raise
+                    raise StoreError(
+                        f"upgrading {describe_url(self.url)} from schema version {version} was refused: "
+                        f"{' '.join(str(exc.orig).split())[:200]}. Run `calibrate upgrade` as the owner of the "
+                        "tables (the facilitator); nothing was changed."
+                    ) from None
+                conn.execute(sa.update(t.meta).where(t.meta.c.key == "schema_version").values(value=str(t.SCHEMA_VERSION)))
+                self.upgraded_from = version
+                return
         self.check_version(version)
 
     def check_version(self, version: int) -> None:
@@ -184,6 +206,12 @@ class Store:
             )
         if version < t.SCHEMA_VERSION:
             steps = upgrade_steps(version, t.SCHEMA_VERSION)
+            if not steps:
+                raise SchemaVersionError(
+                    f"the database {describe_url(self.url)} has schema version {version}, which this calibrate "
+                    f"({t.SCHEMA_VERSION}) cannot upgrade. Export its scores with the calibrate that made it "
+                    "(calibrate export scores) and import them into a new workspace; nothing was changed."
+                )
             raise SchemaVersionError(
                 f"the database {describe_url(self.url)} has schema version {version}, older than this "
                 f"calibrate ({t.SCHEMA_VERSION}). Run `calibrate upgrade --workspace W` (or --db URL) to "
@@ -760,48 +788,64 @@ class Store:
         the item's scale; unchanged items are not appended again. Notes are pseudonymised.
         """
         fw = self.session_framework(session)
-        pseudo = self.note_pseudonymiser()
         rows = []
         for item_id, entry in values.items():
             value, note = entry if isinstance(entry, tuple) else (entry, None)
             spec = _checked_item(fw, session, item_id, value)
             if not getattr(spec, "assessed", True):
                 raise InputError(f"item {item_id!r} is shown but not assessed (indicatief, niet om te beoordelen).")
-            if note is not None and pseudo is not None:
-                note = pseudo.pseudonymise(note).text
+            if note is not None:
+                # made on the first note only: a save without notes needs no key or roster
+                note = self.note_pseudonymiser().pseudonymise(note).text
             if note is not None and not note.strip():
                 note = None
             if value is None and note is None:
                 continue
             rows.append((item_id, value, note))
         now = utcnow()
+        if self.engine.dialect.name == "postgresql":
+            return self._save_judgements_pg(session, case, rater, rows, now, source)
         with self._write() as conn:
-            member = conn.execute(
-                sa.select(t.session_cases.c.case_id).where(t.session_cases.c.session_id == session, t.session_cases.c.case_id == case)
-            ).first()
-            if member is None:
-                raise InputError(f"case {case!r} is not part of session {session!r}.")
-            rmember = conn.execute(
-                sa.select(t.session_raters.c.rater_id).where(t.session_raters.c.session_id == session, t.session_raters.c.rater_id == rater)
-            ).first()
-            if rmember is None:
-                raise AccessError(f"assessor {rater!r} is not an assessor of session {session!r}.")
+            self._check_save_membership(conn, session, case, rater)
             cur = self._current_for(conn, session, case, rater)
             todo = [(i, v, n) for i, v, n in rows if cur.get(i) != (v, n)]
-            if todo and conn.dialect.name == "postgresql":
-                # one statement with array parameters instead of one INSERT per item: far
-                # less work for a server that 30 assessors save to at once
-                conn.execute(_PG_SAVE, {
-                    "session": session, "case": case, "rater": rater, "now": now, "source": source,
-                    "items": [i for i, _, _ in todo], "vals": [v for _, v, _ in todo], "notes": [n for _, _, n in todo],
-                })
-            elif todo:
+            if todo:
                 conn.execute(sa.insert(t.judgements), [
                     {"session_id": session, "case_id": case, "rater_id": rater, "item_id": i, "value": v, "note": n,
                      "scored_at": now, "saved_at": now, "source": source}
                     for i, v, n in todo
                 ])
         return len(todo)
+
+    def _save_judgements_pg(self, session, case, rater, rows, now, source) -> int:
+        """PostgreSQL: the whole save is one statement in its own transaction (autocommit).
+
+        The membership checks, the skipping of unchanged items and the insert all happen in
+        the server, in one round trip: when 30 assessors press ``Opslaan`` at once, every
+        extra round trip (BEGIN, a check, COMMIT) is another wait for a busy server.
+        """
+        params = {
+            "session": session, "case": case, "rater": rater, "now": now, "source": source,
+            "items": [i for i, _, _ in rows], "vals": [v for _, v, _ in rows], "notes": [n for _, _, n in rows],
+        }
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            appended = conn.execute(_PG_SAVE, params).rowcount
+            if appended == 0:
+                # nothing new, or not allowed: say which (as the SQLite path does)
+                self._check_save_membership(conn, session, case, rater)
+        return appended
+
+    def _check_save_membership(self, conn, session: str, case: str, rater: str) -> None:
+        member = conn.execute(
+            sa.select(t.session_cases.c.case_id).where(t.session_cases.c.session_id == session, t.session_cases.c.case_id == case)
+        ).first()
+        if member is None:
+            raise InputError(f"case {case!r} is not part of session {session!r}.")
+        rmember = conn.execute(
+            sa.select(t.session_raters.c.rater_id).where(t.session_raters.c.session_id == session, t.session_raters.c.rater_id == rater)
+        ).first()
+        if rmember is None:
+            raise AccessError(f"assessor {rater!r} is not an assessor of session {session!r}.")
 
     def _current_for(self, conn, session: str, case: str, rater: str) -> dict[str, tuple[str | None, str | None]]:
         j = t.judgements
@@ -895,7 +939,7 @@ class RaterView:
         return self._store.scores(session)
 
     def save(self, session: str, case: str, values, *, source: str = "app") -> int:
-        self._check_member(session)
+        # save_judgements itself refuses a rater who is not an assessor of the session
         return self._store.save_judgements(session, case, self.rater, values, source=source)
 
     def _check_member(self, session: str) -> None:
@@ -923,9 +967,15 @@ def _checked_item(fw, session: str, item_id: str, value: str | None):
 
 _PG_SAVE = sa.text(
     "INSERT INTO judgements (session_id, case_id, rater_id, item_id, value, note, scored_at, saved_at, source) "
-    "SELECT :session, :case, :rater, u.item, u.val, u.note, :now, :now, :source "
+    "SELECT CAST(:session AS text), CAST(:case AS text), CAST(:rater AS text), u.item, u.val, u.note, CAST(:now AS text), CAST(:now AS text), CAST(:source AS text) "
     "FROM unnest(CAST(:items AS text[]), CAST(:vals AS text[]), CAST(:notes AS text[])) "
-    "WITH ORDINALITY AS u(item, val, note, ord) ORDER BY u.ord"
+    "WITH ORDINALITY AS u(item, val, note, ord) "
+    "WHERE EXISTS (SELECT 1 FROM session_cases sc WHERE sc.session_id = CAST(:session AS text) AND sc.case_id = CAST(:case AS text)) "
+    "AND EXISTS (SELECT 1 FROM session_raters sr WHERE sr.session_id = CAST(:session AS text) AND sr.rater_id = CAST(:rater AS text)) "
+    "AND NOT EXISTS (SELECT 1 FROM (SELECT j.value, j.note FROM judgements j WHERE j.session_id = CAST(:session AS text) "
+    "AND j.case_id = CAST(:case AS text) AND j.rater_id = CAST(:rater AS text) AND j.item_id = u.item ORDER BY j.id DESC LIMIT 1) AS last "
+    "WHERE last.value IS NOT DISTINCT FROM u.val AND last.note IS NOT DISTINCT FROM u.note) "
+    "ORDER BY u.ord"
 )
 """An assessor's save on PostgreSQL as one statement (parameters bound, never formatted)."""
 

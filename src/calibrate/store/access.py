@@ -20,7 +20,8 @@ the group role (``calibrate_assessor`` unless told otherwise). The group holds t
 table               an assessor may
 ==================  ===================================================================
 judgements          SELECT own rows; everyone's rows of a revealed session they are in;
-                    INSERT own rows in their sessions and cases; no UPDATE / DELETE
+                    INSERT own rows in their sessions (the table's foreign key admits
+                    only the session's cases); no UPDATE / DELETE
 consensus           SELECT only of a revealed session they are in
 sessions            SELECT the sessions they are in (``revealed`` cannot be changed)
 session_raters      SELECT their own memberships
@@ -189,38 +190,52 @@ def enable_row_level_security(store, *, group: str = ASSESSOR_GROUP, role_prefix
         ).one()
         _ddl(conn, "GRANT USAGE ON SEQUENCE {s} TO {g}", s=_qualified(seq_schema, seq_name), g=_ident(group))
 
-        me = _me_expr(role_prefix)
-        member = lambda col: _sql(  # noqa: E731
-            "EXISTS (SELECT 1 FROM session_raters sr WHERE sr.session_id = {col} AND {me_sr})",
-            col=_raw(col), me_sr=me("sr.rater_id"),
-        )
-        revealed = lambda col: _sql("EXISTS (SELECT 1 FROM sessions s WHERE s.id = {col} AND s.revealed)", col=_raw(col))  # noqa: E731
-        policies = {
-            "judgements": [
-                ("calibrate_read", "SELECT", "USING", _sql("{own} OR ({member} AND {revealed})", own=me("rater_id"),
-                 member=member("judgements.session_id"), revealed=revealed("judgements.session_id"))),
-                ("calibrate_write", "INSERT", "WITH CHECK", _sql(
-                    "{own} AND {member} AND EXISTS (SELECT 1 FROM session_cases sc WHERE sc.session_id = "
-                    "judgements.session_id AND sc.case_id = judgements.case_id)",
-                    own=me("rater_id"), member=member("judgements.session_id"))),
-            ],
-            "consensus": [("calibrate_read", "SELECT", "USING", _sql("{member} AND {revealed}",
-                           member=member("consensus.session_id"), revealed=revealed("consensus.session_id")))],
-            "sessions": [("calibrate_read", "SELECT", "USING", member("sessions.id"))],
-            "session_raters": [("calibrate_read", "SELECT", "USING", me("rater_id"))],
-            "session_cases": [("calibrate_read", "SELECT", "USING", member("session_cases.session_id"))],
-            "cases": [("calibrate_read", "SELECT", "USING",
-                       _sql("EXISTS (SELECT 1 FROM session_cases sc WHERE sc.case_id = cases.id)"))],
-            "raters": [("calibrate_read", "SELECT", "USING", me("id"))],
-        }
-        for table, pols in policies.items():
-            _ddl(conn, "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY", t=_ident(table))
-            for name, cmd, clause, expr in pols:
-                _ddl(conn, "DROP POLICY IF EXISTS {p} ON {t}", p=_ident(name), t=_ident(table))
-                _ddl(conn, "CREATE POLICY {p} ON {t} FOR " + cmd + " TO {g} " + clause + " ({e})",
-                     p=_ident(name), t=_ident(table), g=_ident(group), e=expr)
+        _create_policies(conn, group, role_prefix)
         if prior is None:
             conn.execute(sa.insert(t.meta), [{"key": _META_GROUP, "value": group}, {"key": _META_PREFIX, "value": role_prefix}])
+
+
+def _create_policies(conn, group: str, role_prefix: str) -> None:
+    """(Re-)create the ``calibrate_*`` row-level security policies for ``group``.
+
+    Membership tests are written as ``column IN (uncorrelated subquery)``: PostgreSQL runs
+    such a subquery once per statement and looks each row up in a hash, where a correlated
+    ``EXISTS`` would run once per row (123 times for a fully scored case). A judgement's
+    case must belong to its session by the table's own foreign key (schema version 2), so
+    the insert policy only checks who the row is by and that they are in the session.
+    """
+    me = _me_expr(role_prefix)
+    my_sessions = _sql("(SELECT sr.session_id FROM session_raters sr WHERE {me_sr})", me_sr=me("sr.rater_id"))
+    member = lambda col: _sql("{col} IN {mine}", col=_raw(col), mine=my_sessions)  # noqa: E731
+    revealed = lambda col: _sql("{col} IN (SELECT s.id FROM sessions s WHERE s.revealed)", col=_raw(col))  # noqa: E731
+    policies = {
+        "judgements": [
+            ("calibrate_read", "SELECT", "USING", _sql("{own} OR ({member} AND {revealed})", own=me("rater_id"),
+             member=member("judgements.session_id"), revealed=revealed("judgements.session_id"))),
+            ("calibrate_write", "INSERT", "WITH CHECK", _sql("{own} AND {member}", own=me("rater_id"),
+             member=member("judgements.session_id"))),
+        ],
+        "consensus": [("calibrate_read", "SELECT", "USING", _sql("{member} AND {revealed}",
+                       member=member("consensus.session_id"), revealed=revealed("consensus.session_id")))],
+        "sessions": [("calibrate_read", "SELECT", "USING", member("sessions.id"))],
+        "session_raters": [("calibrate_read", "SELECT", "USING", me("rater_id"))],
+        "session_cases": [("calibrate_read", "SELECT", "USING", member("session_cases.session_id"))],
+        "cases": [("calibrate_read", "SELECT", "USING", _sql("cases.id IN (SELECT sc.case_id FROM session_cases sc)"))],
+        "raters": [("calibrate_read", "SELECT", "USING", me("id"))],
+    }
+    for table, pols in policies.items():
+        _ddl(conn, "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY", t=_ident(table))
+        for name, cmd, clause, expr in pols:
+            _ddl(conn, "DROP POLICY IF EXISTS {p} ON {t}", p=_ident(name), t=_ident(table))
+            _ddl(conn, "CREATE POLICY {p} ON {t} FOR " + cmd + " TO {g} " + clause + " ({e})",
+                 p=_ident(name), t=_ident(table), g=_ident(group), e=expr)
+
+
+def _recreate_policies_if_enabled(conn) -> None:
+    """After a schema upgrade: bring the policies of a store with row-level security up to date."""
+    settings = _settings(conn)
+    if settings is not None:
+        _create_policies(conn, *settings)
 
 
 def _sql(template: str, **parts):

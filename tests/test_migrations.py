@@ -1,0 +1,217 @@
+"""Schema upgrades: a real version-1 database (tables from the frozen
+``tests/fixtures/schema_v1.py``) is brought to the current version by ``calibrate upgrade``
+on SQLite and on PostgreSQL, with every judgement kept."""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from calibrate.cli import main
+from calibrate.errors import AccessError, InputError, SchemaVersionError
+from calibrate.store import Store
+from calibrate.store import schema as t
+from calibrate.store.engine import make_engine, workspace_url
+
+_spec = importlib.util.spec_from_file_location("schema_v1", Path(__file__).parent / "fixtures" / "schema_v1.py")
+v1 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(v1)
+
+NOW = "2026-01-01T00:00:00+00:00"
+JUDGEMENTS = [
+    # (id, session, case, rater, item, value, note)
+    (1, "K1", "C01", "B01", "besluit", "go", None),
+    (2, "K1", "C01", "B02", "besluit", "no go", "twijfel"),
+    (3, "K1", "C01", "B01", "besluit", "no go", "toch niet"),  # a later save of judgement 1
+    # allowed by version 1 (hand-made SQL): a case and a rater the session never listed
+    (4, "K1", "C02", "B03", "besluit", "go", None),
+]
+
+
+def make_v1(url: str) -> None:
+    """A version-1 database as calibrate 0.1 left it, with one judgement outside the
+    session's recorded cases and raters."""
+    engine = make_engine(url)
+    with engine.begin() as c:
+        v1.metadata.create_all(c)
+        c.execute(sa.insert(v1.meta), [{"key": "schema_version", "value": "1"}, {"key": "created_at", "value": NOW}])
+        c.execute(sa.insert(v1.raters), [{"id": r, "created_at": NOW} for r in ("B01", "B02", "B03")])
+        c.execute(sa.insert(v1.cases), [{"id": k, "created_at": NOW} for k in ("C01", "C02")])
+        c.execute(sa.insert(v1.sessions), [{"id": "K1", "session_date": "2026-01-01", "revealed": True,
+                                            "show_rater_names": False, "round": 1, "created_at": NOW}])
+        c.execute(sa.insert(v1.session_cases), [{"session_id": "K1", "case_id": "C01", "position": 0}])
+        c.execute(sa.insert(v1.session_raters), [{"session_id": "K1", "rater_id": r} for r in ("B01", "B02")])
+        c.execute(sa.insert(v1.items), [{"id": "besluit", "kind": "decision"}])
+        for i, s, k, r, it, v, n in JUDGEMENTS:  # ids from the table's own sequence, as calibrate made them
+            c.execute(sa.insert(v1.judgements).values(session_id=s, case_id=k, rater_id=r, item_id=it, value=v, note=n,
+                                                      scored_at=NOW, saved_at=NOW, source="v1"))
+        assert [r[0] for r in c.execute(sa.select(v1.judgements.c.id).order_by(v1.judgements.c.id))] == [r[0] for r in JUDGEMENTS]
+    engine.dispose()
+
+
+def _rows(store: Store) -> list[tuple]:
+    j = t.judgements
+    with store.engine.connect() as c:
+        return [tuple(r) for r in c.execute(
+            sa.select(j.c.id, j.c.session_id, j.c.case_id, j.c.rater_id, j.c.item_id, j.c.value, j.c.note).order_by(j.c.id))]
+
+
+def _foreign_keys(store: Store) -> set[tuple]:
+    with store.engine.connect() as c:
+        return {(tuple(fk["constrained_columns"]), fk["referred_table"]) for fk in sa.inspect(c).get_foreign_keys("judgements")}
+
+
+def _check_upgraded(store: Store) -> None:
+    assert store.schema_version() == t.SCHEMA_VERSION == 2
+    assert _rows(store) == [tuple(r) for r in JUDGEMENTS]  # every judgement, same id, same order
+    assert _foreign_keys(store) == {
+        (("item_id",), "items"), (("session_id", "case_id"), "session_cases"), (("session_id", "rater_id"), "session_raters"),
+    }
+    # the judgement outside the recorded membership made its case and rater members
+    assert store.session_cases("K1") == ["C01", "C02"]
+    assert store.session_raters("K1") == ["B01", "B02", "B03"]
+    cur = store.scores("K1")
+    assert sorted(zip(cur["case"], cur["rater"], cur["value"])) == [("C01", "B01", "no go"), ("C01", "B02", "no go"), ("C02", "B03", "go")]
+    # the database now refuses a judgement by a non-member or on a case outside the session
+    with store.engine.begin() as c:
+        c.execute(sa.insert(t.cases).values(id="C09", created_at=NOW))
+    for case, rater in (("C09", "B01"), ("C01", "B09")):
+        with pytest.raises(sa.exc.IntegrityError):
+            with store.engine.begin() as c:
+                c.execute(sa.insert(t.judgements).values(session_id="K1", case_id=case, rater_id=rater, item_id="besluit",
+                                                         value="go", scored_at=NOW, saved_at=NOW))
+    assert len(_rows(store)) == len(JUDGEMENTS)
+    # and the app keeps saving
+    assert store.save_judgements("K1", "C01", "B02", {"besluit": "go"}) == 1
+
+
+def _upgrade_cli(args, capsys) -> str:
+    assert main(["upgrade", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_upgrade_v1_sqlite(tmp_path, capsys):
+    url = workspace_url(tmp_path / "ws")
+    make_v1(url)
+    with pytest.raises(SchemaVersionError, match="schema version 1, older.*calibrate upgrade.*1 upgrade step"):
+        Store.open(tmp_path / "ws")
+    assert "from schema version 1 to 2" in _upgrade_cli(["--workspace", str(tmp_path / "ws")], capsys)
+    with Store.open(tmp_path / "ws") as st:
+        _check_upgraded(st)
+    with make_engine(url).connect() as c:  # the rebuilt table kept its index and left no copy behind
+        assert c.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        names = {r[0] for r in c.exec_driver_sql("SELECT name FROM sqlite_master")}
+        assert "ix_judgements_key" in names and "judgements_v1" not in names
+    assert "nothing to upgrade" in _upgrade_cli(["--workspace", str(tmp_path / "ws")], capsys)
+
+
+@pytest.mark.postgres
+def test_upgrade_v1_postgres(pg_url, capsys, tmp_path):
+    make_v1(pg_url)
+    assert "from schema version 1 to 2" in _upgrade_cli(["--db", pg_url], capsys)
+    with Store.open(db_url=pg_url) as st:
+        _check_upgraded(st)
+    assert "nothing to upgrade" in _upgrade_cli(["--db", pg_url], capsys)
+    # the upgrade left the shared table definitions alone: a new workspace still gets both keys
+    with Store.open(tmp_path / "new") as fresh:
+        assert (("session_id", "case_id"), "session_cases") in _foreign_keys(fresh)
+
+
+@pytest.mark.postgres
+def test_upgrade_rewrites_row_level_security_policies(pg_url):
+    """A version-1 store with row-level security gets the version-2 policies: the insert
+    check no longer looks up the session's cases row by row (the foreign key does that)."""
+    from calibrate.store import access
+
+    make_v1(pg_url)
+    prefix = f"mg{uuid.uuid4().hex[:6]}_"
+    engine = make_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(sa.insert(v1.meta), [{"key": "access.group", "value": access.ASSESSOR_GROUP},
+                                       {"key": "access.role_prefix", "value": prefix}])
+        if not c.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": access.ASSESSOR_GROUP}).first():
+            c.execute(sa.text("CREATE ROLE calibrate_assessor NOLOGIN"))
+        # the version-1 insert policy, as calibrate 0.1 wrote it
+        c.execute(sa.text("ALTER TABLE judgements ENABLE ROW LEVEL SECURITY"))
+        c.execute(sa.text(
+            "CREATE POLICY calibrate_write ON judgements FOR INSERT TO calibrate_assessor WITH CHECK "
+            "(EXISTS (SELECT 1 FROM session_cases sc WHERE sc.session_id = judgements.session_id "
+            "AND sc.case_id = judgements.case_id))"))
+    engine.dispose()
+    with Store.open(db_url=pg_url, upgrade=True) as owner:
+        assert owner.upgraded_from == 1
+        with owner.engine.connect() as c:
+            check = c.execute(sa.text("SELECT with_check FROM pg_policies WHERE tablename = 'judgements' "
+                                      "AND policyname = 'calibrate_write'")).scalar_one()
+        assert "session_cases" not in check and "session_raters" in check and "SESSION_USER" in check.upper()
+        # the upgraded store works for assessors end to end
+        access.enable_row_level_security(owner, role_prefix=prefix)
+        b01 = access.create_assessor(owner, "B01", "lang-genoeg-1")
+        b03 = access.create_assessor(owner, "B03", "lang-genoeg-3")
+        b04 = access.create_assessor(owner, "B04", "lang-genoeg-4")
+        with Store.open(db_url=b01) as st:
+            assert st.save_judgements("K1", "C01", "B01", {"besluit": "go"}) == 1
+        with Store.open(db_url=b03) as st:  # a member since the upgrade (judgement 4)
+            assert st.save_judgements("K1", "C02", "B03", {"besluit": "no go"}) == 1
+        with Store.open(db_url=b04) as st:  # a registered assessor, but not of K1
+            with pytest.raises((AccessError, InputError), match="not an assessor|not part of session"):
+                st.save_judgements("K1", "C01", "B04", {"besluit": "go"})
+        for role in ("B01", "B03", "B04"):
+            access.remove_assessor(owner, role)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_failed_upgrade_changes_nothing(backend, tmp_path, request, monkeypatch):
+    """The steps and the new version are one transaction: a step that fails half-way
+    leaves the version-1 database exactly as it was."""
+    from calibrate.store import migrations
+
+    url = workspace_url(tmp_path / "ws") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    make_v1(url)
+    real = migrations.STEPS[1]
+
+    def half_way(conn):
+        real(conn)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(migrations.STEPS, 1, half_way)
+    with pytest.raises(RuntimeError, match="disk full"):
+        Store.open(db_url=url, upgrade=True)
+    engine = make_engine(url)
+    with engine.connect() as c:
+        assert c.execute(sa.select(v1.meta.c.value).where(v1.meta.c.key == "schema_version")).scalar_one() == "1"
+        fks = {(tuple(fk["constrained_columns"]), fk["referred_table"]) for fk in sa.inspect(c).get_foreign_keys("judgements")}
+        assert (("session_id",), "sessions") in fks and (("session_id", "case_id"), "session_cases") not in fks
+        assert c.execute(sa.select(sa.func.count()).select_from(v1.session_raters)).scalar_one() == 2
+        assert len(c.execute(sa.select(v1.judgements)).fetchall()) == len(JUDGEMENTS)
+    engine.dispose()
+    monkeypatch.setitem(migrations.STEPS, 1, real)
+    with Store.open(db_url=url, upgrade=True) as st:  # and it can then be upgraded
+        _check_upgraded(st)
+
+
+@pytest.mark.postgres
+def test_upgrade_by_another_role_is_refused_cleanly(pg_url):
+    """Only the owner of the tables can change them: another login gets a message that says
+    so, and the database stays at version 1."""
+    from calibrate.errors import StoreError
+
+    make_v1(pg_url)
+    role = f"mg{uuid.uuid4().hex[:8]}"
+    engine = make_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(sa.text(f"CREATE ROLE {role} LOGIN"))  # noqa: S608 — a test-made name
+        c.execute(sa.text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
+    other = sa.engine.make_url(pg_url).set(username=role).render_as_string(hide_password=False)
+    with pytest.raises(StoreError, match="refused.*as the owner of the tables.*nothing was changed"):
+        Store.open(db_url=other, upgrade=True)
+    with engine.connect() as c:
+        assert c.execute(sa.select(v1.meta.c.value).where(v1.meta.c.key == "schema_version")).scalar_one() == "1"
+    with engine.begin() as c:
+        c.execute(sa.text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
+        c.execute(sa.text(f"DROP ROLE {role}"))
+    engine.dispose()
