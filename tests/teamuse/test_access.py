@@ -99,6 +99,11 @@ def test_an_assessor_writes_only_their_own_judgements(team):
             with pytest.raises(sa.exc.ProgrammingError, match="row-level security|permission denied"):
                 with c.begin():
                     c.execute(sa.text(stmt), params)
+        # own rater id, own session, but a case outside it: the table's key refuses the row
+        with pytest.raises(sa.exc.IntegrityError, match="fk_judgements_session_case"):
+            with c.begin():
+                c.execute(sa.text("INSERT INTO judgements (session_id, case_id, rater_id, item_id, value, scored_at, saved_at) "
+                                  "VALUES ('K1', 'C03', 'B01', 'besluit', 'go', 't', 't')"))
         # SET ROLE to the group changes nothing: identity is the login (session_user)
         with c.begin():
             group = c.execute(sa.text("SELECT value FROM meta WHERE key = 'access.group'")).scalar_one()

@@ -4,8 +4,9 @@
 judgements) that takes minutes. The report only needs the current value of each
 judgement, so this reader scans the append-only ``judgements`` table once in id order,
 codes the text columns as integers chunk by chunk (little memory), keeps the latest save
-per (session, case, rater, item) — the store's own rule — and returns categorical
-columns. Notes are fetched only for the sessions that the report quotes.
+per (session, case, rater, item) with the store's own rule (``calibrate.store.latest``)
+and returns categorical columns. Notes are fetched only for the sessions that the report
+quotes.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def load_scores(store, *, sessions: Iterable[str] | None = None, notes_for: Iter
     """
     try:
         from ..store import schema as t
+        from ..store.latest import latest_rows
     except ImportError:  # pragma: no cover
         t = None
     engine = getattr(store, "engine", None)
@@ -86,12 +88,8 @@ def load_scores(store, *, sessions: Iterable[str] | None = None, notes_for: Iter
 
         return empty_scores()
     arr = {k: np.concatenate(v) for k, v in parts.items()}
-    # the latest save per (session, case, rater, item): rows are in id order, keep the last
-    sizes = [max(len(coders[c].labels), 1) for c in _KEY]
-    key = np.zeros(len(arr["id"]), dtype=np.int64)
-    for c, n in zip(_KEY, sizes):
-        key = key * n + arr[c]
-    last = ~pd.Series(key).duplicated(keep="last").to_numpy()
+    # the latest save per (session, case, rater, item): the store's own rule
+    last = latest_rows(arr["id"], [arr[c] for c in _KEY], [len(coders[c].labels) for c in _KEY])
     arr = {k: v[last] for k, v in arr.items()}
     sess_labels = coders["session_id"].labels
     item_labels = coders["item_id"].labels

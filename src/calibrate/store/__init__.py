@@ -21,6 +21,7 @@ from ..errors import AccessError, InputError, SchemaVersionError, StoreError
 from ..schema import CODES, CONSENSUS_COLUMNS, SCORE_COLUMNS, ItemSpec, allowed_values, validate_table
 from . import schema as t
 from .engine import describe_url, make_engine, url_from_env
+from .latest import latest_rows
 from .migrations import upgrade_steps
 from .retry import DEFAULT_POLICY, RetryPolicy, retrying
 
@@ -710,11 +711,7 @@ class Store:
             c, u = pd.factorize(col, sort=True)
             codes.append(c.astype(np.int64))
             labels.append(u)
-        combined = np.zeros(len(ids), dtype=np.int64)
-        for c, u in zip(codes, labels):
-            combined = combined * max(len(u), 1) + c
-        order = np.argsort(ids, kind="stable")
-        keep = order[~pd.Series(combined[order]).duplicated(keep="last").to_numpy()]
+        keep = latest_rows(ids, codes, [len(u) for u in labels])
         # sort: session date, session id, case, (rater), item
         sess_labels = labels[0]
         dates = dict(conn.execute(sa.select(t.sessions.c.id, t.sessions.c.session_date).where(t.sessions.c.id.in_(list(sess_labels)))).all())
