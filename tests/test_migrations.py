@@ -215,3 +215,11 @@ def test_upgrade_by_another_role_is_refused_cleanly(pg_url):
         c.execute(sa.text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
         c.execute(sa.text(f"DROP ROLE {role}"))
     engine.dispose()
+
+
+def test_upgrade_of_a_missing_workspace_creates_nothing(tmp_path, capsys):
+    """A mistyped path is an error (exit 2) and leaves no empty database behind."""
+    missing = tmp_path / "typo"
+    assert main(["upgrade", "--workspace", str(missing)]) == 2
+    assert "no calibrate workspace" in capsys.readouterr().err
+    assert not missing.exists()

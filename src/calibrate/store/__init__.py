@@ -87,10 +87,14 @@ class Store:
         ``calibrate upgrade`` does) brings an older database up to this version in one
         transaction instead; :attr:`upgraded_from` then holds the version it had.
         """
-        url = url_from_env(workspace, db_url)
+        url = url_from_env(workspace, db_url, create=create)
         ws = None
         if url.startswith("sqlite:///"):
-            ws = Path(url[len("sqlite:///"):]).parent
+            db_file = Path(url[len("sqlite:///"):])
+            ws = db_file.parent
+            if not create and not db_file.exists():
+                # don't leave an empty database behind for a mistyped path
+                raise StoreError(f"no calibrate workspace at {ws} (it holds no {db_file.name}).")
         engine = make_engine(url)
         store = cls(engine, url=url, workspace=ws)
         for attempt in range(1, 61):

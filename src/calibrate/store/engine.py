@@ -12,10 +12,12 @@ DB_FILENAME = "calibrate.sqlite"
 SQLITE_BUSY_TIMEOUT_S = 60
 
 
-def workspace_url(workspace: str | Path) -> str:
-    """The SQLite URL of the workspace directory ``workspace`` (created if needed)."""
+def workspace_url(workspace: str | Path, *, create: bool = True) -> str:
+    """The SQLite URL of the workspace directory ``workspace`` (created if needed, unless
+    ``create`` is false)."""
     path = Path(workspace).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path / DB_FILENAME}"
 
 
@@ -62,16 +64,17 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def url_from_env(workspace: str | Path | None = None, db_url: str | None = None) -> str:
+def url_from_env(workspace: str | Path | None = None, db_url: str | None = None, *, create: bool = True) -> str:
     """Resolve where the store lives: explicit URL, ``CALIBRATE_DB``, a workspace
-    directory, ``CALIBRATE_WORKSPACE``, else ``./workspace``."""
+    directory, ``CALIBRATE_WORKSPACE``, else ``./workspace`` (a workspace directory is
+    made unless ``create`` is false)."""
     if db_url:
         return normalise_url(db_url)
     if workspace is not None:
-        return workspace_url(workspace)
+        return workspace_url(workspace, create=create)
     if os.environ.get("CALIBRATE_DB"):
         return normalise_url(os.environ["CALIBRATE_DB"])
-    return workspace_url(os.environ.get("CALIBRATE_WORKSPACE") or "workspace")
+    return workspace_url(os.environ.get("CALIBRATE_WORKSPACE") or "workspace", create=create)
 
 
 def describe_url(url: str) -> str:
