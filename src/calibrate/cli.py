@@ -137,7 +137,6 @@ def cmd_session(args) -> int:
 
 def cmd_upgrade(args) -> int:
     from .errors import SchemaVersionError
-
     from .store import Store
 
     try:

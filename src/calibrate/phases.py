@@ -137,6 +137,14 @@ def _table(df: Any, func: str, *, with_rater: bool = True, name: str = "scores")
     return out.reset_index(drop=True)
 
 
+def _verdict_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The verdict judgements (items ``<outcome>.oordeel``), with their ``outcome`` id."""
+    suffix = f".{VERDICT_SUFFIX}"
+    ver = df[df["item"].str.endswith(suffix)].copy()
+    ver["outcome"] = ver["item"].str[: -len(suffix)]
+    return ver
+
+
 def _check_values(df: pd.DataFrame, codes: Sequence[str], what: str, func: str) -> None:
     bad = df.loc[~df["value"].isin(codes)]
     if len(bad):
@@ -415,9 +423,7 @@ def classify_verdicts(
     fw = _framework(framework)
     df = _table(scores, func)
     prof = _resolve_profiles(fw, profiles)
-    suffix = f".{VERDICT_SUFFIX}"
-    ver = df[df["item"].str.endswith(suffix)].copy()
-    ver["outcome"] = ver["item"].str[: -len(suffix)]
+    ver = _verdict_rows(df)
     ver = ver[ver["outcome"].isin(prof)]
     _check_values(ver, VERDICT_CODES, "verdict", func)
     ref, per_rater = _reference_phases(df, fw, reference, consensus, func)
@@ -761,8 +767,7 @@ def verdict_by_phase(
     _option(func, "reference", reference, REFERENCES)
     fw = _framework(framework)
     df = _table(scores, func)
-    suffix = f".{VERDICT_SUFFIX}"
-    ver = df[df["item"].str.endswith(suffix)]
+    ver = _verdict_rows(df)
     _check_values(ver, VERDICT_CODES, "verdict", func)
     ref, per_rater = _reference_phases(df, fw, reference, consensus, func)
     prof = _resolve_profiles(fw, None)
@@ -919,9 +924,7 @@ def phase_predictors(
     fw = _framework(framework)
     df = _table(scores, func)
     prof = _resolve_profiles(fw, None)
-    suffix = f".{VERDICT_SUFFIX}"
-    ver = df[df["item"].str.endswith(suffix)].copy()
-    ver["outcome"] = ver["item"].str[: -len(suffix)]
+    ver = _verdict_rows(df)
     if outcomes is not None:
         unknown = [o for o in outcomes if o not in set(ver["outcome"])]
         if unknown:
@@ -1095,8 +1098,7 @@ def agreement_summary(
                 rows.append((what, item, name, math.nan, math.nan, math.nan, math.nan,
                              long["unit"].nunique(), long["rater"].nunique(), str(exc)))
 
-    suffix = f".{VERDICT_SUFFIX}"
-    ver = df[df["item"].str.endswith(suffix)]
+    ver = _verdict_rows(df)
     _check_values(ver, VERDICT_CODES, "verdict", "agreement_summary")
     for item in sorted(ver["item"].unique()):
         add("verdict", item, ver[ver["item"] == item], list(VERDICT_CODES), False)

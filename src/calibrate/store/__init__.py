@@ -65,6 +65,8 @@ class Store:
     def __init__(self, engine: sa.Engine, *, url: str, workspace: Path | None = None):
         self.engine = engine
         self.url = url
+        #: how messages name this store ("the database <URL without password>")
+        self.where = f"the database {describe_url(url)}"
         self.workspace = workspace
         self._framework_cache: dict[str, Any] = {}
         self._session_framework_ids: dict[str, str] = {}
@@ -172,7 +174,7 @@ class Store:
             if "meta" not in existing:
                 if existing & {"judgements", "sessions"}:
                     raise SchemaVersionError(
-                        f"the database {describe_url(self.url)} has calibrate tables but no schema version: "
+                        f"{self.where} has calibrate tables but no schema version: "
                         "it was made by a pre-release calibrate. Export its scores with that version and "
                         "import them into a new workspace."
                     )
@@ -205,7 +207,7 @@ class Store:
     def check_version(self, version: int) -> None:
         if version > t.SCHEMA_VERSION:
             raise SchemaVersionError(
-                f"the database {describe_url(self.url)} has schema version {version}, newer than this "
+                f"{self.where} has schema version {version}, newer than this "
                 f"calibrate understands ({t.SCHEMA_VERSION}). Upgrade calibrate (pip install -U calibrate) "
                 "before opening it; nothing was changed."
             )
@@ -213,12 +215,12 @@ class Store:
             steps = upgrade_steps(version, t.SCHEMA_VERSION)
             if not steps:
                 raise SchemaVersionError(
-                    f"the database {describe_url(self.url)} has schema version {version}, which this calibrate "
+                    f"{self.where} has schema version {version}, which this calibrate "
                     f"({t.SCHEMA_VERSION}) cannot upgrade. Export its scores with the calibrate that made it "
                     "(calibrate export scores) and import them into a new workspace; nothing was changed."
                 )
             raise SchemaVersionError(
-                f"the database {describe_url(self.url)} has schema version {version}, older than this "
+                f"{self.where} has schema version {version}, older than this "
                 f"calibrate ({t.SCHEMA_VERSION}). Run `calibrate upgrade --workspace W` (or --db URL) to "
                 f"apply {len(steps)} upgrade step(s); make a backup first. Nothing was changed."
             )
@@ -842,11 +844,7 @@ class Store:
         ).first()
         if member is None:
             raise InputError(f"case {case!r} is not part of session {session!r}.")
-        rmember = conn.execute(
-            sa.select(t.session_raters.c.rater_id).where(t.session_raters.c.session_id == session, t.session_raters.c.rater_id == rater)
-        ).first()
-        if rmember is None:
-            raise AccessError(f"assessor {rater!r} is not an assessor of session {session!r}.")
+        _check_rater_member(conn, session, rater)
 
     def _current_for(self, conn, session: str, case: str, rater: str) -> dict[str, tuple[str | None, str | None]]:
         j = t.judgements
@@ -945,14 +943,19 @@ class RaterView:
 
     def _check_member(self, session: str) -> None:
         with self._store.engine.connect() as conn:
-            ok = conn.execute(
-                sa.select(t.session_raters.c.rater_id).where(t.session_raters.c.session_id == session, t.session_raters.c.rater_id == self.rater)
-            ).first()
-        if ok is None:
-            raise AccessError(f"assessor {self.rater!r} is not an assessor of session {session!r}.")
+            _check_rater_member(conn, session, self.rater)
 
 
 # ---------------------------------------------------------------------- helpers
+def _check_rater_member(conn, session: str, rater: str) -> None:
+    """Raise :class:`AccessError` unless ``rater`` is an assessor of ``session``."""
+    member = conn.execute(
+        sa.select(t.session_raters.c.rater_id).where(t.session_raters.c.session_id == session, t.session_raters.c.rater_id == rater)
+    ).first()
+    if member is None:
+        raise AccessError(f"assessor {rater!r} is not an assessor of session {session!r}.")
+
+
 def _checked_item(fw, session: str, item_id: str, value: str | None):
     """The framework's item ``item_id`` (looked up in the framework's own index), with
     ``value`` checked against its scale; errors name the item and what is allowed."""

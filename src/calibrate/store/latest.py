@@ -4,7 +4,8 @@ Both :meth:`calibrate.store.Store.scores` and the report's fast reader
 (``calibrate.report._load``) read the judgements in one pass and keep, per (session, case,
 rater, item), the row with the highest id. They code the key columns as integers their own
 way (strings for the contract table, categoricals for the report), then call
-:func:`latest_rows`, so the rule itself lives in one place.
+:func:`latest_rows`, so the rule itself lives in one place. (A save looks up only its own
+key, in SQL, by the same rule: ``max(id)`` per item, or ``ORDER BY id DESC LIMIT 1``.)
 """
 
 from __future__ import annotations

@@ -35,19 +35,19 @@ def _v1_to_v2(conn: sa.Connection) -> None:
         .where(~sa.exists().where(sr.c.session_id == j.c.session_id, sr.c.rater_id == j.c.rater_id))
     )
     conn.execute(sa.insert(sr).from_select(["session_id", "rater_id"], missing_raters))
-    # (copies: AddConstraint marks a constraint as "not inline", which would drop it from
-    # every later CREATE TABLE of the shared table object in this process)
-    copies = sa.MetaData()
-    for table in (t.sessions, t.cases, t.raters, t.items, t.session_cases, t.session_raters, j):
-        table.to_metadata(copies)
-    new_keys = [c for c in copies.tables["judgements"].constraints
-                if isinstance(c, sa.ForeignKeyConstraint) and c.name in (t.JUDGEMENT_CASE_FK, t.JUDGEMENT_RATER_FK)]
     if conn.dialect.name == "postgresql":
-        for fk in sa.inspect(conn).get_foreign_keys("judgements"):
-            if fk["referred_table"] in ("sessions", "cases", "raters") and fk.get("name"):
-                conn.execute(sa.schema.DropConstraint(_named_constraint("judgements", fk["name"])))
-        for fk in new_keys:
-            conn.execute(sa.schema.AddConstraint(fk))
+        as_found = sa.Table("judgements", sa.MetaData(), autoload_with=conn)
+        for fk in as_found.foreign_key_constraints:
+            if fk.referred_table.name in ("sessions", "cases", "raters"):
+                conn.execute(sa.schema.DropConstraint(fk))
+        # added from copies: AddConstraint marks a constraint as "not inline", which would
+        # drop it from every later CREATE TABLE of the shared table object in this process
+        copies = sa.MetaData()
+        for table in (t.sessions, t.cases, t.raters, t.items, t.session_cases, t.session_raters, j):
+            table.to_metadata(copies)
+        for fk in copies.tables["judgements"].foreign_key_constraints:
+            if fk.name in (t.JUDGEMENT_CASE_FK, t.JUDGEMENT_RATER_FK):
+                conn.execute(sa.schema.AddConstraint(fk))
         from .access import _recreate_policies_if_enabled
 
         _recreate_policies_if_enabled(conn)
@@ -61,14 +61,6 @@ def _v1_to_v2(conn: sa.Connection) -> None:
         names = [c.name for c in j.columns]
         conn.execute(sa.insert(j).from_select(names, sa.select(*[old.c[n] for n in names]).order_by(old.c.id)))
         old.drop(conn)
-
-
-def _named_constraint(table: str, name: str) -> sa.Constraint:
-    """A stand-in for the constraint ``name`` of ``table``, enough to render its DROP."""
-    stand_in = sa.Table(table, sa.MetaData(), sa.Column("_", sa.Integer))
-    constraint = sa.CheckConstraint("true", name=name)
-    stand_in.append_constraint(constraint)
-    return constraint
 
 
 STEPS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2}

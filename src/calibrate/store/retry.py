@@ -151,17 +151,16 @@ def run_with_retry(
 
 def retrying(what: str):
     """Decorate a :class:`~calibrate.store.Store` method that runs one idempotent write
-    transaction so that it is retried with the store's ``retry_policy`` and ``on_retry``."""
+    transaction so that it is retried with the store's ``retry_policy`` and ``on_retry``
+    (messages name the store by its ``where``)."""
 
     def deco(method):
         @functools.wraps(method)
         def wrapper(self, *args, **kwargs):
-            from .engine import describe_url
-
             return run_with_retry(
                 lambda: method(self, *args, **kwargs),
                 what=what,
-                where=f"the database {describe_url(self.url)}",
+                where=self.where,
                 policy=getattr(self, "retry_policy", DEFAULT_POLICY),
                 on_retry=getattr(self, "on_retry", None),
             )
