@@ -11,7 +11,15 @@ plain ``object`` and as ``category``. Also: 1,000 bootstrap resamples of alpha o
 units x 8 raters, and the kijkkader roll-up on a synthetic score table of ~1.2 million
 judgements. Timings are best-of-``--repeat``; the load average is printed before and after.
 
-Run:  uv run --no-sync python benchmarks/agreement.py [--units N] [--repeat R]
+ICC (``--only icc`` runs this part alone): first its accuracy, the two-way forms against
+pingouin (R psych's formulas, CI rounding off) on complete data of 100 x 4 to 5,000 x 10
+(``x = unit + 0.3 rater + noise``): residual df against (n-1)(k-1) and the largest
+difference over the six forms' value, F, p and CI. Then its speed at 10^6 and 10^7
+judgements (complete, 10 raters): ours from the long table with string rater ids, pingouin
+from the same long table (its native input), and the floor: the balanced two-way ANOVA in
+bare NumPy on the wide unit x rater array, reshaping untimed.
+
+Run:  uv run --no-sync python benchmarks/agreement.py [--units N] [--repeat R] [--only icc]
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from calibrate.agreement import bootstrap, fleiss_kappa, gwet_ac, kijkkader_rollup, krippendorff_alpha
+from calibrate.agreement import bootstrap, fleiss_kappa, gwet_ac, icc, kijkkader_rollup, krippendorff_alpha
 
 REPO = Path(__file__).resolve().parents[1]
 CATS = [1, 2, 3, 4, 5]
@@ -109,12 +117,92 @@ def irrcac_timing(df: pd.DataFrame, repeat: int):
     return best, res["peak_bytes"], res
 
 
+ICC_FORMS = [
+    ("oneway", "single", "ICC(1,1)"), ("twoway_random", "single", "ICC(A,1)"),
+    ("twoway_mixed", "single", "ICC(C,1)"), ("oneway", "average", "ICC(1,k)"),
+    ("twoway_random", "average", "ICC(A,k)"), ("twoway_mixed", "average", "ICC(C,k)"),
+]
+
+
+def make_continuous(n_units: int, n_raters: int, seed: int) -> pd.DataFrame:
+    """Complete data ``x = unit + 0.3 rater + noise`` with string rater ids."""
+    rng = np.random.default_rng(seed)
+    unit = np.repeat(np.arange(n_units), n_raters)
+    rater = np.tile(np.arange(n_raters), n_units)
+    x = rng.normal(size=n_units)[unit] + 0.3 * rng.normal(size=n_raters)[rater] + rng.normal(size=unit.size)
+    ids = np.array([f"r{j:02d}" for j in range(n_raters)], dtype=object)
+    return pd.DataFrame({"unit": unit, "rater": ids[rater], "value": x})
+
+
+def pingouin_icc(df: pd.DataFrame) -> pd.DataFrame:
+    import warnings
+
+    import pingouin as pg
+
+    saved = dict(pg.options)
+    pg.options.clear()
+    pg.options["round"] = None  # the CI is rounded to 2 decimals by default
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pg.intraclass_corr(df, targets="unit", raters="rater", ratings="value").set_index("Type")
+    finally:
+        pg.options.clear()
+        pg.options.update(saved)
+
+
+def icc_floor(wide: np.ndarray) -> float:
+    """ICC(A,1) by the balanced two-way ANOVA in bare NumPy: the least work any
+    implementation must do once the data are a complete unit x rater array."""
+    n, k = wide.shape
+    g = wide.mean()
+    ri, cj = wide.mean(axis=1), wide.mean(axis=0)
+    msb = k * ((ri - g) ** 2).sum() / (n - 1)
+    msj = n * ((cj - g) ** 2).sum() / (k - 1)
+    mse = ((wide - ri[:, None] - cj[None, :] + g) ** 2).sum() / ((n - 1) * (k - 1))
+    return (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+
+
+def icc_section(repeat: int) -> None:
+    print("ICC accuracy against pingouin (complete data, six forms):")
+    print(f"{'units x raters':>15s} {'our df2':>8s} {'(n-1)(k-1)':>11s} {'ICC(A,1) ours-pg':>17s} {'max |diff|':>11s}")
+    for n, k in [(100, 4), (200, 6), (300, 6), (400, 6), (800, 3), (1000, 10), (5000, 10)]:
+        df = make_continuous(n, k, seed=12)
+        table = pingouin_icc(df)
+        worst, ours_a = 0.0, None
+        for model, kind, ptype in ICC_FORMS:
+            r = icc(df, model=model, kind=kind)
+            row = table.loc[ptype]
+            diffs = [r.value - row["ICC"], (r.F - row["F"]) / max(1.0, abs(row["F"])), r.p_value - row["pval"],
+                     *(np.asarray(r.ci) - np.asarray(row["CI95"], dtype=float))]
+            worst = max(worst, float(np.max(np.abs(diffs))))
+            if ptype == "ICC(A,1)":
+                ours_a = r
+        print(f"{f'{n} x {k}':>15s} {ours_a.df2:8.0f} {(n - 1) * (k - 1):11d} "
+              f"{ours_a.value - table.loc['ICC(A,1)', 'ICC']:+17.1e} {worst:11.1e}")
+    print(f"{'judgements':>11s} {'ours s':>8s} {'pingouin s':>11s} {'floor s':>8s} {'ours/pg':>8s} "
+          f"{'ours/floor':>11s} {'ours MB':>8s} {'pg MB':>8s}")
+    for n in (100_000, 1_000_000):
+        df = make_continuous(n, 10, seed=0)
+        wide = df["value"].to_numpy().reshape(n, 10)
+        t_o, m_o, r_o = measure(lambda: icc(df, model="twoway_random"), repeat)
+        t_p, m_p, tab = measure(lambda: pingouin_icc(df), max(1, repeat // 3))
+        t_f, _, v_f = measure(lambda: icc_floor(wide), repeat)
+        assert abs(r_o.value - tab.loc["ICC(A,1)", "ICC"]) < 1e-10 and abs(r_o.value - v_f) < 1e-10
+        print(f"{len(df):11,d} {t_o:8.3f} {t_p:11.3f} {t_f:8.3f} {t_o / t_p:8.3f} {t_o / t_f:11.1f} "
+              f"{m_o / 2**20:8.0f} {m_p / 2**20:8.0f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--units", type=int, default=100_000)
     ap.add_argument("--raters", type=int, default=10)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only", choices=["icc"], default=None, help="run only this section")
     a = ap.parse_args()
+    if a.only == "icc":
+        icc_section(a.repeat)
+        return
     import krippendorff
     from statsmodels.stats.inter_rater import aggregate_raters
     from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
@@ -170,6 +258,7 @@ def main() -> None:
         roll = kijkkader_rollup(scores)
         tr = min(tr, time.perf_counter() - t0)
     print(f"kijkkader_rollup, {len(scores):,} judgements, {len(roll):,} rows out: {tr:.2f} s")
+    icc_section(a.repeat)
     print(f"# load average at the end: {os.getloadavg()[0]:.1f}")
 
 

@@ -318,6 +318,22 @@ def to_ratings(
     else:
         vcode = vcode[keep]
 
+    ucode, ulabels, rcode, rlabels = code_units_and_raters(df, units, raters, keep, func=func)
+    return Ratings(
+        unit=ucode,
+        rater=rcode,
+        value=vcode,
+        units=pd.Index(ulabels),
+        raters=pd.Index(rlabels),
+        categories=cats,
+        numeric_values=_numeric_or_none(cats),
+    )
+
+
+def code_units_and_raters(df: pd.DataFrame, units: str, raters: str, keep: np.ndarray | None, *, func: str):
+    """Integer codes and labels of the unit and rater columns (rows ``keep``): ``(u, unit
+    labels, r, rater labels)``. Refuses an empty id and two judgements of one unit by one
+    rater."""
     ucode, ulabels = _codes(df[units], keep)
     rcode, rlabels = _codes(df[raters], keep)
     if (ucode < 0).any() or (rcode < 0).any():
@@ -329,15 +345,7 @@ def to_ratings(
             hint="Every judgement needs a unit and a rater id.",
         )
     _check_duplicates(func, ucode, rcode, ulabels, rlabels)
-    return Ratings(
-        unit=ucode,
-        rater=rcode,
-        value=vcode,
-        units=pd.Index(ulabels),
-        raters=pd.Index(rlabels),
-        categories=cats,
-        numeric_values=_numeric_or_none(cats),
-    )
+    return ucode, ulabels, rcode, rlabels
 
 
 def _check_duplicates(func: str, ucode: np.ndarray, rcode: np.ndarray, ulabels, rlabels) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg, sparse, stats
+from scipy.sparse.csgraph import connected_components
 
+from calibrate.agreement._reshape import MISSING_CODES, _codes, code_units_and_raters
 from calibrate.agreement._validate import check_option, check_range
 from calibrate.agreement.result import ICCResult
 from calibrate.errors import InputError
@@ -21,6 +23,9 @@ KINDS = ("single", "average")
 
 
 def _prepare(df, units, raters, values):
+    """Numeric ratings and integer unit/rater codes on the coding path the other
+    coefficients share (:func:`calibrate.agreement._reshape._codes`): a categorical's own
+    codes, integers by one ``bincount``, strings by one hash-table pass."""
     func = "icc"
     if not isinstance(df, pd.DataFrame):
         raise InputError(
@@ -34,27 +39,77 @@ def _prepare(df, units, raters, values):
                 f"columns {list(map(str, df.columns))}.",
                 hint=f"Pass {kw}='<your column name>'.",
             )
-    y = pd.to_numeric(df[values].replace({"n.v.t.": np.nan, "": np.nan}), errors="coerce")
-    bad = df[values].notna() & ~df[values].isin(["n.v.t.", ""]) & y.isna()
+    y = _numeric_ratings(df[values])
+    keep = ~np.isnan(y)
+    if keep.all():
+        keep = None
+    else:
+        y = y[keep]
+    u, ulab, r, rlab = code_units_and_raters(df, units, raters, keep, func=func)
+    return y, u, r, len(ulab), len(rlab)
+
+
+def _numeric_ratings(s: pd.Series) -> np.ndarray:
+    """The value column as float64, NaN where there is no rating (NaN, empty, ``n.v.t.``).
+
+    Numeric columns are taken as they are; text columns are coded once and only their
+    distinct values are parsed (level codes ``'1'``..``'6'`` are text in the score table).
+    """
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    codes, uniques = _codes(s)
+    text = pd.Series(uniques, dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    missing = text.isin(MISSING_CODES).to_numpy()
+    num = pd.to_numeric(text.mask(missing), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(num) & ~missing & text.notna().to_numpy()
     if bad.any():
         raise InputError(
-            f"icc needs numeric ratings; column {values!r} holds "
-            f"{sorted(map(str, df.loc[bad, values].unique()))[:5]}.",
+            f"icc needs numeric ratings; column {s.name!r} holds "
+            f"{sorted(map(str, uniques[bad]))[:5]}.",
             hint="Map ordered category codes to numbers first (e.g. level '1'..'6').",
         )
-    keep = y.notna().to_numpy()
-    d = df.loc[keep]
-    y = y[keep].to_numpy(dtype=np.float64)
-    u, ulab = pd.factorize(d[units])
-    r, rlab = pd.factorize(d[raters])
-    nr = len(rlab)
-    cell = np.bincount(u * nr + r, minlength=len(ulab) * nr)
-    if len(cell) and cell.max() > 1:
-        raise InputError(
-            "icc: some raters rated the same unit more than once.",
-            hint="Keep one rating per unit and rater.",
-        )
-    return y, u.astype(np.int64), r.astype(np.int64), len(ulab), nr
+    lut = np.append(num, np.nan)  # code -1 (missing) reads the last entry
+    return lut[codes]
+
+
+def _additive_fit(y, u, r, n, nr, k_i, mean_i, ssw, balanced):
+    """The two-way additive fit ``y = mu + a_unit + b_rater + e`` by fitting constants.
+
+    Returns ``R(a|b), R(b|a), SSE`` and their degrees of freedom. The degrees of freedom
+    come from the design itself, never from a numerical rank: with ``c`` connected
+    components of the unit-rater graph (1 when every rater shares a unit with another),
+    rank(X) = n + nr - c, so df(units|raters) = n - c, df(raters|units) = nr - c and
+    df(error) = N - n - nr + c. Complete data use the closed forms of the balanced two-way
+    ANOVA (SS_units = k sum (ybar_i - ybar)^2, SS_raters = n sum (ybar_j - ybar)^2).
+    Otherwise the reduced normal equations ``C b = q`` for the rater effects after
+    absorbing the units (Searle, Casella & McCulloch 1992, §5.5) are solved with one rater
+    per component fixed at 0, which makes ``C`` positive definite.
+    """
+    N = len(y)
+    sum_j = np.bincount(r, weights=y, minlength=nr)
+    n_j = np.bincount(r, minlength=nr).astype(np.float64)
+    mean_j = sum_j / n_j
+    if balanced:
+        ybar = y.mean()
+        ss_units = np.float64(nr * np.sum((mean_i - ybar) ** 2))
+        ss_raters = np.float64(n * np.sum((mean_j - ybar) ** 2))
+        sse = np.float64(np.sum((y - mean_i[u] - mean_j[r] + ybar) ** 2))
+        return ss_units, ss_raters, sse, n - 1, nr - 1, (n - 1) * (nr - 1)
+    graph = sparse.coo_matrix((np.ones(N), (u, n + r)), shape=(n + nr, n + nr))
+    n_comp, label = connected_components(graph, directed=False)
+    m = sparse.csr_matrix((np.ones(N), (u, r)), shape=(n, nr))
+    cmat = np.diag(n_j) - (m.T @ sparse.diags(1.0 / k_i) @ m).toarray()
+    q = sum_j - m.T @ mean_i
+    rater_comp = label[n:]
+    free = np.ones(nr, dtype=bool)
+    free[np.unique(rater_comp, return_index=True)[1]] = False  # first rater of each component
+    b = np.zeros(nr)
+    if free.any():
+        b[free] = linalg.solve(cmat[np.ix_(free, free)], q[free], assume_a="pos")
+    r_b_given_a = np.float64(b @ q)
+    sse = ssw - r_b_given_a
+    r_a_given_b = np.float64(np.sum((y - mean_j[r]) ** 2)) - sse
+    return r_a_given_b, r_b_given_a, sse, n - n_comp, nr - n_comp, N - n - nr + n_comp
 
 
 def icc(
@@ -142,30 +197,14 @@ def _icc(y, u, r, n, nr, *, model, kind, confidence) -> ICCResult:
         )
         keff = k0
     else:
-        # additive two-way fit by absorbing unit effects (reduced normal equations)
-        M = np.zeros((n, nr))
-        M[u, r] = 1.0
-        Nj = M.sum(axis=0)
-        Cmat = np.diag(Nj) - (M / k_i[:, None]).T @ M
-        sum_j = np.bincount(r, weights=y, minlength=nr)
-        qv = sum_j - M.T @ mean_i
-        b = np.linalg.pinv(Cmat) @ qv
-        r_b_given_a = np.float64(b @ qv)
-        rank_c = int(np.linalg.matrix_rank(Cmat))
-        rank_full = n + rank_c
-        sse = ssw - r_b_given_a
-        dfe = N - rank_full
+        r_a_given_b, r_b_given_a, sse, df_a, df_b, dfe = _additive_fit(
+            y, u, r, n, nr, k_i, mean_i, ssw, balanced)
         if dfe < 1:
             return ICCResult(
                 coefficient="icc", value=float("nan"), n_units=n, n_raters=nr, model=model,
                 kind=kind, confidence=confidence,
                 notes=("Too few ratings for a two-way model (no residual degrees of freedom).",),
             )
-        mean_j = sum_j / Nj
-        rss_b = np.float64(np.sum((y - mean_j[r]) ** 2))
-        r_a_given_b = rss_b - sse
-        df_a = rank_full - nr
-        df_b = rank_full - n
         mse = sse / dfe
         msa = r_a_given_b / df_a
         msr = r_b_given_a / df_b if df_b > 0 else 0.0
