@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calibrate.errors import FrameworkError, InputError
 from calibrate.frameworks import (
@@ -20,6 +22,7 @@ from calibrate.frameworks import (
     NOT_APPLICABLE,
     VERDICT_CODES,
     Framework,
+    SeedSource,
     builtin_frameworks,
     load_framework,
 )
@@ -647,3 +650,346 @@ def test_malformed_fixture_files(fixture, where, what):
         load_framework(path)
     assert str(exc.value).startswith(f"{path}: {where}: ")
     assert what in str(exc.value)
+
+
+# =========================================================================== hostile and careless files
+# Each ends in a FrameworkError naming the file (the CLI's exit 2), never another exception,
+# and no message shows the content of a file that is not a framework file.
+SECRET = "GEHEIM Jansen 0612345678"
+
+
+def _write(path: Path, doc_or_text) -> Path:
+    text = doc_or_text if isinstance(doc_or_text, str) else yaml.safe_dump(doc_or_text, allow_unicode=True, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _refusal(path) -> str:
+    with pytest.raises(FrameworkError) as exc:
+        load_framework(path)
+    return str(exc.value)
+
+
+def _with(**parts) -> dict:
+    doc = copy.deepcopy(MINIMAL)
+    doc.update(parts)
+    return doc
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [('"2.1"', "'2.1' (str)"), ("2.1", "2.1 (float)"), ("1.0", "1.0 (float)"), ("'1'", "'1' (str)"),
+     ("yes", "True (a yes/no value)"), ("0", "0 (int)"), ("[1]", "a list")],
+)
+def test_schema_version_that_is_no_whole_number_says_which_versions_are_read(tmp_path, value, shown):
+    text = yaml.safe_dump(MINIMAL, sort_keys=False).replace("schema_version: 1\n", f"schema_version: {value}\n", 1)
+    path = _write(tmp_path / "versie.yaml", text)
+    message = _refusal(path)
+    assert message.startswith(f"{path}: schema_version: expected a whole number of at least 1, got {shown}."), message
+    assert "This version of calibrate reads schema_version 1" in message
+    assert "Write 'schema_version: 1'" in message and "pip install -U calibrate" in message
+
+
+@pytest.mark.parametrize("version", [2, 99, 10**20])
+def test_newer_schema_version_names_the_versions_read_and_the_way_out(tmp_path, version):
+    path = _write(tmp_path / "nieuw.yaml", _with(schema_version=version, nieuw_deel={"x": 1}))
+    message = _refusal(path)
+    assert message.startswith(f"{path}: schema_version: this file uses schema_version {version}, newer than this version")
+    assert "(schema_version 1)" in message and "Upgrade calibrate (pip install -U calibrate)" in message
+
+
+def test_missing_schema_version_in_a_referenced_file_names_that_file(tmp_path):
+    _write(tmp_path / "schaal.yaml", "kind: scale\nlevels: [{name: a}, {name: b}]\n")
+    path = _write(tmp_path / "fw.yaml", _with(scale={"ref": "schaal.yaml"}))
+    message = _refusal(path)
+    assert message.startswith(f"{tmp_path / 'schaal.yaml'}: missing key 'schema_version'. This version of calibrate reads")
+
+
+@pytest.mark.parametrize("depth", [33, 1_000, 100_000])
+def test_deep_nesting_is_refused_with_the_depth_limit(tmp_path, depth):
+    text = yaml.safe_dump(MINIMAL, sort_keys=False) + "note: " + "[" * depth + "]" * depth + "\n"
+    path = _write(tmp_path / "diep.yaml", text)
+    message = _refusal(path)
+    assert re.match(rf"{re.escape(str(path))}: line \d+, column \d+: refused: nested more than 32 levels deep\.", message)
+    assert "check the brackets and the indentation" in message
+
+
+def test_deep_block_nesting_is_refused_too(tmp_path):
+    text = "schema_version: 1\n" + "".join(f"{'  ' * i}a{i}:\n" for i in range(40)) + "  " * 40 + "x\n"
+    assert "refused: nested more than 32 levels deep" in _refusal(_write(tmp_path / "diep.yaml", text))
+
+
+_HEADER = yaml.safe_dump({k: MINIMAL[k] for k in ("schema_version", "kind", "id", "version", "title", "source")}, sort_keys=False)
+
+
+def _laughs(levels: int = 9, width: int = 9) -> str:
+    """The "billion laughs": each level repeats the one below ``width`` times (9**9 values)."""
+    lines = ["schema_version: 1", "kind: framework", "id: lol", "version: '1'", "title: t", "source: {file: a, section: b}",
+             "lol0: &a0 [lol]"]
+    lines += [f"lol{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines + [f"outcomes: *a{levels}"]) + "\n"
+
+
+def _peak_bytes(fn) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def test_billion_laughs_is_refused_before_it_expands(tmp_path):
+    path = _write(tmp_path / "lol.yaml", _laughs())
+    peak = _peak_bytes(lambda: _refusal(path))
+    message = _refusal(path)
+    assert re.match(rf"{re.escape(str(path))}: line \d+, column \d+: refused: more than 200,000 values once its YAML aliases", message)
+    assert peak < 20e6  # bounded memory, not the gigabytes the expansion would take (timings: benchmarks/frameworks.py)
+
+
+def test_many_aliases_of_a_large_outcome_are_refused(tmp_path):
+    # a valid outcome of ~2,000 values, repeated by 99 aliases: under the alias limit, over the values limit
+    dims = [{"id": f"d{i}", "name": "D", "indicators": [f"Je doet {j}." for j in range(45)]} for i in range(40)]
+    outcome = yaml.safe_dump({"id": "o", "name": "O", "description": "d", "assessment": "formatief", "dimensions": dims})
+    text = _HEADER + "outcomes:\n- &o\n" + "".join(f"  {line}\n" for line in outcome.splitlines()) + "- *o\n" * 99
+    assert "refused: more than 200,000 values once its YAML aliases are expanded" in _refusal(_write(tmp_path / "veel.yaml", text))
+
+
+def test_more_than_100_aliases_are_refused(tmp_path):
+    text = yaml.safe_dump(MINIMAL, sort_keys=False) + "x: &k kort\nnotes: [" + ", ".join(["*k"] * 101) + "]\n"
+    assert "refused: more than 100 YAML aliases (*name)." in _refusal(_write(tmp_path / "alias.yaml", text))
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path):
+    text = yaml.safe_dump(MINIMAL, sort_keys=False) + "lus: &lus [a, *lus]\n"
+    assert "refused: a YAML alias inside its own anchor" in _refusal(_write(tmp_path / "lus.yaml", text))
+
+
+def test_a_few_aliases_are_fine(tmp_path):
+    text = yaml.safe_dump(MINIMAL, sort_keys=False).replace(
+        "source:\n  file: x.pdf\n  section: '1'\n", "source: &bron\n  file: x.pdf\n  section: '1'\n", 1
+    )
+    text = text.replace("    source:\n      file: x.pdf\n      section: '1'\n", "    source: *bron\n")
+    assert text.count("*bron") == 2
+    assert load_framework(_write(tmp_path / "alias.yaml", text)).rules["go"].source == SeedSource("x.pdf", "1")
+
+
+def test_a_file_over_1_mb_is_refused_before_it_is_parsed(tmp_path):
+    # the shape of the file that took 53 s and 1.4 GB before: 1.6 MB of aliases of one outcome
+    outcome = "{id: o, name: O, description: d, assessment: formatief, dimensions: [{id: d, name: D, indicators: [a, b, c]}]}"
+    text = _HEADER + f"outcomes:\n- &o {outcome}\n" + "- *o\n" * 330_000
+    path = _write(tmp_path / "groot.yaml", text)
+    assert path.stat().st_size > 1_600_000
+    peak = _peak_bytes(lambda: _refusal(path))
+    message = _refusal(path)
+    assert message.startswith(f"{path}: larger than 1 MB, the most a framework file may have.")
+    assert "split it with ref: parts" in message
+    assert peak < 5e6  # read up to the limit, never parsed
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["{outside}", "/etc/passwd", "../buiten.yaml", "delen/../../buiten.yaml", "geheim.txt", "geheim",
+     "builtin:../../../../etc/passwd", "builtin:geheim.yaml", "C:\\Windows\\win.ini", "\\\\server\\share\\x.yaml"],
+)
+def test_ref_to_a_file_outside_the_framework_folder_is_refused_without_its_content(tmp_path, ref):
+    folder = tmp_path / "kader"
+    folder.mkdir()
+    (tmp_path / "buiten.yaml").write_text(f"{SECRET}\n", encoding="utf-8")
+    (folder / "geheim.txt").write_text(f"{SECRET}\n", encoding="utf-8")
+    (folder / "geheim").write_text(f"{SECRET}\n", encoding="utf-8")
+    path = _write(folder / "fw.yaml", _with(scale={"ref": ref.format(outside=tmp_path / "buiten.yaml")}))
+    message = _refusal(path)
+    assert message.startswith(f"{path}: scale.ref: refers to "), message
+    assert SECRET not in message and "Jansen" not in message
+    assert "A ref names a scale file (kind: scale, ending in .yaml) in the folder of fw.yaml" in message
+    assert "builtin:rubric-zes-niveaus.yaml" in message  # the way out: the built-in file of that kind
+
+
+def test_ref_through_a_link_out_of_the_folder_is_refused(tmp_path):
+    folder = tmp_path / "kader"
+    folder.mkdir()
+    (tmp_path / "buiten.yaml").write_text(f"{SECRET}\n", encoding="utf-8")
+    try:
+        (folder / "schaal.yaml").symlink_to(tmp_path / "buiten.yaml")
+    except OSError:
+        pytest.skip("symbolic links not available")
+    message = _refusal(_write(folder / "fw.yaml", _with(scale={"ref": "schaal.yaml"})))
+    assert "scale.ref: refers to 'schaal.yaml', a link that leads out of the framework's folder." in message
+    assert SECRET not in message
+
+
+def test_ref_into_a_subfolder_and_yml_suffix_load(tmp_path):
+    (tmp_path / "delen").mkdir()
+    scale = {"schema_version": 1, "kind": "scale", "id": "s", "version": "1", "title": "S",
+             "source": {"file": "x", "section": "y"}, "levels": [{"name": "laag"}, {"name": "bekwaam"}],
+             "thresholds": ["bekwaam"]}
+    _write(tmp_path / "delen" / "schaal.yml", scale)
+    fw = load_framework(_write(tmp_path / "fw.yaml", _with(scale={"ref": "delen/schaal.yml"})))
+    assert fw.scale.thresholds == {"bekwaam": "2"} and fw.scale.id == "s"
+
+
+def test_a_referenced_file_that_is_not_yaml_mapping_is_named_by_kind_not_content(tmp_path):
+    (tmp_path / "schaal.yaml").write_text(f"{SECRET}\nnog een regel\n", encoding="utf-8")
+    message = _refusal(_write(tmp_path / "fw.yaml", _with(scale={"ref": "schaal.yaml"})))
+    assert message.startswith(f"{tmp_path / 'schaal.yaml'}: not a scale file: its top level is a text, not a mapping")
+    assert SECRET not in message
+
+
+def test_a_framework_path_that_is_not_yaml_or_holds_no_mapping_shows_no_content(tmp_path):
+    message = _refusal("/etc/passwd")
+    assert message.startswith("/etc/passwd: not a framework file: a framework file is YAML text ending in .yaml")
+    assert "root" not in message
+    for text, what in ((f"{SECRET}\n", "a text"), (f"- {SECRET}\n", "a list"), ("", "empty")):
+        message = _refusal(_write(tmp_path / "tekst.yaml", text))
+        assert message.startswith(f"{tmp_path / 'tekst.yaml'}: not a framework file: its top level is {what}"), message
+        assert SECRET not in message
+
+
+def test_folders_pipes_and_devices_are_refused_without_reading(tmp_path):
+    (tmp_path / "map.yaml").mkdir()
+    assert _refusal(tmp_path / "map.yaml").endswith("map.yaml: is a folder, not a framework file. Pass the path of a .yaml file.")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pijp.yaml")  # opening it would wait for a writer forever
+        assert "pijp.yaml: is not a regular file." in _refusal(tmp_path / "pijp.yaml")
+
+
+def test_encodings(tmp_path):
+    text = yaml.safe_dump(MINIMAL, allow_unicode=True, sort_keys=False).replace("Mini", "Miniëm")
+    (tmp_path / "utf16.yaml").write_text(text, encoding="utf-16")
+    assert _refusal(tmp_path / "utf16.yaml").endswith("utf16.yaml: UTF-16 text. Save the file as UTF-8.")
+    (tmp_path / "latin1.yaml").write_text(text, encoding="latin-1")
+    assert re.search(r"latin1\.yaml: not UTF-8 text \(invalid .* at byte \d+\)\. Save the file as UTF-8\.", _refusal(tmp_path / "latin1.yaml"))
+    (tmp_path / "bom.yaml").write_text(text, encoding="utf-8-sig")  # Windows editors write a BOM
+    assert load_framework(tmp_path / "bom.yaml").title == "Miniëm"
+
+
+def test_python_tags_are_not_executed(tmp_path):
+    marker = tmp_path / "uitgevoerd"
+    text = yaml.safe_dump(MINIMAL, sort_keys=False) + f"x: !!python/object/apply:os.system ['touch {marker}']\n"
+    message = _refusal(_write(tmp_path / "tag.yaml", text))
+    assert "not valid YAML: could not determine a constructor for the tag" in message
+    assert not marker.exists()
+
+
+def test_unhashable_key_and_long_values_are_reported_briefly(tmp_path):
+    text = yaml.safe_dump(MINIMAL, sort_keys=False) + "? [a, b]\n: c\n"
+    assert "not valid YAML: found unhashable key." in _refusal(_write(tmp_path / "sleutel.yaml", text))
+    long_key = "x" * 5_000
+    message = _refusal(_write(tmp_path / "lang.yaml", _with(**{long_key: 1})))
+    assert message.startswith(f"{tmp_path / 'lang.yaml'}: {'x' * 59}…: unknown key '{'x' * 59}…'.")
+    assert len(message) < 400
+
+
+def test_more_problems_are_counted_and_a_typo_is_named_before_the_missing_key(tmp_path):
+    doc = copy.deepcopy(MINIMAL)
+    dim = doc["outcomes"][0]["dimensions"][0]
+    dim["naam"] = dim.pop("name")  # shows as 'name' missing and 'naam' unknown: the typo is named
+    dim["indicators"][0] = 7
+    message = _refusal(_write(tmp_path / "twee.yaml", doc))
+    assert message.startswith(f"{tmp_path / 'twee.yaml'}: outcomes[0].dimensions[0].naam: unknown key 'naam'. Did you mean 'name'?")
+    assert message.endswith("(2 more problems in this part.)")
+    dim["name"] = dim.pop("naam")
+    message = _refusal(_write(tmp_path / "twee.yaml", doc))
+    assert message.startswith(f"{tmp_path / 'twee.yaml'}: outcomes[0].dimensions[0].indicators[0]: expected a text, got 7 (int).")
+    assert "more problem" not in message
+
+
+def test_rule_keys_follow_the_rule_kind(tmp_path):
+    doc = copy.deepcopy(MINIMAL)
+    doc["rules"]["rules"][0]["codes"] = ["a", "b"]  # a threshold rule takes no codes
+    message = _refusal(_write(tmp_path / "regel.yaml", doc))
+    assert message.startswith(f"{tmp_path / 'regel.yaml'}: rules.rules[0].codes: unknown key 'codes' (for a rule of kind threshold).")
+    assert "at_least, require" in message
+    doc["rules"]["rules"][0] = {**MINIMAL["rules"]["rules"][0], "kind": "drempel"}
+    message = _refusal(_write(tmp_path / "regel.yaml", doc))
+    assert message.startswith(f"{tmp_path / 'regel.yaml'}: rules.rules[0].kind: unknown kind 'drempel'. Allowed: count_bands, threshold.")
+
+
+def test_the_bounded_loader_reads_the_data_files_as_pyyaml_does():
+    from calibrate.frameworks.loader import _BoundedLoader
+
+    for path in sorted(DATA_DIR.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=_BoundedLoader) == yaml.load(text, Loader=yaml.SafeLoader), path.name  # noqa: S506
+
+
+@pytest.mark.parametrize("hostile", ["diep", "lol", "versie", "ref"])
+def test_cli_refuses_a_hostile_framework_with_exit_2(tmp_path, capsys, hostile):
+    from calibrate.cli import main
+
+    texts = {
+        "diep": yaml.safe_dump(MINIMAL) + "x: " + "[" * 50_000 + "]" * 50_000 + "\n",
+        "lol": _laughs(),
+        "versie": yaml.safe_dump(MINIMAL, sort_keys=False).replace("schema_version: 1", "schema_version: '2.1'"),
+        "ref": yaml.safe_dump(_with(scale={"ref": "/etc/passwd"})),
+    }
+    path = _write(tmp_path / f"{hostile}.yaml", texts[hostile])
+    code = main(["session", "create", "K1", "--date", "2025-03-01", "--framework", str(path), "--workspace", str(tmp_path / "ws")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith(f"calibrate: error: {path}: ") and "Traceback" not in err and "root:" not in err
+
+
+# --------------------------------------------------------------------------- random mutations
+_WORDS = ["", " ", "x", "a", "Klassen Management", "begin", "groei", "voldaan", "niet voldaan", "bekwaam", "summatief",
+          "formatief", "threshold", "count_bands", "all", "ref", "builtin:rubric-zes-niveaus.yaml", "../x.yaml", "*"]
+_KEYS = ["id", "name", "ref", "override", "min", "max", "kind", "levels", "cells", "note", "indicators", "x"]
+_LEAVES = (st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False, width=32)
+           | st.sampled_from(_WORDS) | st.text(max_size=6) | st.dates())
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS) | st.integers(0, 3), inner, max_size=3),
+    max_leaves=6,
+)
+_NOISE = ["", ":", "- ", "&a ", "*a", "\t", "{", "]", "'", '"', "!!set ", "? ", "<<: ", "\n  ", "#", "%YAML 1.1\n"]
+
+
+def _paths(node, prefix=()):
+    if prefix:
+        yield prefix
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _paths(child, prefix + (key,))
+
+
+@pytest.fixture(scope="module")
+def mutation_file(tmp_path_factory):
+    return tmp_path_factory.mktemp("mutations") / "mutant.yaml"
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_random_mutations_give_a_framework_or_a_framework_error(mutation_file, data):
+    """Whatever one changes in a valid file, loading ends in a Framework or a FrameworkError
+    naming a file: never another exception (a traceback in the CLI)."""
+    doc = copy.deepcopy(MINIMAL)
+    for _ in range(data.draw(st.integers(1, 3), label="changes")):
+        paths = list(_paths(doc))
+        *parents, last = data.draw(st.sampled_from(paths), label="where")
+        node = doc
+        for step in parents:
+            node = node[step]
+        how = data.draw(st.sampled_from(["delete", "replace", "add"]), label="how")
+        if how == "delete":
+            del node[last]
+        elif how == "replace":
+            node[last] = data.draw(_VALUES, label="value")
+        elif isinstance(node, dict):
+            node[data.draw(st.sampled_from(_KEYS), label="key")] = data.draw(_VALUES, label="value")
+        else:
+            node.append(data.draw(_VALUES, label="value"))
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    if data.draw(st.booleans(), label="garble the text"):
+        at = data.draw(st.integers(0, len(text)), label="at")
+        text = text[:at] + data.draw(st.sampled_from(_NOISE), label="noise") + text[at + data.draw(st.integers(0, 3)):]
+    mutation_file.write_text(text, encoding="utf-8")
+    try:
+        fw = load_framework(mutation_file)
+    except FrameworkError as exc:
+        assert str(exc).startswith((str(mutation_file), str(DATA_DIR))), str(exc)
+    else:
+        assert isinstance(fw, Framework) and len(fw.items()) == len({i.id for i in fw.items()})

@@ -1,14 +1,17 @@
-"""Reading and validating framework files (YAML) into :class:`~.model.Framework` objects.
+"""Reading framework files (YAML) into :class:`~.model.Framework` objects.
 
-Owns the file format (``schema_version`` 1), the built-in data directory, ``ref:`` and
-``override:`` resolution, and every check, each failing with a
-:class:`~calibrate.errors.FrameworkError` that names the file and the path inside it.
+Owns the built-in data directory, safe and bounded YAML reading, ``ref:`` and ``override:``
+resolution, the checks that span parts, and the translation of every problem into a
+:class:`~calibrate.errors.FrameworkError` that names the file, the path inside it (e.g.
+``outcomes[2].dimensions[0].indicators[3]``), what is wrong and the way out. The format
+itself (``schema_version`` 1) is the set of pydantic models in
+:mod:`calibrate.frameworks.files`.
 
 File format
 -----------
 Every file starts with a header::
 
-    schema_version: 1          # the file format; a newer one is refused with a clear message
+    schema_version: 1          # the file format; another one is refused with a clear message
     kind: framework            # framework | phase_table | scale | profiles | rules
     id: han-wpl2-2025
     version: "2025.1"          # the content's version, as text
@@ -17,25 +20,49 @@ Every file starts with a header::
 
 A ``framework`` file holds ``outcomes`` (the kijkkaders) and optionally ``phase_table``,
 ``scale``, ``profiles``, ``rules`` and ``decision``. Each of these parts is written
-inline or as ``{ref: other-file.yaml}`` (relative to the referring file; ``builtin:name.yaml``
-points into the built-in data directory); ``scale`` also takes ``override:`` with keys
-that replace those of the referenced scale (e.g. other level names or order).
+inline or as ``{ref: other-file.yaml}``; ``scale`` also takes ``override:`` with keys that
+replace those of the referenced scale (e.g. other level names or order).
+
+References
+----------
+A ``ref`` names a ``.yaml``/``.yml`` file in the folder of the referring file or below it
+(``ref: schaal.yaml``, ``ref: delen/schaal.yaml``), or one of calibrate's own files as
+``builtin:<name>.yaml``. Absolute paths, ``..`` and links that lead out of the folder are
+refused: a framework folder is self-contained (copy it and it still loads), and a
+framework file someone hands you cannot make calibrate read, or print, any other file.
+
+Limits
+------
+A framework file is read with PyYAML's safe loader (libyaml's parser when present; no
+Python objects, no custom tags), and refused before any work on its content when it
+exceeds :data:`MAX_FILE_BYTES` (1 MB; the built-in kijkkader is 25 kB), nests deeper than
+:data:`MAX_DEPTH` (32 levels; the format needs 8), uses more than :data:`MAX_ALIASES` YAML
+aliases (``*name``) or would expand to more than :data:`MAX_NODES` values once its aliases
+are followed (the "billion laughs" pattern: a small file that unfolds into millions of
+values). Error messages quote at most :data:`_SHOWN_CHARS` characters of a value.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import os
-import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable
+import stat
+import types
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Annotated, Any, Callable, Literal, Union, get_args, get_origin
 
 import yaml
+from pydantic import BaseModel, ValidationError
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.resolver import Resolver
 
 from calibrate.errors import FrameworkError
+from calibrate.frameworks import files as f
 from calibrate.frameworks.model import (
-    ASSESSMENT_MODES,
-    PHASE_PREFIX,
+    VERDICT_CODES,
     CountBand,
     DecisionRule,
     DecisionSpec,
@@ -52,41 +79,30 @@ from calibrate.frameworks.model import (
     ProfileGap,
     RubricScale,
     SeedSource,
-    VERDICT_CODES,
     build_items,
 )
 
-#: The newest file format this version of calibrate reads.
+#: The newest file format this version of calibrate reads (it reads 1 up to this one).
 SCHEMA_VERSION = 1
 #: Where the built-in framework files live.
 DATA_DIR = Path(__file__).with_name("data")
 
-_KINDS = ("framework", "phase_table", "scale", "profiles", "rules")
-_HEADER_KEYS = ("schema_version", "kind", "id", "version", "title", "source")
-_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
-_FILE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_RULE_KINDS = ("count_bands", "threshold")
-_REQUIRE = ("all", "more_than_half")
-_PROFILE_MEANINGS = ("at_least",)
-
-# Content keys of each part (besides the header keys of a separate file).
-_PART_KEYS = {
-    "phase_table": (("phases", "dimensions"), ()),
-    "scale": (("levels",), ("order", "thresholds")),
-    "profiles": (("profiles",), ()),
-    "rules": (("rules",), ()),
-}
+#: Largest framework file read, in bytes.
+MAX_FILE_BYTES = 1_000_000
+#: Deepest nesting of YAML collections.
+MAX_DEPTH = 32
+#: Most YAML aliases (``*name``) in one file.
+MAX_ALIASES = 100
+#: Most values in one file once its aliases are expanded.
+MAX_NODES = 200_000
+_SHOWN_CHARS = 60
+_YAML_SUFFIXES = (".yaml", ".yml")
 
 
 # =========================================================================== public API
 def builtin_frameworks() -> list[str]:
     """Ids of the built-in frameworks (files of ``kind: framework`` in the data directory)."""
-    ids = []
-    for path in sorted(DATA_DIR.glob("*.yaml")):
-        data = _read_yaml(path, str(path.name))
-        if isinstance(data, dict) and data.get("kind") == "framework" and "id" in data:
-            ids.append(str(data["id"]))
-    return sorted(ids)
+    return sorted(_builtin_index())
 
 
 def load_framework(name_or_path: str | os.PathLike[str]) -> Framework:
@@ -106,8 +122,9 @@ def load_framework(name_or_path: str | os.PathLike[str]) -> Framework:
     Raises
     ------
     FrameworkError
-        When the file is missing, is not YAML, or does not validate. The message names the
-        file and the path inside it (e.g. ``outcomes[2].dimensions[0].indicators[3]``).
+        When the file is missing, is not YAML, exceeds a limit (see the module docstring)
+        or does not validate. The message names the file and the path inside it (e.g.
+        ``outcomes[2].dimensions[0].indicators[3]``).
 
     Examples
     --------
@@ -117,75 +134,23 @@ def load_framework(name_or_path: str | os.PathLike[str]) -> Framework:
     >>> fw.item("leerklimaat.klassenmanagement.1").kind
     'indicator'
     """
-    path = _resolve_framework_path(name_or_path)
-    return _FrameworkReader(path).read()
+    return _Reader(_resolve_framework_path(name_or_path)).read()
 
 
-# =========================================================================== locations
-@dataclass(frozen=True)
-class _Loc:
-    """A place in a framework file: the file as shown to the user and a path inside it."""
-
-    file: str
-    path: str = ""
-
-    def key(self, key: str) -> _Loc:
-        return _Loc(self.file, f"{self.path}.{key}" if self.path else key)
-
-    def index(self, i: int) -> _Loc:
-        return _Loc(self.file, f"{self.path}[{i}]")
-
-    def error(self, message: str, *, hint: str | None = None) -> FrameworkError:
-        location = f"{self.file}: {self.path}" if self.path else self.file
-        return FrameworkError(message, location=location, hint=hint)
+@functools.lru_cache(maxsize=1)
+def _builtin_data() -> dict[str, Any]:
+    """Built-in file name -> its parsed content. Package data: parsed once per process."""
+    return {path.name: _read_yaml(path, str(path), cache=False) for path in sorted(DATA_DIR.glob("*.yaml"))}
 
 
-# =========================================================================== YAML reading
-class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing duplicate keys in a mapping (YAML keeps the last)."""
+def _builtin_files(kind: str) -> list[str]:
+    """Names of the built-in files of one kind."""
+    return [name for name, data in _builtin_data().items() if isinstance(data, dict) and data.get("kind") == kind]
 
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: dict[Any, Any] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first at line {seen[key].line + 1})",
-                mark,
-            )
-        seen[key] = key_node.start_mark
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_yaml(path: Path, shown: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _Loc(shown).error("file not found.") from None
-    except UnicodeDecodeError as exc:
-        raise _Loc(shown).error(
-            f"not UTF-8 text ({exc.reason} at byte {exc.start}).",
-            hint="Save the file as UTF-8.",
-        ) from None
-    except OSError as exc:
-        raise _Loc(shown).error(f"cannot be read ({exc.strerror}).") from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise _Loc(shown, where).error(
-            f"not valid YAML: {problem}.",
-            hint="Check the indentation and quote texts that contain ': ' or start with a special character.",
-        ) from None
+def _builtin_index() -> dict[str, Path]:
+    """Built-in framework id -> its file."""
+    return {str(_builtin_data()[name].get("id")): DATA_DIR / name for name in _builtin_files("framework")}
 
 
 def _resolve_framework_path(name_or_path: str | os.PathLike[str]) -> Path:
@@ -195,27 +160,48 @@ def _resolve_framework_path(name_or_path: str | os.PathLike[str]) -> Path:
             hint=f"Built-in frameworks: {', '.join(builtin_frameworks())}.",
         )
     text = os.fspath(name_or_path)
-    looks_like_path = (
-        isinstance(name_or_path, os.PathLike)
-        or text.endswith((".yaml", ".yml"))
-        or os.sep in text
-        or "/" in text
-    )
-    if looks_like_path:
+    if isinstance(name_or_path, os.PathLike) or text.endswith(_YAML_SUFFIXES) or os.sep in text or "/" in text:
+        if Path(text).suffix.lower() not in _YAML_SUFFIXES:
+            raise _Place(text).error(
+                "not a framework file: a framework file is YAML text ending in .yaml or .yml.",
+                hint=f"Pass the path of a framework file, or a built-in id ({', '.join(builtin_frameworks())}).",
+            )
         return Path(text)
-    builtin = DATA_DIR / f"{text}.yaml"
-    if builtin.is_file():
-        data = _read_yaml(builtin, builtin.name)
-        if isinstance(data, dict) and data.get("kind") == "framework":
-            return builtin
+    if text in _builtin_index():
+        return _builtin_index()[text]
     raise FrameworkError(
-        f"No built-in framework {text!r}.",
-        hint=f"Built-in frameworks: {', '.join(builtin_frameworks())}; "
-        "or pass the path of a framework file (.yaml).",
+        f"No built-in framework {_short(text)!r}.",
+        hint=f"Built-in frameworks: {', '.join(builtin_frameworks())}; or pass the path of a framework file (.yaml).",
     )
 
 
-# =========================================================================== value checks
+# =========================================================================== places
+class _Place:
+    """A place in a framework file: the file as shown to the user and a path inside it."""
+
+    def __init__(self, file: str, prefix: tuple = ()):
+        self.file, self.prefix = file, prefix
+
+    def at(self, *path: str | int) -> _Place:
+        return _Place(self.file, self.prefix + path)
+
+    def error(self, message: str, *path: str | int, hint: str | None = None) -> FrameworkError:
+        where = _path_text(self.prefix + path)
+        return FrameworkError(message, location=f"{self.file}: {where}" if where else self.file, hint=hint)
+
+
+def _path_text(steps: tuple) -> str:
+    out = ""
+    for step in steps:
+        out += f"[{step}]" if isinstance(step, int) else (f".{_short(step)}" if out else _short(step))
+    return out
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (an empty value)"
@@ -225,608 +211,565 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{value!r} ({type(value).__name__})"
+    return f"{_short(repr(value))} ({type(value).__name__})"
 
 
-def _mapping(value: Any, loc: _Loc, *, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
-    if not isinstance(value, dict):
-        raise loc.error(f"expected a mapping (key: value lines), got {_describe(value)}.")
-    allowed = required + optional
-    for key in value:
-        if key not in allowed:
-            raise loc.key(str(key)).error(
-                f"unknown key {key!r}.", hint=f"Allowed keys here: {', '.join(allowed)}."
+# =========================================================================== YAML reading
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep."
+_TOO_DEEP_HINT = (
+    "A framework file nests about 8 levels (outcomes, dimensions, indicators); check the brackets and the indentation."
+)
+
+
+class _Refused(Exception):
+    """A limit of the bounded loader was passed (``mark``: where in the file)."""
+
+    def __init__(self, message: str, hint: str, mark: Any):
+        super().__init__(message)
+        self.message, self.hint, self.mark = message, hint, mark
+
+
+if yaml.__with_libyaml__:  # libyaml's parser, PyYAML's composer (so the limits below apply)
+    from yaml._yaml import CParser
+
+    class _SafeBase(Composer, CParser, SafeConstructor, Resolver):
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+else:  # pragma: no cover - PyYAML built without libyaml
+    _SafeBase = yaml.SafeLoader
+
+
+class _BoundedLoader(_SafeBase):
+    """PyYAML's safe loader with limits on depth, aliases and expanded size; duplicate
+    keys in a mapping are refused (YAML keeps the last)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = self._nodes = self._aliases = 0
+        self._sizes: dict[int, int] = {}  # id of an anchored node -> values it expands to
+        self._open: set[str] = set()  # anchors whose node is still being read
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if self.check_event(AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(
+                    f"more than {MAX_ALIASES} YAML aliases (*name).",
+                    "Write the repeated parts out, or split the file with ref: parts.",
+                    event.start_mark,
+                )
+            if event.anchor in self._open:
+                raise _Refused(
+                    "a YAML alias inside its own anchor (a structure that contains itself).", "Remove the alias.", event.start_mark
+                )
+            node = super().compose_node(parent, index)
+            self._count(self._sizes.get(id(node), 1), event)
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(_TOO_DEEP, _TOO_DEEP_HINT, event.start_mark)
+        start = self._nodes
+        self._count(1, event)
+        if event.anchor is not None:
+            self._open.add(event.anchor)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        if event.anchor is not None:
+            self._open.discard(event.anchor)
+            self._sizes[id(node)] = self._nodes - start
+        return node
+
+    def _count(self, n: int, event) -> None:
+        self._nodes += n
+        if self._nodes > MAX_NODES:
+            raise _Refused(
+                f"more than {MAX_NODES:,} values once its YAML aliases are expanded.",
+                "A framework file holds a few thousand values; remove the aliases that repeat large parts.",
+                event.start_mark,
             )
-    for key in required:
-        if key not in value:
-            raise loc.error(f"missing key {key!r}.", hint=f"Required keys here: {', '.join(required)}.")
-    return value
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value if isinstance(node, yaml.MappingNode) else ():
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict, set)):
+                continue  # unhashable: PyYAML's own check refuses it below
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {_short(key)!r} (first at line {seen[key].line + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
 
 
-def _list(value: Any, loc: _Loc, *, min_len: int = 1) -> list:
-    if not isinstance(value, list):
-        raise loc.error(f"expected a list (lines starting with '- '), got {_describe(value)}.")
-    if len(value) < min_len:
-        raise loc.error(f"expected at least {min_len} entr{'y' if min_len == 1 else 'ies'}, got {len(value)}.")
-    return value
+def _read_yaml(path: Path, shown: str, *, cache: bool = True) -> Any:
+    """The parsed content of a framework file, within the limits; never its text in an error.
 
-
-def _text(value: Any, loc: _Loc) -> str:
-    if isinstance(value, str) and value.strip():
-        return value
-    if isinstance(value, str):
-        raise loc.error("expected a text, got an empty one.")
-    hint = None
-    if isinstance(value, (bool, int, float)):
-        hint = 'Put it in quotes, e.g. "1" or "no go": YAML reads 1, 2.0, yes and no as numbers and booleans.'
-    raise loc.error(f"expected a text, got {_describe(value)}.", hint=hint)
-
-
-def _optional_text(value: Any, loc: _Loc) -> str | None:
-    return None if value is None else _text(value, loc)
-
-
-def _bool(value: Any, loc: _Loc) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise loc.error(f"expected true or false, got {_describe(value)}.")
-
-
-def _int(value: Any, loc: _Loc, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise loc.error(f"expected a whole number, got {_describe(value)}.")
-    if value < minimum:
-        raise loc.error(f"expected a whole number of at least {minimum}, got {value}.")
-    return value
-
-
-def _slug(value: Any, loc: _Loc) -> str:
-    text = _text(value, loc)
-    if not _SLUG.match(text):
-        raise loc.error(
-            f"{text!r} is not a valid id.",
-            hint="Ids are lower-case ascii letters, digits and underscores, starting with a letter "
-            "(e.g. klassenmanagement, groeps_en_communicatieproces).",
+    A built-in file comes from the per-process cache (the loader never changes parsed data).
+    """
+    if cache and path.parent == DATA_DIR and path.name in _builtin_data():
+        return _builtin_data()[path.name]
+    place = _Place(shown)
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise place.error("is a folder, not a framework file.", hint="Pass the path of a .yaml file.")
+        if not stat.S_ISREG(mode):
+            raise place.error("is not a regular file.", hint="Pass the path of a .yaml file.")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise place.error("file not found.") from None
+    except OSError as exc:
+        raise place.error(f"cannot be read ({exc.strerror}).") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise place.error(
+            f"larger than {MAX_FILE_BYTES // 1_000_000} MB, the most a framework file may have.",
+            hint="A framework file is a few tens of kB (the built-in kijkkader is 25 kB); split it with ref: parts.",
         )
-    return text
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise place.error("UTF-16 text.", hint="Save the file as UTF-8.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise place.error(f"not UTF-8 text ({exc.reason} at byte {exc.start}).", hint="Save the file as UTF-8.") from None
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader equivalent
+    except _Refused as exc:
+        raise _Place(shown, (_line(exc.mark),)).error(f"refused: {exc.message}", hint=exc.hint) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or type(exc).__name__
+        if "maximum nesting depth" in problem:  # newer libyaml stops at 1,000 levels while it scans ahead
+            raise _Place(shown, (_line(mark),) if mark else ()).error(f"refused: {_TOO_DEEP}", hint=_TOO_DEEP_HINT) from None
+        raise _Place(shown, (_line(mark),) if mark else ()).error(
+            f"not valid YAML: {problem}.",
+            hint="Check the indentation and quote texts that contain ': ' or start with a special character.",
+        ) from None
 
 
-def _one_of(value: Any, loc: _Loc, allowed: tuple[str, ...], *, what: str) -> str:
-    text = _text(value, loc)
-    if text not in allowed:
-        raise loc.error(f"unknown {what} {text!r}.", hint=f"Allowed: {', '.join(allowed)}.")
-    return text
+def _line(mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
-def _unique(pairs: list[tuple[str, _Loc]], *, what: str) -> None:
-    seen: dict[str, _Loc] = {}
-    for value, loc in pairs:
-        if value in seen:
-            raise loc.error(f"duplicate {what} {value!r} (also at {seen[value].path}).", hint=f"Each {what} must be unique.")
-        seen[value] = loc
+# =========================================================================== headers
+def _check_header(data: Any, place: _Place, kind: str) -> None:
+    """The top, ``schema_version`` and ``kind`` of a file, before anything else: a file of
+    another format or kind has other keys."""
+    if not isinstance(data, dict):
+        what = {type(None): "empty", str: "a text", list: "a list", bool: "a yes/no value"}.get(type(data), "a value")
+        raise place.error(
+            f"not a {kind} file: its top level is {what}, not a mapping of keys.",
+            hint=f"A framework file is YAML with one 'key: value' per line, starting with 'schema_version: {SCHEMA_VERSION}' "
+            f"and 'kind: {kind}'.",
+        )
+    understood = f"schema_version {', '.join(str(v) for v in range(1, SCHEMA_VERSION + 1))}"
+    if "schema_version" not in data:
+        raise place.error(
+            "missing key 'schema_version'.",
+            hint=f"This version of calibrate reads {understood}: start the file with 'schema_version: {SCHEMA_VERSION}'.",
+        )
+    version = data["schema_version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise place.error(
+            f"expected a whole number of at least 1, got {_describe(version)}.",
+            "schema_version",
+            hint=f"This version of calibrate reads {understood} (file formats are numbered 1, 2, ..., without "
+            f"decimals or quotes). Write 'schema_version: {SCHEMA_VERSION}' if the file follows this format; a file "
+            "for a newer format needs a newer calibrate (pip install -U calibrate).",
+        )
+    if version > SCHEMA_VERSION:
+        raise place.error(
+            f"this file uses schema_version {version}, newer than this version of calibrate reads ({understood}).",
+            "schema_version",
+            hint=f"Upgrade calibrate (pip install -U calibrate), or use a file written for schema_version {SCHEMA_VERSION}.",
+        )
+    if "kind" not in data:
+        raise place.error("missing key 'kind'.", hint=f"Add 'kind: {kind}'.")
+    found = data["kind"]
+    if found not in f.KINDS:
+        raise place.error(f"unknown kind {_describe(found)}.", "kind", hint=f"Allowed: {', '.join(f.KINDS)}.")
+    if found != kind:
+        raise place.error(f"expected a file of kind {kind!r}, got {found!r}.", "kind")
 
 
-def _seed_source(value: Any, loc: _Loc) -> SeedSource:
-    m = _mapping(value, loc, required=("file", "section"))
-    return SeedSource(file=_text(m["file"], loc.key("file")), section=_text(m["section"], loc.key("section")))
+# =========================================================================== validation
+def _validate(model: type[BaseModel], data: Any, place: Callable[[Any], _Place]) -> Any:
+    """``model`` validated from ``data``; ``place(first key)`` says where ``data`` lives."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        if first["type"] == "missing":  # a mistyped key shows as missing too: name the typo
+            first = next(
+                (e for e in errors if e["type"] == "extra_forbidden" and e["loc"][:-1] == first["loc"][:-1]), first
+            )
+        path, message, hint = _explain(first, model)
+        if len(errors) > 1:
+            hint = f"{hint + ' ' if hint else ''}({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this part.)"
+        raise place(path[0] if path else None).error(message, *path, hint=hint) from None
 
 
-# =========================================================================== file reader
-class _FrameworkReader:
-    """Reads one framework file and the files it refers to, checking every field."""
+def _unwrap(tp: Any) -> Any:
+    while True:
+        if get_origin(tp) is Annotated:
+            tp = get_args(tp)[0]
+        elif get_origin(tp) in (Union, types.UnionType) and type(None) in get_args(tp):
+            tp = next(a for a in get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+def _walk(model: type[BaseModel], loc: tuple) -> tuple[tuple, type[BaseModel], Any, str | None]:
+    """Follow a pydantic error location through the models: (path in the file, the model
+    holding the last step, the type at the location, the rule kind passed on the way)."""
+    tp: Any = model
+    path: list = []
+    parent, tag, tagged = model, None, None
+    for step in loc:
+        if step == "[key]":  # pydantic's marker for a bad key of a mapping
+            continue
+        tp = _unwrap(tp)
+        if get_origin(tp) in (Union, types.UnionType):  # a discriminated union: pydantic adds the tag to loc
+            member = next((m for m in get_args(tp) if step in get_args(m.model_fields["kind"].annotation)), None)
+            if member is not None:
+                tp = tagged = member
+                tag = step
+                continue
+        path.append(step)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            parent, tag = tp, tag if tp is tagged else None
+            field = tp.model_fields.get(step) if isinstance(step, str) else None
+            tp = field.annotation if field else Any
+        elif get_origin(tp) in (list, dict):
+            tp = get_args(tp)[-1]
+        else:
+            tp = Any
+    return tuple(path), parent, _unwrap(tp), tag
+
+
+_PATTERN_HINTS = {
+    f.SLUG_PATTERN: "Ids are lower-case ascii letters, digits and underscores, starting with a letter "
+    "(e.g. klassenmanagement, groeps_en_communicatieproces).",
+    f.FILE_ID_PATTERN: "Use lower-case letters, digits, '-', '_' and '.', e.g. han-wpl2-2025.",
+}
+_QUOTE_HINT = 'Put it in quotes, e.g. "1" or "no go": YAML reads 1, 2.0, yes, no and dates as numbers, booleans and dates.'
+
+
+def _explain(error: dict, model: type[BaseModel]) -> tuple[tuple, str, str | None]:
+    """(path in the file, message, hint) for one pydantic error."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    loc = tuple(error["loc"]) + (tuple(ctx.get("at", ())) if kind == "calibrate" else ())
+    path, parent, target, tag = _walk(model, loc)
+    of_kind = f" (for a rule of kind {tag})" if tag else ""
+    if kind == "calibrate":
+        message = ctx["message"].rstrip(".")
+        if ctx.get("also"):
+            also = _walk(model, tuple(error["loc"]) + tuple(ctx["also"]))[0]
+            message += f" (also at {_path_text(also)})"
+        return path, message + ".", ctx.get("hint")
+    if kind == "missing":
+        required = [k for k, v in parent.model_fields.items() if v.is_required()]
+        return path[:-1], f"missing key {path[-1]!r}{of_kind}.", f"Required keys here: {', '.join(required)}."
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(path[-1]), list(parent.model_fields), n=1)
+        maybe = f"Did you mean {close[0]!r}? " if close else ""
+        return path, f"unknown key {_short(path[-1])!r}{of_kind}.", f"{maybe}Allowed keys here: {', '.join(parent.model_fields)}."
+    if kind == "string_type":
+        hint = _QUOTE_HINT if isinstance(value, (bool, int, float)) or hasattr(value, "isoformat") else None
+        return path, f"expected a text, got {_describe(value)}.", hint
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") in _PATTERN_HINTS:
+            return path, f"{_short(value)!r} is not a valid id.", _PATTERN_HINTS[ctx["pattern"]]
+        return path, "expected a text, got an empty one.", None
+    if kind == "list_type":
+        return path, f"expected a list (lines starting with '- '), got {_describe(value)}.", None
+    if kind == "too_short":
+        n = ctx["min_length"]
+        return path, f"expected at least {n} entr{'y' if n == 1 else 'ies'}, got {ctx['actual_length']}.", None
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return path, f"expected a mapping (key: value lines), got {_describe(value)}.", None
+    if kind == "bool_type":
+        return path, f"expected true or false, got {_describe(value)}.", None
+    if kind == "int_type":
+        return path, f"expected a whole number, got {_describe(value)}.", None
+    if kind == "greater_than_equal":
+        return path, f"expected a whole number of at least {ctx['ge']}, got {value}.", None
+    if kind == "literal_error":
+        allowed = get_args(target) if get_origin(target) is Literal else ()
+        shown = _short(repr(value)) if isinstance(value, str) else _describe(value)
+        return path, f"unknown {path[-1]} {shown}.", f"Allowed: {', '.join(allowed)}." if allowed else None
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tags = [t for m in get_args(target) for t in get_args(m.model_fields["kind"].annotation)]
+        if kind == "union_tag_not_found":
+            return path, "missing key 'kind'.", f"Allowed kinds: {', '.join(tags)}."
+        return path + ("kind",), f"unknown kind {_short(ctx['tag'])!r}.", f"Allowed: {', '.join(tags)}."
+    return path, f"{error['msg']}.", None
+
+
+# =========================================================================== the reader
+class _Reader:
+    """Reads one framework file and the files it refers to into a :class:`Framework`."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.loc = _Loc(str(path))
+        self.place = _Place(str(path))
 
-    # -- header --------------------------------------------------------------------------
-    @staticmethod
-    def _header(data: Any, loc: _Loc, *, kind: str, content: tuple[tuple[str, ...], tuple[str, ...]]) -> dict:
-        if not isinstance(data, dict):
-            raise loc.error(f"expected a mapping at the top of the file, got {_describe(data)}.")
-        # schema_version first: a newer file may use keys this version does not know.
-        if "schema_version" not in data:
-            raise loc.error(
-                "missing key 'schema_version'.",
-                hint=f"Start the file with 'schema_version: {SCHEMA_VERSION}'.",
-            )
-        version = data["schema_version"]
-        vloc = loc.key("schema_version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise vloc.error(f"expected a whole number of at least 1, got {_describe(version)}.")
-        if version > SCHEMA_VERSION:
-            raise vloc.error(
-                f"this file uses schema_version {version}, newer than this version of calibrate "
-                f"reads (up to {SCHEMA_VERSION}).",
-                hint="Upgrade calibrate (pip install -U calibrate), or use a file written for "
-                f"schema_version {SCHEMA_VERSION}.",
-            )
-        # then kind: a file of another kind has other keys.
-        if "kind" not in data:
-            raise loc.error("missing key 'kind'.", hint=f"Add 'kind: {kind}'.")
-        found = _one_of(data["kind"], loc.key("kind"), _KINDS, what="kind")
-        if found != kind:
-            raise loc.key("kind").error(f"expected a file of kind {kind!r}, got {found!r}.")
-        required, optional = content
-        m = _mapping(data, loc, required=_HEADER_KEYS + required, optional=optional)
-        file_id = _text(m["id"], loc.key("id"))
-        if not _FILE_ID.match(file_id):
-            raise loc.key("id").error(
-                f"{file_id!r} is not a valid id.",
-                hint="Use lower-case letters, digits, '-', '_' and '.', e.g. han-wpl2-2025.",
-            )
-        _text(m["version"], loc.key("version"))
-        _text(m["title"], loc.key("title"))
-        _seed_source(m["source"], loc.key("source"))
-        return m
-
-    # -- parts: inline or ref ------------------------------------------------------------
-    def _part(self, value: Any, loc: _Loc, *, kind: str) -> tuple[dict, Callable[[str], _Loc], dict]:
-        """Resolve a part to (content, where-is-each-key, header-of-its-file)."""
-        required, optional = _PART_KEYS[kind]
-        if isinstance(value, dict) and "ref" in value:
-            extra = ("override",) if kind == "scale" else ()
-            m = _mapping(value, loc, required=("ref",), optional=extra)
-            ref = _text(m["ref"], loc.key("ref"))
-            if ref.startswith("builtin:"):
-                target = DATA_DIR / ref[len("builtin:"):]
-            else:
-                target = (self.path.parent / ref)
-            shown = str(target)
-            if not target.is_file():
-                raise loc.key("ref").error(
-                    f"refers to {ref!r}, but there is no file {shown}.",
-                    hint="A ref is relative to the file that contains it; 'builtin:<file>' "
-                    f"refers to calibrate's own data ({', '.join(p.name for p in sorted(DATA_DIR.glob('*.yaml')))}).",
-                )
-            ref_loc = _Loc(shown)
-            header = self._header(_read_yaml(target, shown), ref_loc, kind=kind, content=(required, optional))
-            content = {k: header[k] for k in required + optional if k in header}
-            owners = {k: ref_loc for k in content}
-            if "override" in m:
-                oloc = loc.key("override")
-                override = _mapping(m["override"], oloc, required=(), optional=required + optional)
-                for k, v in override.items():
-                    content[k] = v
-                    owners[k] = oloc
-            return content, lambda k: owners.get(k, ref_loc).key(k), header
-        m = _mapping(value, loc, required=required, optional=optional + ("title", "source"))
-        return {k: m[k] for k in required + optional if k in m}, loc.key, {}
-
-    # -- framework -----------------------------------------------------------------------
     def read(self) -> Framework:
         data = _read_yaml(self.path, str(self.path))
-        m = self._header(
-            data,
-            self.loc,
-            kind="framework",
-            content=(("outcomes",), ("phase_table", "scale", "profiles", "rules", "decision")),
-        )
-        loc = self.loc
-        outcomes = self._outcomes(m["outcomes"], loc.key("outcomes"))
-        phase_table = self._phase_table(m["phase_table"], loc.key("phase_table")) if "phase_table" in m else None
-        scale = self._scale(m["scale"], loc.key("scale")) if "scale" in m else None
-        profiles = self._profiles(m["profiles"], loc.key("profiles"), phase_table) if "profiles" in m else {}
-        rules = self._rules(m["rules"], loc.key("rules"), scale) if "rules" in m else {}
-        decision = self._decision(m["decision"], loc.key("decision"), outcomes, rules) if "decision" in m else None
+        _check_header(data, self.place, "framework")
+        doc: f.FrameworkDoc = _validate(f.FrameworkDoc, data, lambda _: self.place)
+        outcomes = tuple(_outcome(o) for o in doc.outcomes)
+        table = self._phase_table(doc.phase_table) if doc.phase_table is not None else None
+        scale = self._scale(doc.scale) if doc.scale is not None else None
+        profiles = self._profiles(doc.profiles, table) if doc.profiles is not None else {}
+        rules = self._rules(doc.rules, scale) if doc.rules is not None else {}
+        decision = self._decision(doc.decision, outcomes, rules) if doc.decision is not None else None
         framework = Framework(
-            id=m["id"],
-            version=m["version"],
-            title=m["title"],
+            id=doc.id,
+            version=doc.version,
+            title=doc.title,
             outcomes=outcomes,
-            phase_table=phase_table,
+            phase_table=table,
             scale=scale,
             profiles=profiles,
             rules=rules,
             decision=decision,
-            seed=_seed_source(m["source"], loc.key("source")),
+            seed=_seed(doc.source),
             source=self.path.resolve(),
         )
-        self._check_item_ids(framework)
-        return framework
-
-    def _outcomes(self, value: Any, loc: _Loc) -> tuple[Outcome, ...]:
-        entries = _list(value, loc)
-        ids = []
-        outcomes = []
-        for i, entry in enumerate(entries):
-            oloc = loc.index(i)
-            m = _mapping(
-                entry,
-                oloc,
-                required=("id", "name", "description", "assessment", "dimensions"),
-                optional=("level_name", "source", "numbering_note", "assessment_note"),
-            )
-            oid = _slug(m["id"], oloc.key("id"))
-            if oid == PHASE_PREFIX:
-                raise oloc.key("id").error(
-                    f"{oid!r} is reserved for the phase items (fase.<dimension>).", hint="Choose another id."
-                )
-            ids.append((oid, oloc.key("id")))
-            outcomes.append(
-                Outcome(
-                    id=oid,
-                    name=_text(m["name"], oloc.key("name")),
-                    description=_text(m["description"], oloc.key("description")),
-                    assessment=_one_of(m["assessment"], oloc.key("assessment"), ASSESSMENT_MODES, what="assessment"),
-                    level_name=_optional_text(m.get("level_name"), oloc.key("level_name")),
-                    dimensions=self._dimensions(m["dimensions"], oloc.key("dimensions"), oid),
-                    source=_seed_source(m["source"], oloc.key("source")) if "source" in m else None,
-                    numbering_note=_optional_text(m.get("numbering_note"), oloc.key("numbering_note")),
-                    assessment_note=_optional_text(m.get("assessment_note"), oloc.key("assessment_note")),
-                )
-            )
-        _unique(ids, what="outcome id")
-        return tuple(outcomes)
-
-    def _dimensions(self, value: Any, loc: _Loc, outcome_id: str) -> tuple[Dimension, ...]:
-        entries = _list(value, loc)
-        slugs = []
-        dims = []
-        for j, entry in enumerate(entries):
-            dloc = loc.index(j)
-            m = _mapping(entry, dloc, required=("id", "name", "indicators"), optional=("assessed", "note"))
-            slug = _slug(m["id"], dloc.key("id"))
-            slugs.append((slug, dloc.key("id")))
-            did = f"{outcome_id}.{slug}"
-            assessed = _bool(m["assessed"], dloc.key("assessed")) if "assessed" in m else True
-            texts = _list(m["indicators"], dloc.key("indicators"))
-            indicators = tuple(
-                Indicator(
-                    id=f"{did}.{n}",
-                    text=_text(t, dloc.key("indicators").index(n - 1)),
-                    outcome_id=outcome_id,
-                    dimension_id=did,
-                    assessed=assessed,
-                )
-                for n, t in enumerate(texts, start=1)
-            )
-            dims.append(
-                Dimension(
-                    id=did,
-                    name=_text(m["name"], dloc.key("name")),
-                    indicators=indicators,
-                    assessed=assessed,
-                    note=_optional_text(m.get("note"), dloc.key("note")),
-                )
-            )
-        _unique(slugs, what="dimension id")
-        return tuple(dims)
-
-    # -- phase table ---------------------------------------------------------------------
-    def _phase_table(self, value: Any, loc: _Loc) -> PhaseTable:
-        content, where, header = self._part(value, loc, kind="phase_table")
-        phases = []
-        for i, entry in enumerate(_list(content["phases"], where("phases"), min_len=2)):
-            ploc = where("phases").index(i)
-            m = _mapping(entry, ploc, required=("code", "name"))
-            phases.append(Phase(code=_slug(m["code"], ploc.key("code")), name=_text(m["name"], ploc.key("name"))))
-        _unique([(p.code, where("phases").index(i).key("code")) for i, p in enumerate(phases)], what="phase code")
-        codes = tuple(p.code for p in phases)
-        rows = []
-        for i, entry in enumerate(_list(content["dimensions"], where("dimensions"))):
-            rloc = where("dimensions").index(i)
-            m = _mapping(entry, rloc, required=("id", "name", "descriptors"))
-            dloc = rloc.key("descriptors")
-            desc = _mapping(m["descriptors"], dloc, required=(), optional=codes)
-            for code in codes:
-                if code not in desc:
-                    raise dloc.error(f"missing the cell for phase {code!r}.", hint=f"Give one text per phase: {', '.join(codes)}.")
-            rows.append(
-                PhaseDimension(
-                    id=_slug(m["id"], rloc.key("id")),
-                    name=_text(m["name"], rloc.key("name")),
-                    descriptors={code: _text(desc[code], dloc.key(code)) for code in codes},
-                )
-            )
-        _unique([(r.id, where("dimensions").index(i).key("id")) for i, r in enumerate(rows)], what="dimension id")
-        return PhaseTable(
-            phases=tuple(phases),
-            dimensions=tuple(rows),
-            **self._part_meta(header),
-        )
-
-    # -- scale ---------------------------------------------------------------------------
-    def _scale(self, value: Any, loc: _Loc) -> RubricScale:
-        content, where, header = self._part(value, loc, kind="scale")
-        levels = []
-        for i, entry in enumerate(_list(content["levels"], where("levels"), min_len=2)):
-            lloc = where("levels").index(i)
-            m = _mapping(entry, lloc, required=("name",), optional=("code", "named_in_seed", "note"))
-            position = i + 1
-            if "code" in m:
-                code = _text(m["code"], lloc.key("code"))
-                if code != str(position):
-                    raise lloc.key("code").error(
-                        f"level codes are their positions on the scale, lowest first: expected {str(position)!r}, got {code!r}.",
-                        hint="List the levels lowest first; to change the order, reorder the names.",
-                    )
-            levels.append(
-                Level(
-                    code=str(position),
-                    position=position,
-                    name=_text(m["name"], lloc.key("name")),
-                    named_in_seed=_bool(m["named_in_seed"], lloc.key("named_in_seed")) if "named_in_seed" in m else True,
-                    note=_optional_text(m.get("note"), lloc.key("note")),
-                )
-            )
-        _unique([(lv.name, where("levels").index(i).key("name")) for i, lv in enumerate(levels)], what="level name")
-        order_inferred, reasoning = False, None
-        if "order" in content:
-            oloc = where("order")
-            m = _mapping(content["order"], oloc, required=("inferred",), optional=("reasoning",))
-            order_inferred = _bool(m["inferred"], oloc.key("inferred"))
-            reasoning = _optional_text(m.get("reasoning"), oloc.key("reasoning"))
-        thresholds: dict[str, str] = {}
-        if "thresholds" in content:
-            tloc = where("thresholds")
-            names = [lv.name for lv in levels]
-            for i, name in enumerate(_list(content["thresholds"], tloc, min_len=0)):
-                text = _text(name, tloc.index(i))
-                if text not in names:
-                    raise tloc.index(i).error(
-                        f"threshold {text!r} names no level of the scale.",
-                        hint=f"Thresholds are level names: {', '.join(names)}.",
-                    )
-                if text in thresholds:
-                    raise tloc.index(i).error(f"duplicate threshold {text!r}.")
-                thresholds[text] = levels[names.index(text)].code
-        return RubricScale(
-            levels=tuple(levels),
-            thresholds=thresholds,
-            order_inferred=order_inferred,
-            order_reasoning=reasoning,
-            **self._part_meta(header),
-        )
-
-    # -- profiles ------------------------------------------------------------------------
-    def _profiles(self, value: Any, loc: _Loc, table: PhaseTable | None) -> dict[str, PhaseProfile]:
-        content, where, header = self._part(value, loc, kind="profiles")
-        if table is None:
-            raise loc.error(
-                "profiles need a phase_table: their cells name its dimensions and phases.",
-                hint="Add phase_table (inline or {ref: ...}) to the framework.",
-            )
-        default_source = _seed_source(header["source"], _Loc("")) if header else None
-        dim_ids = [d.id for d in table.dimensions]
-        profiles: dict[str, PhaseProfile] = {}
-        ploc_list = where("profiles")
-        for i, entry in enumerate(_list(content["profiles"], ploc_list)):
-            ploc = ploc_list.index(i)
-            m = _mapping(
-                entry,
-                ploc,
-                required=("name", "cells"),
-                optional=("description", "meaning", "not_expected", "source"),
-            )
-            name = _text(m["name"], ploc.key("name"))
-            if name in profiles:
-                raise ploc.key("name").error(f"duplicate profile name {name!r}.")
-            source = _seed_source(m["source"], ploc.key("source")) if "source" in m else default_source
-            cells = []
-            seen: list[tuple[str, _Loc]] = []
-            for j, cell in enumerate(_list(m["cells"], ploc.key("cells"))):
-                cloc = ploc.key("cells").index(j)
-                c = _mapping(
-                    cell,
-                    cloc,
-                    required=("dimension", "phase", "quote"),
-                    optional=("descriptor", "inferred", "note", "source"),
-                )
-                dim = self._known(c["dimension"], cloc.key("dimension"), dim_ids, what="dimension of the phase table")
-                phase = self._known(c["phase"], cloc.key("phase"), list(table.codes), what="phase code")
-                descriptor = _optional_text(c.get("descriptor"), cloc.key("descriptor"))
-                expected = table.dimension(dim).descriptors[phase]
-                if descriptor is not None and descriptor != expected:
-                    raise cloc.key("descriptor").error(
-                        f"does not match the phase table's cell for {dim} / {phase}.",
-                        hint=f"The table says: {expected!r}.",
-                    )
-                seen.append((dim, cloc.key("dimension")))
-                cells.append(
-                    ProfileCell(
-                        dimension_id=dim,
-                        phase=phase,
-                        quote=_text(c["quote"], cloc.key("quote")),
-                        source=_seed_source(c["source"], cloc.key("source")) if "source" in c else source,
-                        descriptor=descriptor if descriptor is not None else expected,
-                        inferred=_bool(c["inferred"], cloc.key("inferred")) if "inferred" in c else False,
-                        note=_optional_text(c.get("note"), cloc.key("note")),
-                    )
-                )
-            _unique(seen, what="profile dimension")
-            gaps = []
-            if "not_expected" in m:
-                nloc = ploc.key("not_expected")
-                for j, gap in enumerate(_list(m["not_expected"], nloc, min_len=0)):
-                    gloc = nloc.index(j)
-                    g = _mapping(gap, gloc, required=("dimension", "reason"))
-                    dim = self._known(g["dimension"], gloc.key("dimension"), dim_ids, what="dimension of the phase table")
-                    if any(cell.dimension_id == dim for cell in cells):
-                        raise gloc.key("dimension").error(f"{dim!r} has a cell in this profile and cannot also be not_expected.")
-                    gaps.append(ProfileGap(dimension_id=dim, reason=_text(g["reason"], gloc.key("reason"))))
-            profiles[name] = PhaseProfile(
-                name=name,
-                cells=tuple(cells),
-                description=_optional_text(m.get("description"), ploc.key("description")),
-                meaning=_one_of(m.get("meaning", "at_least"), ploc.key("meaning"), _PROFILE_MEANINGS, what="meaning"),
-                not_expected=tuple(gaps),
-                source=source,
-            )
-        return profiles
-
-    # -- rules ---------------------------------------------------------------------------
-    def _rules(self, value: Any, loc: _Loc, scale: RubricScale | None) -> dict[str, DecisionRule]:
-        content, where, _ = self._part(value, loc, kind="rules")
-        rules: dict[str, DecisionRule] = {}
-        rloc_list = where("rules")
-        for i, entry in enumerate(_list(content["rules"], rloc_list)):
-            rloc = rloc_list.index(i)
-            m = _mapping(
-                entry,
-                rloc,
-                required=("id", "title", "kind", "results", "quote", "source"),
-                optional=("codes", "bands", "otherwise", "n_items", "max_items", "at_least", "require", "note"),
-            )
-            rid = _slug(m["id"], rloc.key("id"))
-            if rid in rules:
-                raise rloc.key("id").error(f"duplicate rule id {rid!r}.")
-            kind = _one_of(m["kind"], rloc.key("kind"), _RULE_KINDS, what="rule kind")
-            results = self._codes(m["results"], rloc.key("results"), what="result")
-            common = dict(
-                id=rid,
-                title=_text(m["title"], rloc.key("title")),
-                kind=kind,
-                results=results,
-                quote=_text(m["quote"], rloc.key("quote")),
-                source=_seed_source(m["source"], rloc.key("source")),
-                note=_optional_text(m.get("note"), rloc.key("note")),
-                n_items=_int(m["n_items"], rloc.key("n_items"), minimum=1) if "n_items" in m else None,
-                max_items=_int(m["max_items"], rloc.key("max_items"), minimum=1) if "max_items" in m else None,
-            )
-            if "n_items" in m and "max_items" in m:
-                raise rloc.key("max_items").error("give n_items (exactly) or max_items (at most), not both.")
-            if kind == "count_bands":
-                rules[rid] = self._count_rule(m, rloc, common)
-            else:
-                rules[rid] = self._threshold_rule(m, rloc, common, scale)
-        return rules
-
-    def _count_rule(self, m: dict, loc: _Loc, common: dict) -> DecisionRule:
-        self._forbid(m, loc, ("at_least", "require"), kind="count_bands")
-        for key in ("codes", "bands", "otherwise"):
-            if key not in m:
-                raise loc.error(f"missing key {key!r} (needed by kind count_bands).")
-        codes = self._codes(m["codes"], loc.key("codes"), what="code")
-        results = common["results"]
-        bands = []
-        for j, band in enumerate(_list(m["bands"], loc.key("bands"))):
-            bloc = loc.key("bands").index(j)
-            b = _mapping(band, bloc, required=("result",), optional=("min", "max"))
-            if "min" not in b and "max" not in b:
-                raise bloc.error("a band needs 'min' or 'max' (or both).")
-            limits = {}
-            for key in ("min", "max"):
-                lim: dict[str, int] = {}
-                if key in b:
-                    lloc = bloc.key(key)
-                    for code, n in _mapping(b[key], lloc, required=(), optional=codes).items():
-                        lim[code] = _int(n, lloc.key(code), minimum=0)
-                limits[key] = lim
-            bands.append(
-                CountBand(
-                    result=self._known(b["result"], bloc.key("result"), list(results), what="result"),
-                    minimum=limits["min"],
-                    maximum=limits["max"],
-                )
-            )
-        return DecisionRule(
-            **common,
-            codes=codes,
-            bands=tuple(bands),
-            otherwise=self._known(m["otherwise"], loc.key("otherwise"), list(results), what="result"),
-        )
-
-    def _threshold_rule(self, m: dict, loc: _Loc, common: dict, scale: RubricScale | None) -> DecisionRule:
-        self._forbid(m, loc, ("codes", "bands", "otherwise"), kind="threshold")
-        for key in ("at_least", "require"):
-            if key not in m:
-                raise loc.error(f"missing key {key!r} (needed by kind threshold).")
-        if scale is None:
-            raise loc.key("at_least").error(
-                "a threshold rule compares rubric levels, but the framework has no scale.",
-                hint="Add scale (inline or {ref: ...}) to the framework.",
-            )
-        at_least = _text(m["at_least"], loc.key("at_least"))
-        known = list(scale.thresholds) + [lv.name for lv in scale.levels if lv.name not in scale.thresholds]
-        if at_least not in known:
-            raise loc.key("at_least").error(
-                f"threshold {at_least!r} names no level of the scale.",
-                hint=f"Use one of: {', '.join(known)}.",
-            )
-        if len(common["results"]) != 2:
-            raise loc.key("results").error(
-                f"a threshold rule has exactly two results (not met, met), got {len(common['results'])}."
-            )
-        return DecisionRule(
-            **common,
-            at_least=at_least,
-            require=_one_of(m["require"], loc.key("require"), _REQUIRE, what="require"),
-        )
-
-    # -- decision ------------------------------------------------------------------------
-    def _decision(self, value: Any, loc: _Loc, outcomes: tuple[Outcome, ...], rules: dict[str, DecisionRule]) -> DecisionSpec:
-        m = _mapping(value, loc, required=("item", "rule", "outcomes"), optional=("note",))
-        item = _slug(m["item"], loc.key("item"))
-        rule_id = self._known(m["rule"], loc.key("rule"), list(rules), what="rule")
-        rule = rules[rule_id]
-        if rule.kind != "count_bands" or set(rule.codes) != set(VERDICT_CODES):
-            raise loc.key("rule").error(
-                f"rule {rule_id!r} does not count verdicts: the decision combines the outcomes' "
-                f"verdicts ({', '.join(VERDICT_CODES)}).",
-                hint="Use a count_bands rule with codes ['niet voldaan', 'voldaan'].",
-            )
-        by_id = {o.id: o for o in outcomes}
-        chosen = []
-        oloc = loc.key("outcomes")
-        for i, oid in enumerate(_list(m["outcomes"], oloc)):
-            known = self._known(oid, oloc.index(i), list(by_id), what="outcome")
-            if not by_id[known].summative:
-                raise oloc.index(i).error(
-                    f"outcome {known!r} is formatief and has no verdict to decide on.",
-                    hint="List only summatief outcomes.",
-                )
-            chosen.append((known, oloc.index(i)))
-        _unique(chosen, what="outcome")
-        if rule.n_items is not None and rule.n_items != len(chosen):
-            raise oloc.error(f"rule {rule_id!r} takes exactly {rule.n_items} values, got {len(chosen)} outcomes.")
-        if rule.max_items is not None and len(chosen) > rule.max_items:
-            raise oloc.error(f"rule {rule_id!r} takes at most {rule.max_items} values, got {len(chosen)} outcomes.")
-        return DecisionSpec(
-            item_id=item,
-            rule_id=rule_id,
-            outcomes=tuple(o for o, _ in chosen),
-            note=_optional_text(m.get("note"), loc.key("note")),
-        )
-
-    # -- helpers -------------------------------------------------------------------------
-    @staticmethod
-    def _known(value: Any, loc: _Loc, allowed: list[str], *, what: str) -> str:
-        text = _text(value, loc)
-        if text not in allowed:
-            raise loc.error(f"unknown {what} {text!r}.", hint=f"Known: {', '.join(allowed)}.")
-        return text
-
-    @staticmethod
-    def _codes(value: Any, loc: _Loc, *, what: str) -> tuple[str, ...]:
-        entries = _list(value, loc, min_len=2)
-        codes = tuple(_text(c, loc.index(i)) for i, c in enumerate(entries))
-        _unique([(c, loc.index(i)) for i, c in enumerate(codes)], what=what)
-        return codes
-
-    @staticmethod
-    def _forbid(m: dict, loc: _Loc, keys: tuple[str, ...], *, kind: str) -> None:
-        for key in keys:
-            if key in m:
-                raise loc.key(key).error(f"{key!r} does not apply to rules of kind {kind}.")
-
-    @staticmethod
-    def _part_meta(header: dict) -> dict:
-        if not header:
-            return {}
-        return dict(
-            id=header["id"],
-            version=header["version"],
-            title=header["title"],
-            source=SeedSource(file=header["source"]["file"], section=header["source"]["section"]),
-        )
-
-    def _check_item_ids(self, framework: Framework) -> None:
         seen: dict[str, str] = {}
         for item in build_items(framework):
             if item.id in seen:
-                raise self.loc.error(
+                raise self.place.error(
                     f"item id {item.id!r} is used twice ({seen[item.id]} and {item.kind}).",
                     hint="Rename the outcome, dimension or decision item so every item id is unique.",
                 )
             seen[item.id] = item.kind
+        return framework
+
+    # -- parts: inline or ref ------------------------------------------------------------
+    def _part(self, kind: str, value: dict) -> tuple[Any, _Place, dict]:
+        """A part validated: (its model, the place of its content, its metadata)."""
+        model = f.PARTS[kind]
+        here = self.place.at(kind)
+        if "ref" not in value:
+            doc = _validate(model, value, lambda _: here)
+            return doc, here, {"title": doc.title, "source": _seed(doc.source)}
+        ref: f.RefDoc = _validate(f.RefDoc, value, lambda _: here)
+        content = [k for k in model.model_fields if k not in f.PartDoc.model_fields]
+        if ref.override is not None and kind != "scale":
+            raise here.error("unknown key 'override'.", "override", hint="Only a scale takes an override.")
+        override = ref.override or {}
+        for key in override:
+            if key not in content:
+                raise here.error(
+                    f"unknown key {_short(key)!r}.", "override", key, hint=f"Keys an override may replace: {', '.join(content)}."
+                )
+        target = self._ref_target(ref.ref, here.at("ref"), kind)
+        there = _Place(str(target))
+        data = _read_yaml(target, str(target))
+        _check_header(data, there, kind)
+        header_keys = f.HeaderDoc.model_fields
+        header: f.HeaderDoc = _validate(f.HeaderDoc, {k: v for k, v in data.items() if k in header_keys}, lambda _: there)
+        body = {k: v for k, v in data.items() if k not in header_keys} | override
+        doc = _validate(model, body, lambda key: here.at("override") if key in override else there)
+        return doc, there, {"id": header.id, "version": header.version, "title": header.title, "source": _seed(header.source)}
+
+    def _ref_target(self, ref: str, place: _Place, kind: str) -> Path:
+        builtin = _builtin_files(kind)
+        way_out = (
+            f"A ref names a {kind} file (kind: {kind}, ending in .yaml) in the folder of {self.path.name} or below "
+            f"it, e.g. 'ref: {kind.replace('_', '-')}.yaml'; or calibrate's own: {', '.join('builtin:' + b for b in builtin)}."
+        )
+        if ref.startswith("builtin:"):
+            name = ref[len("builtin:"):]
+            if name not in _builtin_data():
+                raise place.error(f"refers to {_short(ref)!r}, but calibrate has no such file.", hint=way_out)
+            return DATA_DIR / name
+        rel = PurePosixPath(ref.replace("\\", "/"))
+        folder = self.path.parent
+        target = folder / rel
+        if (
+            rel.is_absolute()
+            or PureWindowsPath(ref).anchor
+            or ".." in rel.parts
+            or rel.suffix.lower() not in _YAML_SUFFIXES
+        ):
+            raise place.error(f"refers to {_short(ref)!r}, which is not a file a framework may refer to.", hint=way_out)
+        if not target.is_file():
+            raise place.error(f"refers to {_short(ref)!r}, but there is no file {_short(target)}.", hint=way_out)
+        if not target.resolve().is_relative_to(folder.resolve()):
+            raise place.error(f"refers to {_short(ref)!r}, a link that leads out of the framework's folder.", hint=way_out)
+        return target
+
+    # -- phase table, scale --------------------------------------------------------------
+    def _phase_table(self, value: dict) -> PhaseTable:
+        doc, _, meta = self._part("phase_table", value)
+        codes = [p.code for p in doc.phases]
+        return PhaseTable(
+            phases=tuple(Phase(code=p.code, name=p.name) for p in doc.phases),
+            dimensions=tuple(
+                PhaseDimension(id=r.id, name=r.name, descriptors={c: r.descriptors[c] for c in codes}) for r in doc.dimensions
+            ),
+            **meta,
+        )
+
+    def _scale(self, value: dict) -> RubricScale:
+        doc, _, meta = self._part("scale", value)
+        levels = tuple(
+            Level(code=str(i), position=i, name=lv.name, named_in_seed=lv.named_in_seed, note=lv.note)
+            for i, lv in enumerate(doc.levels, start=1)
+        )
+        code = {lv.name: lv.code for lv in levels}
+        return RubricScale(
+            levels=levels,
+            thresholds={name: code[name] for name in doc.thresholds},
+            order_inferred=doc.order.inferred if doc.order else False,
+            order_reasoning=doc.order.reasoning if doc.order else None,
+            **meta,
+        )
+
+    # -- profiles: cells name the phase table's dimensions and phases --------------------
+    def _profiles(self, value: dict, table: PhaseTable | None) -> dict[str, PhaseProfile]:
+        if table is None:
+            raise self.place.error(
+                "profiles need a phase_table: their cells name its dimensions and phases.",
+                "profiles",
+                hint="Add phase_table (inline or {ref: ...}) to the framework.",
+            )
+        doc, there, meta = self._part("profiles", value)
+        dims = [d.id for d in table.dimensions]
+        profiles = {}
+        for i, p in enumerate(doc.profiles):
+            at = there.at("profiles", i)
+            source = _seed(p.source) or meta["source"]
+            cells = []
+            for j, c in enumerate(p.cells):
+                _known(c.dimension, dims, "dimension of the phase table", at.at("cells", j, "dimension"))
+                _known(c.phase, list(table.codes), "phase code", at.at("cells", j, "phase"))
+                expected = table.dimension(c.dimension).descriptors[c.phase]
+                if c.descriptor is not None and c.descriptor != expected:
+                    raise at.error(
+                        f"does not match the phase table's cell for {c.dimension} / {c.phase}.",
+                        "cells", j, "descriptor",
+                        hint=f"The table says: {expected!r}.",
+                    )
+                cells.append(
+                    ProfileCell(
+                        dimension_id=c.dimension,
+                        phase=c.phase,
+                        quote=c.quote,
+                        source=_seed(c.source) or source,
+                        descriptor=expected,
+                        inferred=c.inferred,
+                        note=c.note,
+                    )
+                )
+            for j, g in enumerate(p.not_expected):
+                _known(g.dimension, dims, "dimension of the phase table", at.at("not_expected", j, "dimension"))
+            profiles[p.name] = PhaseProfile(
+                name=p.name,
+                cells=tuple(cells),
+                description=p.description,
+                meaning=p.meaning,
+                not_expected=tuple(ProfileGap(dimension_id=g.dimension, reason=g.reason) for g in p.not_expected),
+                source=source,
+            )
+        return profiles
+
+    # -- rules: a threshold names a level of the scale -----------------------------------
+    def _rules(self, value: dict, scale: RubricScale | None) -> dict[str, DecisionRule]:
+        doc, there, _ = self._part("rules", value)
+        rules = {}
+        for i, r in enumerate(doc.rules):
+            common = dict(
+                id=r.id, title=r.title, kind=r.kind, results=tuple(r.results), quote=r.quote,
+                source=_seed(r.source), note=r.note, n_items=r.n_items, max_items=r.max_items,
+            )
+            if r.kind == "count_bands":
+                bands = tuple(CountBand(result=b.result, minimum=dict(b.min), maximum=dict(b.max)) for b in r.bands)
+                rules[r.id] = DecisionRule(**common, codes=tuple(r.codes), bands=bands, otherwise=r.otherwise)
+                continue
+            if scale is None:
+                raise there.error(
+                    "a threshold rule compares rubric levels, but the framework has no scale.",
+                    "rules", i, "at_least",
+                    hint="Add scale (inline or {ref: ...}) to the framework.",
+                )
+            known = list(scale.thresholds) + [lv.name for lv in scale.levels if lv.name not in scale.thresholds]
+            if r.at_least not in known:
+                raise there.error(
+                    f"threshold {_short(r.at_least)!r} names no level of the scale.",
+                    "rules", i, "at_least",
+                    hint=f"Use one of: {', '.join(known)}.",
+                )
+            rules[r.id] = DecisionRule(**common, at_least=r.at_least, require=r.require)
+        return rules
+
+    # -- decision: a verdict-counting rule over summative outcomes -----------------------
+    def _decision(self, doc: f.DecisionDoc, outcomes: tuple[Outcome, ...], rules: dict[str, DecisionRule]) -> DecisionSpec:
+        at = self.place.at("decision")
+        _known(doc.rule, list(rules), "rule", at.at("rule"))
+        rule = rules[doc.rule]
+        if rule.kind != "count_bands" or set(rule.codes) != set(VERDICT_CODES):
+            raise at.error(
+                f"rule {doc.rule!r} does not count verdicts: the decision combines the outcomes' "
+                f"verdicts ({', '.join(VERDICT_CODES)}).",
+                "rule",
+                hint="Use a count_bands rule with codes ['niet voldaan', 'voldaan'].",
+            )
+        by_id = {o.id: o for o in outcomes}
+        for i, oid in enumerate(doc.outcomes):
+            _known(oid, list(by_id), "outcome", at.at("outcomes", i))
+            if not by_id[oid].summative:
+                raise at.error(
+                    f"outcome {oid!r} is formatief and has no verdict to decide on.", "outcomes", i,
+                    hint="List only summatief outcomes.",
+                )
+            if oid in doc.outcomes[:i]:
+                raise at.error(f"duplicate outcome {oid!r}.", "outcomes", i, hint="Each outcome must be unique.")
+        n = len(doc.outcomes)
+        if rule.n_items is not None and rule.n_items != n:
+            raise at.error(f"rule {doc.rule!r} takes exactly {rule.n_items} values, got {n} outcomes.", "outcomes")
+        if rule.max_items is not None and n > rule.max_items:
+            raise at.error(f"rule {doc.rule!r} takes at most {rule.max_items} values, got {n} outcomes.", "outcomes")
+        return DecisionSpec(item_id=doc.item, rule_id=doc.rule, outcomes=tuple(doc.outcomes), note=doc.note)
+
+
+# =========================================================================== builders
+def _seed(source: f.SourceDoc | None) -> SeedSource | None:
+    return SeedSource(file=source.file, section=source.section) if source is not None else None
+
+
+def _known(value: str, allowed: list[str], what: str, place: _Place) -> None:
+    if value not in allowed:
+        raise place.error(f"unknown {what} {_short(value)!r}.", hint=f"Known: {', '.join(allowed)}.")
+
+
+def _outcome(o: f.OutcomeDoc) -> Outcome:
+    dimensions = []
+    for d in o.dimensions:
+        did = f"{o.id}.{d.id}"
+        indicators = tuple(
+            Indicator(id=f"{did}.{n}", text=text, outcome_id=o.id, dimension_id=did, assessed=d.assessed)
+            for n, text in enumerate(d.indicators, start=1)
+        )
+        dimensions.append(Dimension(id=did, name=d.name, indicators=indicators, assessed=d.assessed, note=d.note))
+    return Outcome(
+        id=o.id,
+        name=o.name,
+        description=o.description,
+        assessment=o.assessment,
+        level_name=o.level_name,
+        dimensions=tuple(dimensions),
+        source=_seed(o.source),
+        numbering_note=o.numbering_note,
+        assessment_note=o.assessment_note,
+    )
