@@ -532,7 +532,7 @@ class _FrameworkReader:
         levels = []
         for i, entry in enumerate(_list(content["levels"], where("levels"), min_len=2)):
             lloc = where("levels").index(i)
-            m = _mapping(entry, lloc, required=("name",), optional=("code", "named_in_seed", "note"))
+            m = _mapping(entry, lloc, required=("name",), optional=("code", "named_in_seed", "note", "descriptor"))
             position = i + 1
             if "code" in m:
                 code = _text(m["code"], lloc.key("code"))
@@ -548,6 +548,7 @@ class _FrameworkReader:
                     name=_text(m["name"], lloc.key("name")),
                     named_in_seed=_bool(m["named_in_seed"], lloc.key("named_in_seed")) if "named_in_seed" in m else True,
                     note=_optional_text(m.get("note"), lloc.key("note")),
+                    descriptor=_optional_text(m.get("descriptor"), lloc.key("descriptor")),
                 )
             )
         _unique([(lv.name, where("levels").index(i).key("name")) for i, lv in enumerate(levels)], what="level name")
