@@ -58,7 +58,8 @@ function render({ model, el }) {
 
   // ------------------------------------------------------------------ saving
   function unsaved() {
-    return local.values.size > 0 || local.noteTimers.size > 0 || local.waitingSave || !!model.get("state").dirty;
+    return local.values.size > 0 || local.noteTimers.size > 0 || local.timer !== null || local.waitingSave ||
+      !!model.get("state").dirty;
   }
   function send(msg) { model.send(msg); }
   function changed() {
@@ -96,10 +97,17 @@ function render({ model, el }) {
     local.notesSent.set(item, input.value);
     send({ type: "note", item, text: input.value });
   }
+  // With something unsaved: save it now (the connection is still open) and ask the browser to
+  // confirm leaving. Under calibrate's Voilà template this runs as a guard registered before
+  // Voilà's own handler, which would shut the kernel down (so "stay on this page" would leave
+  // a dead form); elsewhere (JupyterLab) as an ordinary listener.
+  function guard() {
+    if (!unsaved()) return false;
+    try { autosave(); } catch (err) { console.error("calibrate: saving on leaving failed", err); }
+    return true;
+  }
   function onBeforeUnload(e) {
-    if (!unsaved()) return undefined;
-    flushNotes();
-    send({ type: "autosave" });
+    if (!guard()) return undefined;
     e.preventDefault();
     e.returnValue = T.unsaved_warning;
     return T.unsaved_warning;
@@ -107,7 +115,8 @@ function render({ model, el }) {
   function onHidden() {
     if (document.visibilityState === "hidden" && unsaved()) autosave();
   }
-  window.addEventListener("beforeunload", onBeforeUnload);
+  const guards = window.calibrateUnloadGuards;
+  if (Array.isArray(guards)) guards.push(guard); else window.addEventListener("beforeunload", onBeforeUnload);
   document.addEventListener("visibilitychange", onHidden);
 
   // ------------------------------------------------------------------ radio groups
@@ -301,7 +310,7 @@ function render({ model, el }) {
   const prev = h("button", { type: "button", class: "cal-btn", text: `\u2190 ${T.prev_case}` });
   const next = h("button", { type: "button", class: "cal-btn", text: `${T.next_case} \u2192` });
   root.append(h("nav", { class: "cal-cases", "aria-label": T.cases_nav }, prev,
-    h("label", { for: `${uid}case` }, h("span", { text: T.case }), select), next));
+    h("span", { class: "cal-case-pick" }, h("label", { for: `${uid}case`, text: T.case }), select), next));
   const material = h("section", { class: "cal-material", "aria-labelledby": `${uid}mat` });
   root.append(material);
   const keysToggle = h("button", { type: "button", class: "cal-btn cal-toggle", "aria-pressed": shortcutsOn() ? "true" : "false" }, mark_(), T.shortcuts);
@@ -490,7 +499,8 @@ function render({ model, el }) {
   model.on("change:state", update);
   send({ type: "hello" });
   return () => {
-    window.removeEventListener("beforeunload", onBeforeUnload);
+    if (Array.isArray(guards)) guards.splice(guards.indexOf(guard), 1);
+    else window.removeEventListener("beforeunload", onBeforeUnload);
     document.removeEventListener("visibilitychange", onHidden);
     clearTimeout(local.timer);
     clearTimeout(local.retry);
