@@ -49,7 +49,7 @@ TEXT = {
     "nudges_hint": "Punten om na te kijken; opslaan gaat gewoon door.",
     "go_to": "Ga naar",
     "loading": "De casus wordt geladen…",
-    "pending": "Wijzigingen nog niet bewaard — worden zo vanzelf opgeslagen…",
+    "pending": "Wijzigingen nog niet bewaard — dat gebeurt zo vanzelf…",
     "saving": "Bezig met opslaan…",
     "unsaved_warning": "Er is nog iets niet opgeslagen.",
     "shortcuts": "Sneltoetsen",
