@@ -146,18 +146,29 @@ class _Voila:
         self.filled = 0
         self.wait_pool()
 
-    def wait_pool(self, timeout: float = 120) -> None:
-        """Until the pool holds a preheated kernel again (as an assessor's next visit would find it)."""
+    def wait_pool(self, timeout: float = 180) -> None:
+        """Until the pool holds a kernel that has run the notebook (as an assessor's next visit
+        would find it): the newest kernel is idle and has been for a second and a half."""
+        import datetime as dt
+        import re
+        from urllib.request import urlopen
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            n = self.log.read_text().count("is filled with")
-            if n > self.filled:
-                self.filled = n
-                time.sleep(0.5)  # let the kernel settle after running the notebook
-                return
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Voilà exited:\n{self.log.read_text()[-2000:]}")
-            time.sleep(0.1)
+            started = re.findall(r"Kernel started: ([0-9a-f-]{36})", self.log.read_text())
+            if len(started) > self.filled:
+                try:
+                    k = json.loads(urlopen(f"{self.url}api/kernels/{started[-1]}", timeout=5).read())
+                except OSError:
+                    k = {}
+                last = dt.datetime.fromisoformat(k["last_activity"].replace("Z", "+00:00")) if k else None
+                quiet = last is not None and (dt.datetime.now(dt.timezone.utc) - last).total_seconds() > 1.5
+                if k.get("execution_state") == "idle" and k.get("connections") == 0 and quiet:
+                    self.filled = len(started)
+                    return
+            time.sleep(0.25)
         raise RuntimeError("Voilà's kernel pool was not refilled in time")
 
     def stop(self) -> None:
