@@ -56,8 +56,8 @@ def keep_demo(ws: Path, *, quiet: bool = False) -> dict:
 
 def _next_steps(ws: Path) -> None:
     print("Next: open the scoring app for an assessor, e.g.")
-    print(f"  CALIBRATE_WORKSPACE={ws} CALIBRATE_RATER=B01 uv run voila notebooks/01_scoren.ipynb")
-    print(f"or explore the analyses: CALIBRATE_WORKSPACE={ws} uv run jupyter lab notebooks/")
+    print(f"  CALIBRATE_WORKSPACE={ws} CALIBRATE_RATER=B01 python3 -m uv run voila notebooks/01_scoren.ipynb")
+    print(f"or explore the analyses: CALIBRATE_WORKSPACE={ws} python3 -m uv run jupyter lab notebooks/")
 
 
 def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = False, force: bool = False) -> dict:
