@@ -282,8 +282,14 @@ def main(argv=None) -> int:
         if not args.no_browser:
             web = browser_figures(ws, tmp, args.repeat)
         save = save_latency(ws)
-    print(f"bytecode: PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}, "
-          f"UV_COMPILE_BYTECODE={os.environ.get('UV_COMPILE_BYTECODE', '')!r}; machine load {os.getloadavg()[0]:.1f}")
+    import importlib.util
+
+    import pandas
+
+    compiled = Path(importlib.util.cache_from_source(pandas.__file__)).exists()
+    print(f"environment: bytecode {'compiled' if compiled else 'NOT compiled'} (uv sync --compile-bytecode), "
+          f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}; "
+          f"machine load (1 min) {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.no_browser:
         for mode in ("warm", "cold"):
             text, good = _line(f"page ready ({mode} browser cache), scoring form", web["app"][mode], READY_TARGET_S)
