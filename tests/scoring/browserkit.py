@@ -61,36 +61,54 @@ def free_port() -> int:
 def voila(notebook: Path, ws: Path, runtime: Path, *, rater: str | None = "B01", extra_args=()):
     """Serve ``notebook`` with Voilà on 127.0.0.1 on workspace ``ws`` (as ``rater``), run from
     the repository so its ``voila.json`` (preheated kernels) applies."""
+    with _server(["-m", "voila", str(notebook), "--no-browser", "--Voila.ip=127.0.0.1", *extra_args],
+                 ws, runtime, rater=rater) as url:
+        yield url
+
+
+@contextmanager
+def jupyterlab(ws: Path, runtime: Path, *, rater: str | None = "B01"):
+    """JupyterLab on 127.0.0.1 (no token, as root if need be, no news pop-up) on workspace ``ws``."""
+    settings = runtime / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    with _server(["-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", "--allow-root",
+                  "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={REPO}"],
+                 ws, runtime, rater=rater, extra_env={"JUPYTERLAB_SETTINGS_DIR": str(runtime / "lab-settings")}) as url:
+        yield url
+
+
+@contextmanager
+def _server(args, ws: Path, runtime: Path, *, rater: str | None, extra_env=None):
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in {"CALIBRATE_DB", "CALIBRATE_SESSION", "CALIBRATE_CASE", "CALIBRATE_RATER"}}
-    env.update(CALIBRATE_WORKSPACE=str(ws), JUPYTER_RUNTIME_DIR=str(runtime))
+    env.update(CALIBRATE_WORKSPACE=str(ws), JUPYTER_RUNTIME_DIR=str(runtime), **(extra_env or {}))
     if rater:
         env["CALIBRATE_RATER"] = rater
     runtime.mkdir(parents=True, exist_ok=True)
-    log_path = runtime / "voila.log"
+    log_path = runtime / "server.log"
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         *extra_args],
+        [sys.executable, *args, f"--port={port}"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"Voilà exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+                pytest.fail(f"{args[1]} exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"Voilà did not listen within {START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
+                    pytest.fail(f"{args[1]} did not listen within {START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}/"
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # Voilà shuts its kernels down on SIGTERM
+            os.killpg(proc.pid, signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
