@@ -19,14 +19,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
-uv sync --frozen --extra test
+# `python3 -m uv` works where a freshly installed `uv` is not on the PATH yet (pyenv)
+UV=(uv)
+command -v uv >/dev/null 2>&1 || { python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv; UV=(python3 -m uv); }
+"${UV[@]}" sync --frozen --extra test
 
 PEER=.peers/irrcac
 if ! "$PEER/bin/python" -c "import irrCAC" >/dev/null 2>&1; then
-  uv venv -q --python 3.11 "$PEER"
-  VIRTUAL_ENV="$PEER" uv pip install -q "irrcac==0.4.4"
+  "${UV[@]}" venv -q --python 3.11 "$PEER"
+  VIRTUAL_ENV="$PEER" "${UV[@]}" pip install -q "irrcac==0.4.4"
 fi
 export CALIBRATE_IRRCAC_PYTHON="$PWD/$PEER/bin/python"
 
-uv run --no-sync pytest "$@"
+"${UV[@]}" run --no-sync pytest "$@"

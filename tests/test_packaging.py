@@ -22,7 +22,8 @@ def test_environment_yml_matches_pyproject():
         wanted.update(_norm(s) for s in extra)
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
-    got = dict(_norm(s) for s in conda if not s.startswith(("python", "pip")))
+    pip_only = [s for d in env["dependencies"] if isinstance(d, dict) for s in d.get("pip", []) if not s.startswith("-e")]
+    got = dict(_norm(s) for s in conda + pip_only if not s.startswith(("python", "pip")))
     assert got == wanted
     py = next(d for d in conda if d.startswith("python"))
     assert py.replace("python", "") == project["requires-python"]

@@ -33,7 +33,7 @@ def cmd_demo(args) -> int:
     from .demo import build_demo
 
     ws = args.workspace or os.environ.get("CALIBRATE_WORKSPACE") or "demo-workspace"
-    build_demo(ws, report=not args.no_report)
+    build_demo(ws, report=not args.no_report, force=args.force)
     return EXIT_OK
 
 
@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="build a demo workspace and its report")
     _add_store_args(p)
     p.add_argument("--no-report", action="store_true", help="skip the report")
+    p.add_argument("--force", action="store_true",
+                   help="rebuild an earlier demo workspace from scratch (deletes what was saved in it; "
+                        "without --force it is kept as it is)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("import", help="import scores, consensus or cases (all rows or none)")

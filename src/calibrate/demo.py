@@ -13,10 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from .store import Store
-
-DEMO_MARKER = ".calibrate-demo"
 from .tabular import read_table
 
+DEMO_MARKER = ".calibrate-demo"
 
 
 def data_dir() -> Path:
@@ -30,15 +29,53 @@ def data_dir() -> Path:
     raise FileNotFoundError("the demo data folder (data/) was not found next to the package")
 
 
-def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = False) -> dict:
-    """Build the demo workspace in ``workspace`` (must be new or empty) and return what was made."""
+def _built_with(ws: Path) -> int | None:
+    """How many judgements the demo build itself stored (written in the marker file)."""
+    for line in (ws / DEMO_MARKER).read_text(encoding="utf-8").splitlines():
+        if line.startswith("judgements:"):
+            return int(line.split(":", 1)[1])
+    return None
+
+
+def keep_demo(ws: Path, *, quiet: bool = False) -> dict:
+    """An earlier demo workspace is kept as it is; say how many judgements were saved in it
+    since it was built and how to rebuild it."""
+    with Store.open(ws, create=False) as store:
+        now = store.counts()["judgements"]
+    built = _built_with(ws)
+    since = None if built is None else max(0, now - built)
+    if not quiet:
+        saved = ("" if since is None else
+                 f" It holds {since} judgement{'s' if since != 1 else ''} saved since it was built." if since else
+                 " Nothing was saved in it since it was built.")
+        print(f"Demo workspace kept: {ws}.{saved} Nothing was changed.")
+        print(f"To rebuild it from scratch (this deletes what was saved in it): calibrate demo --workspace {ws} --force")
+        _next_steps(ws)
+    return {"workspace": ws, "kept": True, "saved_since_build": since}
+
+
+def _next_steps(ws: Path) -> None:
+    print("Next: open the scoring app for an assessor, e.g.")
+    print(f"  CALIBRATE_WORKSPACE={ws} CALIBRATE_RATER=B01 python3 -m uv run voila notebooks/01_scoren.ipynb")
+    print(f"or explore the analyses: CALIBRATE_WORKSPACE={ws} python3 -m uv run jupyter lab notebooks/")
+
+
+def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = False, force: bool = False) -> dict:
+    """Build the demo workspace in ``workspace`` (new or empty) and return what was made.
+
+    An earlier demo workspace is kept as it is, with the assessors' saved scores in it
+    (:func:`keep_demo`); ``force=True`` rebuilds it from scratch. A folder that is not an
+    earlier demo workspace is never touched.
+    """
     from . import privacy
     from .frameworks import load_framework
     from .simulate import DEMO_CONFIG, simulate
 
     ws = Path(workspace).expanduser().resolve()
     if (ws / DEMO_MARKER).exists():
-        shutil.rmtree(ws)  # an earlier demo: rebuild it from scratch
+        if not force:
+            return keep_demo(ws, quiet=quiet)
+        shutil.rmtree(ws)  # an earlier demo, --force: rebuild it from scratch
     elif ws.exists() and any(ws.iterdir()):
         from .errors import InputError
 
@@ -47,7 +84,8 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
             hint="Give a new folder with --workspace, or remove this one first.",
         )
     ws.mkdir(parents=True, exist_ok=True)
-    (ws / DEMO_MARKER).write_text("made by `calibrate demo`; running it again rebuilds this folder\n")
+    (ws / DEMO_MARKER).write_text("made by `calibrate demo`; running it again keeps this folder, "
+                                  "`calibrate demo --force` rebuilds it\n")
     say = (lambda *_: None) if quiet else print
     src = data_dir()
     fw = load_framework("han-wpl2-2025")
@@ -83,6 +121,8 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
         store.create_session(upcoming, upcoming_date, framework=fw.id, title="Komende kalibreersessie",
                              cases=case_ids[:3], raters=list(raters["rater"]), revealed=False)
         made = {"workspace": ws, "sessions": list(store.sessions()["session"]), "planted": sim.planted}
+        with (ws / DEMO_MARKER).open("a", encoding="utf-8") as fh:
+            fh.write(f"judgements: {store.counts()['judgements']}\n")
         if report:
             from .report import write_report
 
@@ -96,7 +136,5 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
         say(f"Demo workspace ready: {ws}")
         if "report" in made:
             say(f"Report for the kalibreersessie: {made['report']}")
-        say("Next: open the scoring app for an assessor, e.g.")
-        say(f"  CALIBRATE_WORKSPACE={ws} CALIBRATE_RATER=B01 uv run voila notebooks/01_scoren.ipynb")
-        say(f"or explore the analyses: CALIBRATE_WORKSPACE={ws} uv run jupyter lab notebooks/")
+        _next_steps(ws)
     return made

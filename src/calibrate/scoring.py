@@ -34,7 +34,6 @@ Example
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import pandas as pd
 
+from calibrate.dutch import format_time
 from calibrate.errors import InputError
 from calibrate.frameworks.model import NOT_APPLICABLE, Framework, Item, Outcome
 from calibrate.schema import allowed_values
@@ -116,6 +116,8 @@ class Nudge:
     kind: str
     item_id: str | None
     message: str
+    #: further items the nudge is about (e.g. the phases a verdict is compared with)
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,7 @@ def _clean_note(note: str | None) -> str | None:
 
 
 def _now_hhmm() -> str:
-    return _dt.datetime.now().strftime("%H:%M:%S")
+    return format_time()
 
 
 # ----------------------------------------------------------------------------- the form
@@ -264,6 +266,8 @@ class CaseForm:
         self._entries: dict[str, Entry] = {}
         self._saved: dict[str, Entry] = {}
         self._phase_cache: tuple | None = None
+        #: the item saved most recently (from the store's ``scored_at``), where to pick up again
+        self.last_item: str | None = None
         for item_id, entry in (entries or {}).items():
             value, note = _split(entry)
             self._put(item_id, value, note)
@@ -275,7 +279,10 @@ class CaseForm:
         entries = {}
         for item, value, note in scores[["item", "value", "note"]].itertuples(index=False):
             entries[str(item)] = Entry(None if pd.isna(value) else str(value), _clean_note(note))
-        return cls(framework, entries=entries, **where)
+        form = cls(framework, entries=entries, **where)
+        if "scored_at" in scores.columns and scores["scored_at"].notna().any():
+            form.last_item = str(scores.loc[scores["scored_at"].astype(str).idxmax(), "item"])
+        return form
 
     # -- items -------------------------------------------------------------------
     @property
@@ -403,8 +410,17 @@ class CaseForm:
     def progress_text(self) -> str:
         return f"{self.n_filled} van {len(self._assessable)} onderdelen ingevuld"
 
+    def filled(self, item_ids) -> int:
+        """How many of ``item_ids`` have a value (``n.v.t.`` counts)."""
+        return sum(self._entries.get(i, Entry()).value is not None for i in item_ids)
+
     def missing_summary(self) -> list[str]:
         """What is still missing, one Dutch line per part of the form (empty when complete)."""
+        return [text for text, _ in self.missing_parts()]
+
+    def missing_parts(self) -> list[tuple[str, str]]:
+        """Like :meth:`missing_summary`, each line with the first missing item of that part
+        (where the form jumps to)."""
         missing = self.missing()
         if not missing:
             return []
@@ -422,13 +438,14 @@ class CaseForm:
                 parts.append("het niveau")
             if any(m.kind == "verdict" for m in mine):
                 parts.append("het oordeel")
-            lines.append(f"{outcome.name}: {', '.join(parts)}")
+            lines.append((f"{outcome.name}: {', '.join(parts)}", mine[0].id))
         phases = [m for m in missing if m.kind == "phase"]
         if phases:
             n_all = sum(i.kind == "phase" for i in self._assessable)
-            lines.append(f"Fasen complexe beroepsvaardigheden: {len(phases)} van {n_all}")
-        if any(m.kind == "decision" for m in missing):
-            lines.append("Het besluit")
+            lines.append((f"Fasen complexe beroepsvaardigheden: {len(phases)} van {n_all}", phases[0].id))
+        decision = [m for m in missing if m.kind == "decision"]
+        if decision:
+            lines.append(("Het besluit", decision[0].id))
         return lines
 
     # -- nudges -------------------------------------------------------------------------
@@ -445,7 +462,8 @@ class CaseForm:
         return apply_decision(self.framework, verdicts)
 
     def nudges(self) -> tuple[Nudge, ...]:
-        """Quality points from the Kwaliteitscriteria (seed 001), in form order."""
+        """Quality points from the Kwaliteitscriteria (seed 001), in form order: one short
+        line per problem, each naming the item to go to."""
         out: list[Nudge] = []
         for item_id, entry in self._entries.items():
             if is_global_statement(entry.note):
@@ -453,39 +471,36 @@ class CaseForm:
                 phrase = global_phrases_in(entry.note)[0]
                 out.append(Nudge(
                     "global_phrase", item_id,
-                    f"In {where} staat een globale uitspraak (\u201c{phrase}\u201d) zonder concreet gedrag: "
-                    "beschrijf wat je de student zag doen.",
+                    f"Globale uitspraak (\u201c{phrase}\u201d) in {where}: beschrijf wat je de student zag doen.",
                 ))
         judged = any(self.value(i.id) is not None for i in self._assessable if i.kind in ("verdict", "decision"))
         if self.motivation_item_id is not None and judged and not self.motivation:
             out.append(Nudge(
                 "motivation", self.motivation_item_id,
-                "Nog geen motivering: licht je oordeel kort toe met wat je zag (Kwaliteitscriteria).",
+                "Nog geen motivering: licht je oordeel kort toe met wat je zag.",
             ))
-        phase_nudges = self._verdicts_vs_phases()
         for outcome in self.framework.outcomes:
-            if outcome.verdict_item_id is None:
-                continue
-            verdict = self.value(outcome.verdict_item_id)
-            if verdict is None:
-                continue
-            out.extend(self._verdict_vs_indicators(outcome, verdict))
-            out.extend(phase_nudges.get(outcome.id, []))
+            verdict = self.value(outcome.verdict_item_id) if outcome.verdict_item_id else None
+            if verdict is not None:
+                out.extend(self._verdict_vs_indicators(outcome, verdict))
+        out.extend(self._verdicts_vs_phases())
         out.extend(self._decision_vs_rule())
         return tuple(out)
 
-    def _verdicts_vs_phases(self) -> dict[str, list[Nudge]]:
+    def _verdicts_vs_phases(self) -> list[Nudge]:
         """Verdicts against the assessor's own phases and the expected profile of the
         outcome's level, classified by :func:`calibrate.phases.classify_verdicts` (lenient:
-        voldaan while a dimension falls short; severe: niet voldaan while all are met)."""
+        voldaan while a dimension falls short; severe: niet voldaan while all are met).
+        Outcomes with the same finding share one nudge, so each dimension is named once."""
         verdicts = {o.id: self.value(o.verdict_item_id) for o in self.framework.outcomes
                     if o.verdict_item_id and self.value(o.verdict_item_id) is not None}
         if not verdicts or self.framework.phase_table is None:
-            return {}
+            return []
         try:
             from calibrate.phases import classify_verdicts
         except ImportError:
-            return {o: self._verdict_vs_phases(self.framework.outcome(o), v) for o, v in verdicts.items()}
+            findings = [f for o, v in verdicts.items() for f in self._verdict_vs_phases(self.framework.outcome(o), v)]
+            return self._phase_nudges(findings)
         rows = [
             {"session": "form", "case": "form", "rater": "form", "item": item_id, "value": entry.value}
             for item_id, entry in sorted(self._entries.items())
@@ -494,34 +509,47 @@ class CaseForm:
         key = tuple((r["item"], r["value"]) for r in rows)
         if self._phase_cache is not None and self._phase_cache[0] == key:
             return self._phase_cache[1]
-        result = self._classify(rows, classify_verdicts)
+        result = self._phase_nudges(self._classify(rows, classify_verdicts))
         self._phase_cache = (key, result)
         return result
 
-    def _classify(self, rows, classify_verdicts) -> dict[str, list[Nudge]]:
+    def _classify(self, rows, classify_verdicts) -> list[tuple]:
+        """(outcome, classification, profile name, dimensions falling short) per flagged verdict."""
         table = classify_verdicts(pd.DataFrame(rows), self.framework)
         table = table[table["classification"].isin(["lenient", "severe"])]
-        if table.empty:
-            return {}
+        order = {o.id: n for n, o in enumerate(self.framework.outcomes)}
+        return sorted(
+            ((self.framework.outcome(r.outcome), r.classification, r.profile,
+              tuple(r.falls_short) if r.classification == "lenient" else ())
+             for r in table.itertuples(index=False)),
+            key=lambda f: order[f[0].id],
+        )
+
+    def _phase_nudges(self, findings: list[tuple]) -> list[Nudge]:
         ptable = self.framework.phase_table
         names = {p.code: p.name for p in ptable.phases}
-        out: dict[str, list[Nudge]] = {}
-        for r in table.itertuples(index=False):
-            outcome = self.framework.outcome(r.outcome)
-            profile = self.framework.profiles.get(r.profile) or self.framework.profiles.get(outcome.level_name or "")
-            if r.classification == "lenient":
+        groups: dict[tuple, list[Outcome]] = {}
+        for outcome, classification, profile_name, dims in findings:
+            groups.setdefault((classification, profile_name, dims), []).append(outcome)
+        out = []
+        for (classification, profile_name, dims), outcomes in groups.items():
+            who = _join([o.name for o in outcomes])
+            first = outcomes[0].verdict_item_id
+            related = tuple(o.verdict_item_id for o in outcomes[1:]) + tuple(f"fase.{d}" for d in dims)
+            if classification == "lenient":
+                profile = self.framework.profiles.get(profile_name)
                 below = []
-                for dim_id in r.falls_short:
-                    cell = next(c for c in profile.cells if c.dimension_id == dim_id) if profile else None
+                for dim_id in dims:
+                    cell = next((c for c in profile.cells if c.dimension_id == dim_id), None) if profile else None
                     own = self.value(f"fase.{dim_id}")
-                    want = f" (verwacht minstens {names[cell.phase]}: \u201c{cell.quote}\u201d)" if cell else ""
+                    want = f" (verwacht minstens {names[cell.phase]})" if cell else ""
                     below.append(f"{ptable.dimension(dim_id).name}: {names.get(own, own)}{want}")
-                msg = (f"{outcome.name}: oordeel \u2018voldaan\u2019 op {r.profile}, maar je fasen liggen daar "
-                       "onder \u2014 " + "; ".join(below) + ".")
+                msg = (f"{who}: oordeel \u2018voldaan\u2019 op {profile_name}, maar je fasen liggen daar onder \u2014 "
+                       + "; ".join(below) + ".")
             else:
-                msg = (f"{outcome.name}: oordeel \u2018niet voldaan\u2019, terwijl al je fasen minstens op het "
-                       f"{r.profile} liggen. Wat ontbrak er?")
-            out.setdefault(r.outcome, []).append(Nudge("verdict_phases", outcome.verdict_item_id, msg))
+                msg = (f"{who}: oordeel \u2018niet voldaan\u2019, terwijl al je fasen minstens op het "
+                       f"{profile_name} liggen. Wat ontbrak er?")
+            out.append(Nudge("verdict_phases", first, msg, related))
         return out
 
     def _short(self, item_id: str) -> str:
@@ -550,7 +578,7 @@ class CaseForm:
             )]
         return []
 
-    def _verdict_vs_phases(self, outcome: Outcome, verdict: str) -> list[Nudge]:
+    def _verdict_vs_phases(self, outcome: Outcome, verdict: str) -> list[tuple]:
         """Fallback without :mod:`calibrate.phases`: a 'voldaan' at a level with an expected
         phase profile (tussenniveau) while some of the assessor's own phases lie below it."""
         table = self.framework.phase_table
@@ -563,16 +591,8 @@ class CaseForm:
             if own is None or own not in table.codes:
                 continue
             if table.position(own) < table.position(cell.phase):
-                dim = table.dimension(cell.dimension_id)
-                names = {p.code: p.name for p in table.phases}
-                below.append(f"{dim.name}: {names[own]} (verwacht minstens {names[cell.phase]}: \u201c{cell.quote}\u201d)")
-        if not below:
-            return []
-        return [Nudge(
-            "verdict_phases", outcome.verdict_item_id,
-            f"{outcome.name}: oordeel \u2018voldaan\u2019 op {profile.name}, maar je fasen liggen daar onder \u2014 "
-            + "; ".join(below) + ".",
-        )]
+                below.append(cell.dimension_id)
+        return [(outcome, "lenient", profile.name, tuple(below))] if below else []
 
     def _decision_vs_rule(self) -> list[Nudge]:
         spec = self.framework.decision
@@ -586,9 +606,14 @@ class CaseForm:
         tally = ", ".join(f"{n}\u00d7 {code}" for code, n in result.counts.items())
         return [Nudge(
             "decision_rule", spec.item_id,
-            f"Besluit \u2018{chosen}\u2019, maar de beslisregel ({rule.title}) geeft bij {tally} "
-            f"\u2018{result.value}\u2019: \u201c{rule.quote}\u201d",
+            f"Besluit \u2018{chosen}\u2019, maar de beslisregel geeft bij {tally} \u2018{result.value}\u2019: "
+            f"\u201c{rule.quote}\u201d",
         )]
+
+
+def _join(names: list[str]) -> str:
+    """``a``, ``a en b``, ``a, b en c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
 
 
 def _split(entry) -> tuple[str | None, str | None]:
@@ -646,6 +671,15 @@ class ScoringSession:
         return bool(row["revealed"].iloc[0]) if len(row) else False
 
     @property
+    def date(self) -> str | None:
+        """The session's date (ISO), None when unknown."""
+        s = self.view.sessions()
+        row = s[s["session"] == self.session]
+        if not len(row) or pd.isna(row["session_date"].iloc[0]):
+            return None
+        return str(row["session_date"].iloc[0])[:10]
+
+    @property
     def title(self) -> str | None:
         s = self.view.sessions()
         row = s[s["session"] == self.session]
@@ -682,6 +716,22 @@ class ScoringSession:
         counts = filled.groupby("case")["item"].nunique().to_dict() if len(filled) else {}
         per_case = {c: counts.get(c, 0) >= len(self._assessable) for c in self.case_ids}
         return Progress(sum(per_case.values()), len(per_case), per_case)
+
+    def last_worked_on(self) -> str | None:
+        """The case of this assessor's most recent save in the session (None before any)."""
+        mine = self.view.my_scores(self.session)
+        mine = mine[mine["case"].isin(self.case_ids) & mine["scored_at"].notna()]
+        if mine.empty:
+            return None
+        return str(mine.loc[mine["scored_at"].astype(str).idxmax(), "case"])
+
+    def start_case(self) -> str | None:
+        """Where the app opens: the case last worked on while it is unfinished, else the
+        first unfinished case (the first case when all are done; None without cases)."""
+        last = self.last_worked_on()
+        if last is not None and not self.progress().per_case.get(last, False):
+            return last
+        return self.first_unfinished()
 
     def first_unfinished(self) -> str | None:
         """The first case not yet complete; the first case when all are done (None without cases)."""

@@ -156,6 +156,7 @@ class LevelDoc(Doc):
     code: Text | None = None
     named_in_seed: bool = True
     note: Text | None = None
+    descriptor: Text | None = None  # what an assessor reads to choose the level
 
 
 class OrderDoc(Doc):

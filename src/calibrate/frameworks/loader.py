@@ -624,7 +624,8 @@ class _Reader:
     def _scale(self, value: dict) -> RubricScale:
         doc, _, meta = self._part("scale", value)
         levels = tuple(
-            Level(code=str(i), position=i, name=lv.name, named_in_seed=lv.named_in_seed, note=lv.note)
+            Level(code=str(i), position=i, name=lv.name, named_in_seed=lv.named_in_seed, note=lv.note,
+                  descriptor=lv.descriptor)
             for i, lv in enumerate(doc.levels, start=1)
         )
         code = {lv.name: lv.code for lv in levels}

@@ -178,13 +178,18 @@ class PhaseTable:
 # --------------------------------------------------------------------------- rubric scale
 @dataclass(frozen=True)
 class Level:
-    """A level of the rubric scale; ``code`` is its position as text (``"1"`` lowest)."""
+    """A level of the rubric scale; ``code`` is its position as text (``"1"`` lowest).
+
+    ``descriptor`` is what an assessor reads to choose the level (an institute's own words,
+    or the source's); ``note`` is about the data (where it came from), not for the form.
+    """
 
     code: str
     position: int
     name: str
     named_in_seed: bool = True
     note: str | None = None
+    descriptor: str | None = None
 
 
 @dataclass(frozen=True)

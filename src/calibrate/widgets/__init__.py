@@ -1,4 +1,4 @@
-"""Thin ipywidgets views: the assessor's scoring form and the facilitator's panel.
+"""Thin views: the assessor's scoring form (one anywidget) and the facilitator's panel (ipywidgets).
 
 The state and the rules live in :mod:`calibrate.scoring` and :mod:`calibrate.facilitator`;
 these classes only map state to controls and events to handler calls (``on_*``).

@@ -15,8 +15,10 @@ from pathlib import Path
 import ipywidgets as w
 
 from calibrate import facilitator as fac
+from calibrate.dutch import format_date, format_datetime, parse_date
 from calibrate.errors import CalibrateError
 from calibrate.scoring import CaseForm
+from calibrate.widgets._common import stylesheet
 
 __all__ = ["FacilitatorPanel", "facilitator_app"]
 
@@ -68,7 +70,9 @@ class FacilitatorPanel:
         cases = [str(c) for c in store.cases()["case"]]
         raters = [str(r) for r in store.raters()["rater"]]
         self.new_id = w.Text(description="Id", value=fac.suggest_session_id(store))
-        self.new_date = w.Text(description="Datum", value=_dt.date.today().isoformat(), placeholder="JJJJ-MM-DD")
+        today = _dt.date.today()
+        self.new_date = w.Text(description="Datum", value=f"{today.day}-{today.month}-{today.year}",
+                               placeholder="dag-maand-jaar, bijv. 1-12-2026")
         self.new_title = w.Text(description="Titel", placeholder="Kalibreersessie …")
         self.new_cases = w.SelectMultiple(description="Casussen", options=cases, rows=min(8, max(3, len(cases))))
         self.new_raters = w.SelectMultiple(description="Beoordelaars", options=raters, rows=min(8, max(3, len(raters))))
@@ -78,7 +82,8 @@ class FacilitatorPanel:
                       self.create_button, self.create_message])
 
         self.tabs = w.Tab(children=[overview, consensus, new], titles=("Overzicht", "Consensus", "Nieuwe sessie"))
-        self.widget = w.VBox([self.session, self.tabs], layout=_WIDE)
+        self.widget = w.VBox([w.HTML(f"<style>{stylesheet()}</style>"), self.session, self.tabs], layout=_WIDE)
+        self.widget.add_class("calibrate-panel")
 
         self.session.observe(lambda ch: None if self._syncing else self.on_session(ch["new"]), "value")
         self.refresh_button.on_click(lambda _b: self.on_refresh())
@@ -136,7 +141,8 @@ class FacilitatorPanel:
         st = fac.session_status(self.store, session)
         rows = "".join(
             f"<tr><td>{_e(r.rater)}</td><td>{r.complete} van {r.total}</td><td>{r.filled} van {r.assessable}</td>"
-            f"<td>{'klaar' if r.finished else 'bezig' if r.filled else 'nog niet begonnen'}</td><td>{_e(r.last_saved or '—')}</td></tr>"
+            f"<td>{'klaar' if r.finished else 'bezig' if r.filled else 'nog niet begonnen'}</td>"
+            f"<td>{_e(format_datetime(r.last_saved) if r.last_saved else '—')}</td></tr>"
             for r in st.itertuples()
         )
         done = int(st["finished"].sum()) if len(st) else 0
@@ -274,16 +280,23 @@ class FacilitatorPanel:
 
     # ---------------------------------------------------------------- new session
     def on_create(self) -> str | None:
+        if not self.new_cases.value:
+            self.create_message.value = _err("Kies minstens één casus.")
+            return None
+        if len(self.new_raters.value) < 2:
+            self.create_message.value = _err("Kies minstens twee beoordelaars: kalibreren vergelijkt oordelen.")
+            return None
         try:
+            date = parse_date(self.new_date.value)
             sid = fac.create_session(
-                self.store, self.new_id.value.strip(), self.new_date.value.strip(),
+                self.store, self.new_id.value.strip(), date.isoformat(),
                 cases=list(self.new_cases.value), raters=list(self.new_raters.value),
                 title=self.new_title.value.strip() or None,
             )
         except CalibrateError as exc:
             self.create_message.value = _err(str(exc))
             return None
-        self.create_message.value = _ok(f"Sessie {sid} aangemaakt (blind).")
+        self.create_message.value = _ok(f"Sessie {sid} van {format_date(date)} aangemaakt (blind).")
         self._syncing = True
         self.session.options = self._session_options()
         self._syncing = False

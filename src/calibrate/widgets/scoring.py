@@ -1,345 +1,377 @@
-"""The assessor's scoring form: a thin ipywidgets view over :mod:`calibrate.scoring`.
+"""The assessor's scoring form: an anywidget view over :mod:`calibrate.scoring`.
 
-Maps the model's state to controls and the controls' events to handler methods
-(``on_value``, ``on_note``, ``on_motivation``, ``on_case``, ``on_save``); all rules live
-in the model. Tests call the handlers; no browser is needed for them. The part of the
-form per leeruitkomst is built when its tab is first opened, so opening a case stays fast.
+:class:`ScoringForm` maps the model's state to one custom widget (:class:`ScoringWidget`,
+ESM + CSS in ``static/``) and the widget's messages to handler methods (``on_value``,
+``on_note``, ``on_motivation``, ``on_autosave``, ``on_save``, ``on_case``, ``on_hello``);
+all rules live in the model. Tests call the handlers; no browser is needed for them.
+
+What the browser side does (``static/scoring.js``): every choice is a radio group
+(``role="radiogroup"``/``radio`` with ``aria-checked``, roving focus, Tab between groups),
+the level and phase descriptors are the click targets, every collapsible part is a button
+with ``aria-expanded``; each change is sent at once (notes while typing, throttled) and saved
+by itself within 2 s; the page warns before it is closed with something unsaved.
 """
 
 from __future__ import annotations
 
-import html
 import os
 from pathlib import Path
-from typing import Callable
 
-import ipywidgets as w
+import anywidget
+import traitlets
 
+from calibrate.dutch import format_date
 from calibrate.errors import CalibrateError
-from calibrate.scoring import CaseForm, SaveResult, ScoringSession, sessions_for
+from calibrate.scoring import INDICATOR_CHOICES, CaseForm, SaveResult, ScoringSession, sessions_for
+from calibrate.widgets._common import STATIC, dutch_error, message_widget, stylesheet
 
-__all__ = ["RaterPicker", "ScoringForm", "scoring_app"]
+__all__ = ["RaterPicker", "ScoringForm", "ScoringWidget", "scoring_app", "TEXT"]
 
 SAVE_LABEL = "Opslaan"
 NOTE_PLACEHOLDER = "Bewijs (optioneel): wat zag je de student concreet doen?"
-_WIDE = w.Layout(width="100%")
-_NOTE_LAYOUT = w.Layout(flex="1 1 auto", min_width="16em")
-_TOGGLE_STYLE = {"button_width": "auto"}
+UNNAMED_LEVEL = "naam niet vastgelegd in de handleiding"
+
+#: Every fixed Dutch text of the form, in one place (the browser side reads them from the spec).
+TEXT = {
+    "save": SAVE_LABEL,
+    "saved": "Opgeslagen",
+    "note_placeholder": NOTE_PLACEHOLDER,
+    "prev_case": "Vorige casus",
+    "next_case": "Volgende casus",
+    "case": "Casus",
+    "cases_nav": "Casussen",
+    "sections_nav": "Onderdelen van deze casus",
+    "material": "Opname / materiaal",
+    "description": "Beschrijving van de leeruitkomst",
+    "missing": "Nog niet ingevuld",
+    "complete": "Deze casus is compleet.",
+    "nudges": "Aandachtspunten",
+    "nudges_hint": "Punten om na te kijken; opslaan gaat gewoon door.",
+    "go_to": "Ga naar",
+    "loading": "De casus wordt geladen…",
+    "pending": "Wijzigingen nog niet bewaard — dat gebeurt zo vanzelf…",
+    "saving": "Bezig met opslaan…",
+    "unsaved_warning": "Er is nog iets niet opgeslagen.",
+    "shortcuts": "Sneltoetsen",
+    "shortcuts_legend": "Tab gaat naar de volgende vraag · pijltjes of spatie kiezen · "
+                        "1, 2, 3 … kiest die optie en gaat door naar de volgende vraag · Ctrl+S slaat direct op.",
+    "shortcuts_off": "Sneltoetsen staan uit: kies met Tab, pijltjes en spatie.",
+    "autosave": "Alles wat je kiest en typt wordt vanzelf bewaard.",
+    "no_cases": "Deze kalibreersessie heeft nog geen casussen.",
+    "note_for": "Notitie bij",
+    "level_note": "Toelichting bij het niveau (optioneel)",
+    "verdict_note": "Motivering bij dit oordeel (optioneel)",
+    "motivation": "Motivering",
+    "motivation_placeholder": "Korte motivering: wat zag je concreet, en wat is de volgende ontwikkelstap?",
+    "not_assessed": "deze indicatoren worden getoond ter oriëntatie en niet gescoord.",
+    "formative": "Formatief: geen oordeel voldaan / niet voldaan. Je feedback staat in je notities bij de indicatoren.",
+}
 
 
-def _e(text) -> str:
-    return html.escape(str(text)) if text is not None else ""
+class ScoringWidget(anywidget.AnyWidget):
+    """The form in the browser. ``spec`` is the session's fixed structure (sections, items,
+    choices, descriptors, texts); ``state`` is what changes (the case, values, notes,
+    counts, what is missing, nudges, the save status)."""
+
+    _esm = STATIC / "scoring.js"
+    _css = stylesheet("scoring.css")
+    spec = traitlets.Dict().tag(sync=True)
+    state = traitlets.Dict().tag(sync=True)
+
+
+def _level_cells(scale) -> list[dict]:
+    return [
+        {"value": lv.code, "name": f"{lv.code} {lv.name}" if lv.named_in_seed else f"Niveau {lv.code}",
+         "text": lv.descriptor or ("" if lv.named_in_seed else UNNAMED_LEVEL),
+         "unnamed": not lv.named_in_seed and not lv.descriptor}
+        for lv in scale.levels
+    ]
+
+
+def build_spec(scoring: ScoringSession) -> dict:
+    """The fixed structure of the form for this session's framework (what the browser renders)."""
+    fw = scoring.framework
+    labels: dict[str, str] = {}
+    sections = []
+    for outcome in fw.outcomes:
+        blocks = []
+        for dim in outcome.dimensions:
+            if dim.assessed:
+                inds = []
+                for n, ind in enumerate(dim.indicators, 1):
+                    labels[ind.id] = f"{dim.name}, indicator {n}"
+                    inds.append({"item": ind.id, "n": n, "text": ind.text})
+                blocks.append({"type": "dimension", "id": dim.id, "title": dim.name, "indicators": inds,
+                               "items": [i["item"] for i in inds]})
+            else:
+                blocks.append({"type": "shown", "id": dim.id, "title": f"{dim.name} — {dim.note or 'niet beoordeeld'}",
+                               "note": f"{(dim.note or 'Niet om te beoordelen').capitalize()}: {TEXT['not_assessed']}",
+                               "texts": [i.text for i in dim.indicators]})
+        if fw.scale is not None and outcome.level_item_id:
+            labels[outcome.level_item_id] = f"Niveau {outcome.name}"
+            blocks.append({"type": "rubric", "id": f"{outcome.id}-niveau",
+                           "title": f"Niveau \u2014 {fw.scale.title}" if fw.scale.title else "Niveau (rubric)",
+                           "intro": "Klik op het niveau dat past bij wat je zag.",
+                           "rows": [{"item": outcome.level_item_id, "label": outcome.name, "cells": _level_cells(fw.scale),
+                                     "note_label": TEXT["level_note"]}]})
+        if outcome.verdict_item_id:
+            vid = outcome.verdict_item_id
+            labels[vid] = f"Oordeel {outcome.name}"
+            blocks.append({"type": "verdict", "item": vid, "title": f"Oordeel {outcome.name}",
+                           "choices": list(_choices(fw, vid)), "note_label": TEXT["verdict_note"]})
+        else:
+            blocks.append({"type": "formative", "text": TEXT["formative"]})
+        level = f" op {outcome.level_name}" if outcome.level_name else ""
+        items = [i.id for i in fw.assessable_items() if i.outcome_id == outcome.id]
+        sections.append({"id": outcome.id, "title": outcome.name, "subtitle": f"{outcome.assessment}{level}".capitalize(),
+                         "description": outcome.description, "description_note": outcome.assessment_note,
+                         "items": items, "blocks": blocks})
+    table = fw.phase_table
+    if table is not None:
+        rows = []
+        for dim in table.dimensions:
+            labels[dim.item_id] = dim.name
+            rows.append({"item": dim.item_id, "label": dim.name, "note_label": f"{TEXT['note_for']} {dim.name} (optioneel)",
+                         "cells": [{"value": p.code, "name": p.name, "text": dim.descriptors.get(p.code, "")}
+                                   for p in table.phases]})
+        sections.append({"id": "fasen", "title": "Fasen", "subtitle": table.title or "Tabel complexe beroepsvaardigheden",
+                         "description": None, "description_note": None, "items": [r["item"] for r in rows],
+                         "blocks": [{"type": "rubric", "id": "fasen-tabel",
+                                     "title": table.title or "Tabel complexe beroepsvaardigheden",
+                                     "intro": "Klik per dimensie op de beschrijving die past bij wat je in deze casus zag.",
+                                     "rows": rows}]})
+    blocks, items = [], []
+    spec_d = fw.decision
+    if spec_d is not None:
+        rule = fw.rules[spec_d.rule_id]
+        labels[spec_d.item_id] = "Besluit"
+        items.append(spec_d.item_id)
+        blocks.append({"type": "decision", "item": spec_d.item_id, "title": f"Besluit — {rule.title}", "quote": rule.quote,
+                       "choices": list(_choices(fw, spec_d.item_id))})
+    mid = CaseForm(fw).motivation_item_id
+    if mid is not None:
+        blocks.append({"type": "motivation", "item": mid})
+    sections.append({"id": "besluit", "title": "Besluit en motivering" if spec_d else "Motivering",
+                     "subtitle": None, "description": None, "description_note": None, "items": items, "blocks": blocks})
+    s = scoring
+    date = format_date(s.date) if s.date else None
+    return {
+        "session": {"id": s.session, "title": s.title or "Kalibreersessie", "date": date, "rater": s.rater,
+                    "blind": ("Blind scoren: je ziet alleen je eigen scores, tot de facilitator de sessie onthult."
+                              if not s.revealed else "Deze kalibreersessie is onthuld.")},
+        "cases": [{"id": c, "title": s.case(c).title or ""} for c in s.case_ids],
+        "indicator_choices": list(INDICATOR_CHOICES),
+        "motivation_item": mid,
+        "sections": sections,
+        "labels": labels | ({mid: TEXT["motivation"]} if mid else {}),
+        "text": TEXT,
+    }
+
+
+def _choices(fw, item_id) -> tuple[str, ...]:
+    return CaseForm(fw).choices(item_id)
 
 
 class ScoringForm:
     """The scoring form of one assessor in one session; ``.widget`` is what is displayed."""
 
-    def __init__(self, scoring: ScoringSession, case: str | None = None):
+    def __init__(self, scoring: ScoringSession, case: str | None = None, *, store=None):
         self.scoring = scoring
         self.framework = scoring.framework
         self.form: CaseForm | None = None
         self.last_result: SaveResult | None = None
-        self.controls: dict[str, w.ToggleButtons] = {}
-        self.note_controls: dict[str, w.Text | w.Textarea] = {}
+        self._fixed_case = case
+        self._hellos = 0
+        self._status = {"kind": "idle", "text": TEXT["autosave"]}
         self._progress = scoring.progress()
-        self._built: set[int] = set()
-        self._parts = self._part_builders()
-        self._syncing = False
-
-        self.header = w.HTML()
-        self.case_picker = w.Dropdown(description="Casus", options=self._case_options(), layout=w.Layout(width="28em"))
-        self.material = w.HTML(layout=_WIDE)
-        self.tabs = w.Tab(children=[w.VBox() for _ in self._parts], titles=tuple(t for t, _ in self._parts), layout=_WIDE)
-        self.missing_box = w.HTML(layout=_WIDE)
-        self.nudge_box = w.HTML(layout=_WIDE)
-        self.save_button = w.Button(description=SAVE_LABEL, button_style="primary",
-                                    tooltip="Bewaart wat je hebt ingevuld; je kunt later verder.")
-        self.status = w.HTML()
-        self.widget = w.VBox(
-            [self.header, self.case_picker, self.material, self.tabs, self.missing_box, self.nudge_box,
-             w.HBox([self.save_button, self.status], layout=w.Layout(align_items="center"))],
-            layout=_WIDE,
-        )
-        self.widget.add_class("calibrate-scoring")
-        self.save_button.on_click(self.on_save)
-        self.case_picker.observe(lambda ch: self.on_case(ch["new"]), "value")
-        self.tabs.observe(lambda ch: self.on_tab(ch["new"]), "selected_index")
-        self.open_case(case or scoring.first_unfinished())
+        self.widget = ScoringWidget(spec=build_spec(scoring))
+        self.widget.on_msg(self._on_msg)
+        if store is not None:
+            self._hook_retries(store)
+        self.open_case(case or scoring.start_case())
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
+    @property
+    def state(self) -> dict:
+        return self.widget.state
+
+    @property
+    def status_text(self) -> str:
+        return self._status["text"]
+
+    # ---------------------------------------------------------------- messages from the browser
+    def _on_msg(self, _widget, content, _buffers=None) -> None:
+        kind = content.get("type")
+        if kind == "value":
+            self.on_value(content["item"], content.get("value"))
+        elif kind == "note":
+            self.on_note(content["item"], content.get("text") or "")
+        elif kind == "autosave":
+            self.on_autosave()
+        elif kind == "save":
+            self.on_save()
+        elif kind == "case":
+            self.on_case(content.get("case"))
+        elif kind == "hello":
+            self.on_hello()
+
     # ---------------------------------------------------------------- handlers
     def on_value(self, item_id: str, value: str | None) -> None:
-        """A choice was made (toggle button) for ``item_id``."""
-        if self._syncing or self.form is None:
+        """A choice was made for ``item_id``."""
+        if self.form is None:
             return
         self.form.set_value(item_id, value)
-        self._refresh()
+        self._pending()
 
     def on_note(self, item_id: str, text: str) -> None:
-        """The evidence note of ``item_id`` changed."""
-        if self._syncing or self.form is None:
+        """The evidence note (or the motivation) of ``item_id`` changed."""
+        if self.form is None:
             return
         self.form.set_note(item_id, text)
-        self._refresh()
+        self._pending()
 
     def on_motivation(self, text: str) -> None:
-        if self._syncing or self.form is None:
+        if self.form is None:
             return
         self.form.set_motivation(text)
-        self._refresh()
+        self._pending()
+
+    def on_autosave(self) -> SaveResult | None:
+        """Save what changed, if anything did (the browser asks within 2 s of a change)."""
+        if self.form is None or not self.form.dirty:
+            if self._status["kind"] == "pending":  # changed back to what was saved
+                self._status = {"kind": "saved", "text": "Alles is opgeslagen."}
+            self._refresh()
+            return None
+        return self._save()
 
     def on_save(self, _button=None) -> SaveResult | None:
-        """Store whatever is filled in; show ``Opgeslagen …`` or what went wrong."""
+        """``Opslaan``: store whatever is filled in now; show ``Opgeslagen om …`` or what went wrong."""
         if self.form is None:
             return None
-        try:
-            result = self.scoring.save(self.form)
-        except CalibrateError as exc:
-            self.status.value = f"<span style='color:#b00020'>Opslaan mislukt: {_e(exc)}</span>"
-            return None
-        self.last_result = result
-        self._progress = self.scoring.progress()
-        self._sync_case_options()
-        self._refresh()
-        self.status.value = f"<b style='color:#1b5e20'>{_e(result.message())}</b>"
-        return result
+        return self._save()
 
     def on_case(self, case_id: str | None) -> None:
-        """Another case was picked: keep what was typed (saved first), then open it."""
-        if self._syncing or case_id is None or (self.form is not None and case_id == self.form.case):
+        """Another case was chosen: what was typed is saved first, then the case opens."""
+        if case_id is None or self.form is None or case_id == self.form.case:
             return
-        auto = None
-        if self.form is not None and self.form.dirty:
-            auto = self.on_save()
-            if auto is None:  # saving failed: stay on this case, the error is shown
-                self._syncing = True
-                self.case_picker.value = self.form.case
-                self._syncing = False
-                return
+        if self.form.dirty and self._save() is None:
+            return  # saving failed: stay on this case, the error is shown
+        saved = self._status if self._status["kind"] == "saved" else None
         self.open_case(case_id)
-        if auto is not None:
-            self.status.value = f"<b style='color:#1b5e20'>{_e(auto.message())} (bij wisselen van casus)</b>"
+        if saved is not None:
+            self._status = saved
+            self._refresh()
 
-    def on_tab(self, index: int | None) -> None:
-        if index is not None:
-            self._build_part(index)
+    def on_hello(self) -> None:
+        """A browser view has connected: show the store's current state (a preheated kernel
+        ran the notebook earlier) and, the first time, the case last worked on."""
+        self._hellos += 1
+        if self.form is not None and self.form.dirty:
+            self._refresh()
+            return
+        self._progress = self.scoring.progress()
+        first = self._hellos == 1 and self._fixed_case is None
+        self.open_case(self.scoring.start_case() if first or self.form is None else self.form.case)
 
-    # ---------------------------------------------------------------- opening
+    # ---------------------------------------------------------------- opening and saving
     def open_case(self, case_id: str | None) -> None:
         """Show ``case_id`` with this assessor's latest saved entries."""
         if case_id is None:
-            self.material.value = "<p>Deze kalibreersessie heeft nog geen casussen.</p>"
+            self.form = None
+            self._status = {"kind": "idle", "text": TEXT["no_cases"]}
+            self._refresh()
             return
         self.form = self.scoring.form(case_id)
-        self.controls.clear()
-        self.note_controls.clear()
-        self._built.clear()
-        for box in self.tabs.children:
-            box.children = ()
-        self._syncing = True
-        self.case_picker.value = case_id
-        self._syncing = False
-        info = self.scoring.case(case_id)
-        link = (f"<p>Opname / materiaal: <a href='{_e(info.material)}' target='_blank' rel='noopener'>{_e(info.material)}</a></p>"
-                if info.material else "")
-        self.material.value = (
-            f"<div style='border-left:4px solid #1565c0;padding:0.3em 0.8em;background:#f5f8fc'>"
-            f"<h3 style='margin:0.2em 0'>{_e(info.case)} — {_e(info.title)}</h3>"
-            f"<p style='white-space:pre-wrap'>{_e(info.text)}</p>{link}</div>"
-        )
-        self.status.value = ""
-        self._build_part(self.tabs.selected_index or 0)
+        if self._status["kind"] != "error":
+            self._status = {"kind": "idle", "text": TEXT["autosave"]}
+        self._refresh(start_item=self.form.last_item)
+
+    def _save(self) -> SaveResult | None:
+        try:
+            result = self.scoring.save(self.form)
+        except CalibrateError as exc:
+            self._status = {"kind": "error", "text": dutch_error(exc, saving=True)}
+            self._refresh()
+            return None
+        self.last_result = result
+        self._progress = self.scoring.progress()
+        self._status = {"kind": "saved", "text": result.message()}
+        self._refresh()
+        return result
+
+    def _pending(self) -> None:
+        if self._status["kind"] != "error":
+            self._status = {"kind": "pending", "text": TEXT["pending"]}
         self._refresh()
 
-    # ---------------------------------------------------------------- building
-    def _part_builders(self) -> list[tuple[str, Callable[[], w.Widget]]]:
-        parts = [(o.name, (lambda o=o: self._outcome_part(o))) for o in self.framework.outcomes]
-        if self.framework.phase_table is not None:
-            parts.append(("Fasen", self._phase_part))
-        parts.append(("Besluit en motivering" if self.framework.decision else "Motivering", self._decision_part))
-        return parts
+    def _hook_retries(self, store) -> None:
+        before = store.on_retry
 
-    def _build_part(self, index: int) -> None:
-        if index in self._built or self.form is None:
-            return
-        self._syncing = True
-        try:
-            self.tabs.children[index].children = (self._parts[index][1](),)
-        finally:
-            self._syncing = False
-        self._built.add(index)
+        def on_retry(attempt, delay, exc):
+            self._status = {"kind": "retrying",
+                            "text": f"Niet opgeslagen \u2014 opnieuw proberen\u2026 (poging {attempt + 1}, de database "
+                                    "is even niet bereikbaar; wat je invulde blijft op het scherm)"}
+            self._refresh()
+            if before is not None:
+                before(attempt, delay, exc)
 
-    def build_all(self) -> None:
-        """Build every part now (tests, benchmarks)."""
-        for i in range(len(self._parts)):
-            self._build_part(i)
+        store.on_retry = on_retry
 
-    def _toggle(self, item_id: str, options) -> w.ToggleButtons:
-        ctl = w.ToggleButtons(options=options, value=self.form.value(item_id), style=_TOGGLE_STYLE)
-        ctl.observe(lambda ch, i=item_id: self.on_value(i, ch["new"]), "value")
-        self.controls[item_id] = ctl
-        return ctl
-
-    def _note(self, item_id: str, placeholder: str = NOTE_PLACEHOLDER) -> w.Text:
-        ctl = w.Text(value=self.form.note(item_id) or "", placeholder=placeholder, layout=_NOTE_LAYOUT)
-        ctl.observe(lambda ch, i=item_id: self.on_note(i, ch["new"]), "value")
-        self.note_controls[item_id] = ctl
-        return ctl
-
-    def _outcome_part(self, outcome) -> w.Widget:
-        head = (f"<p><b>{_e(outcome.name)}</b> — {_e(outcome.assessment)}"
-                f"{' op ' + _e(outcome.level_name) if outcome.level_name else ''}.</p>"
-                f"<details><summary>Beschrijving van de leeruitkomst</summary><p>{_e(outcome.description)}</p>"
-                f"{'<p><em>' + _e(outcome.assessment_note) + '</em></p>' if outcome.assessment_note else ''}</details>")
-        dims, titles = [], []
-        for dim in outcome.dimensions:
-            if dim.assessed:
-                rows = []
-                for n, ind in enumerate(dim.indicators, 1):
-                    rows.append(w.VBox([
-                        w.HTML(f"<div style='margin-top:0.4em'>{n}. {_e(ind.text)}</div>"),
-                        w.HBox([self._toggle(ind.id, self.form.choices(ind.id)), self._note(ind.id)], layout=_WIDE),
-                    ]))
-                dims.append(w.VBox(rows, layout=_WIDE))
-                titles.append(dim.name)
-            else:
-                items = "".join(f"<li>{_e(i.text)}</li>" for i in dim.indicators)
-                dims.append(w.HTML(f"<p><em>{_e(dim.note or 'niet om te beoordelen')}: deze indicatoren worden "
-                                   f"getoond ter oriëntatie en niet gescoord.</em></p><ul>{items}</ul>"))
-                titles.append(f"{dim.name} — {dim.note or 'niet beoordeeld'}")
-        acc = w.Accordion(children=dims, titles=tuple(titles), selected_index=0, layout=_WIDE)
-        children = [w.HTML(head), acc, self._level_block(outcome)]
-        if outcome.verdict_item_id:
-            vid = outcome.verdict_item_id
-            children.append(w.VBox([
-                w.HTML(f"<b>Oordeel {_e(outcome.name)}</b>"),
-                w.HBox([self._toggle(vid, self.form.choices(vid)),
-                        self._note(vid, "Motivering bij dit oordeel (optioneel)")], layout=_WIDE),
-            ]))
-        else:
-            children.append(w.HTML("<p><em>Formatief: geen oordeel voldaan / niet voldaan. Je feedback staat in je "
-                                   "notities bij de indicatoren.</em></p>"))
-        return w.VBox(children, layout=_WIDE)
-
-    def _level_block(self, outcome) -> w.Widget:
-        scale = self.framework.scale
-        if scale is None:
-            return w.HTML("")
-        rows = "".join(
-            f"<tr><td style='padding:0 0.6em'><b>{_e(lv.code)}</b></td><td style='padding:0 0.6em'>{_e(lv.name)}"
-            f"{'' if lv.named_in_seed else ' <em>(naam niet in de bron)</em>'}</td>"
-            f"<td style='padding:0 0.6em'>{_e(lv.note or '')}</td></tr>"
-            for lv in scale.levels
-        )
-        marks = ", ".join(f"{_e(name)} = niveau {_e(code)}" for name, code in scale.thresholds.items())
-        order = f"<p><em>{_e(scale.order_reasoning)}</em></p>" if scale.order_inferred and scale.order_reasoning else ""
-        desc = w.HTML(f"<details open><summary><b>Niveau (rubric) — {_e(scale.title or '')}</b></summary>"
-                      f"<table>{rows}</table><p>Drempels: {marks}.</p>{order}</details>")
-        item_id = outcome.level_item_id
-        options = [(f"{lv.code} {lv.name}", lv.code) for lv in scale.levels]
-        return w.VBox([desc, w.HBox([self._toggle(item_id, options), self._note(item_id, "Toelichting (optioneel)")],
-                                    layout=_WIDE)])
-
-    def _phase_part(self) -> w.Widget:
-        table = self.framework.phase_table
-        names = [(p.name, p.code) for p in table.phases]
-        rows = [w.HTML(f"<p><b>{_e(table.title or 'Tabel complexe beroepsvaardigheden')}</b>: kies per dimensie de fase "
-                       "die past bij wat je in deze casus zag.</p>")]
-        for dim in table.dimensions:
-            cells = "".join(
-                f"<td style='vertical-align:top;padding:0.2em 0.6em;width:33%'><b>{_e(p.name)}</b><br>"
-                f"{_e(dim.descriptors.get(p.code, ''))}</td>" for p in table.phases
-            )
-            rows.append(w.VBox([
-                w.HTML(f"<div style='margin-top:0.6em'><b>{_e(dim.name)}</b></div><table style='width:100%'><tr>{cells}</tr></table>"),
-                w.HBox([self._toggle(dim.item_id, names), self._note(dim.item_id)], layout=_WIDE),
-            ]))
-        return w.VBox(rows, layout=_WIDE)
-
-    def _decision_part(self) -> w.Widget:
-        children = []
-        spec = self.framework.decision
-        self.decision_hint = w.HTML()
-        if spec is not None:
-            rule = self.framework.rules[spec.rule_id]
-            children += [
-                w.HTML(f"<p><b>Besluit — {_e(rule.title)}</b><br><em>\u201c{_e(rule.quote)}\u201d</em></p>"),
-                self.decision_hint,
-                self._toggle(spec.item_id, self.form.choices(spec.item_id)),
-            ]
-        mid = self.form.motivation_item_id
-        if mid is not None:
-            self.motivation = w.Textarea(
-                value=self.form.motivation or "", layout=w.Layout(width="100%", height="7em"),
-                placeholder="Korte motivering: wat zag je concreet, en wat is de volgende ontwikkelstap?",
-            )
-            self.motivation.observe(lambda ch: self.on_motivation(ch["new"]), "value")
-            self.note_controls[mid] = self.motivation
-            children += [w.HTML("<b>Motivering</b>"), self.motivation]
-        self._refresh_decision_hint()
-        return w.VBox(children, layout=_WIDE)
-
-    # ---------------------------------------------------------------- refreshing
-    def _case_options(self) -> list[tuple[str, str]]:
-        out = []
-        for c in self.scoring.case_ids:
-            info = self.scoring.case(c)
-            done = " \u2713" if self._progress.per_case.get(c) else ""
-            out.append((f"{c} — {info.title or ''}{done}", c))
-        return out
-
-    def _sync_case_options(self) -> None:
-        current = self.case_picker.value
-        self._syncing = True
-        try:
-            self.case_picker.options = self._case_options()
-            self.case_picker.value = current
-        finally:
-            self._syncing = False
-
-    def _refresh_decision_hint(self) -> None:
-        hint = getattr(self, "decision_hint", None)
-        if hint is None or self.form is None:
-            return
-        res = self.form.suggested_decision()
-        hint.value = ("<p>Vul eerst de oordelen per leeruitkomst in; dan staat hier wat de beslisregel geeft.</p>"
-                      if res is None else f"<p>Volgens de beslisregel: <b>{_e(res.value)}</b>.</p>")
-
-    def _refresh(self) -> None:
+    # ---------------------------------------------------------------- state for the browser
+    def _refresh(self, *, start_item: str | None = None) -> None:
         form = self.form
+        spec = self.widget.spec
+        done = dict(self._progress.per_case)
+        state = {
+            "status": dict(self._status),
+            "progress": self._progress.text(),
+            "done": done,
+            "hello": self._hellos,
+            "start_item": start_item,
+        }
         if form is None:
+            self.widget.state = state | {"case": None, "values": {}, "notes": {}, "counts": {}, "missing": [],
+                                         "nudges": [], "dirty": False}
             return
-        s = self.scoring
-        blind = ("Blind scoren: je ziet alleen je eigen scores, tot de facilitator de sessie onthult."
-                 if not s.revealed else "Deze kalibreersessie is onthuld.")
-        self.header.value = (
-            f"<h2 style='margin:0.2em 0'>{_e(s.title or 'Kalibreersessie')} ({_e(s.session)})</h2>"
-            f"<p>Beoordelaar <b>{_e(s.rater)}</b> · Voortgang: <b>{_e(self._progress.text())}</b> · "
-            f"deze casus: {_e(form.progress_text())}<br><em>{_e(blind)}</em></p>"
-        )
-        lines = form.missing_summary()
-        self.missing_box.value = (
-            "<p style='color:#1b5e20'><b>Deze casus is compleet.</b></p>" if not lines else
-            "<details><summary><b>Nog niet ingevuld</b> ({})</summary><ul>{}</ul></details>".format(
-                _e(form.progress_text()), "".join(f"<li>{_e(x)}</li>" for x in lines))
-        )
-        nudges = form.nudges()
-        self.nudge_box.value = "" if not nudges else (
-            "<div style='border-left:4px solid #ef6c00;padding:0.2em 0.8em;background:#fff8e1'>"
-            "<b>Aandachtspunten</b> (je kunt gewoon opslaan)<ul>"
-            + "".join(f"<li>{_e(n.message)}</li>" for n in nudges) + "</ul></div>"
-        )
-        if form.dirty:
-            self.status.value = "<span style='color:#6d4c41'>Wijzigingen nog niet bewaard.</span>"
-        self._refresh_decision_hint()
+        done[form.case] = form.complete
+        info = self.scoring.case(form.case)
+        counts = {sec["id"]: [form.filled(sec["items"]), len(sec["items"])] for sec in spec["sections"]}
+        for sec in spec["sections"]:
+            for block in sec["blocks"]:
+                if block["type"] == "dimension":
+                    counts[block["id"]] = [form.filled(block["items"]), len(block["items"])]
+        hint = None
+        if self.framework.decision is not None:
+            res = form.suggested_decision()
+            hint = ("Vul eerst de oordelen per leeruitkomst in; dan staat hier wat de beslisregel geeft."
+                    if res is None else f"Volgens de beslisregel: {res.value}.")
+        self.widget.state = state | {
+            "case": form.case,
+            "case_title": info.title,
+            "case_text": info.text,
+            "material": info.material,
+            "values": form.values(),
+            "notes": {i.id: form.note(i.id) for i in form.assessable_items if form.note(i.id)},
+            "counts": counts,
+            "case_progress": form.progress_text(),
+            "missing": [[text, item] for text, item in form.missing_parts()],
+            "nudges": [{"kind": n.kind, "text": n.message, "item": n.item_id, "related": list(n.related)}
+                       for n in form.nudges()],
+            "decision_hint": hint,
+            "dirty": form.dirty,
+            "done": done,
+        }
 
 
 class RaterPicker:
     """Shown when no assessor is given: pick who you are and the session, then start."""
 
     def __init__(self, store, *, session: str | None = None, case: str | None = None):
+        import ipywidgets as w
+
         self.store = store
         self._case = case
         self.form: ScoringForm | None = None
@@ -372,16 +404,12 @@ class RaterPicker:
     def on_start(self, _button=None) -> ScoringForm | None:
         try:
             scoring = ScoringSession(self.store.rater_view(self.rater.value), self.session.value)
-            self.form = ScoringForm(scoring, case=self._case)
+            self.form = ScoringForm(scoring, case=self._case, store=self.store)
         except CalibrateError as exc:
-            self.message.value = f"<p style='color:#b00020'>{_e(exc)}</p>"
+            self.message.value = f"<p class='calibrate-error'>{dutch_error(exc, html=True)}</p>"
             return None
         self.widget.children = (self.form.widget,)
         return self.form
-
-
-def _message(text: str) -> w.HTML:
-    return w.HTML(f"<p style='color:#b00020'><b>De scoor-app kan niet starten.</b> {_e(text)}</p>")
 
 
 def scoring_app(store=None, *, rater: str | None = None, session: str | None = None, case: str | None = None):
@@ -389,9 +417,10 @@ def scoring_app(store=None, *, rater: str | None = None, session: str | None = N
 
     Reads ``CALIBRATE_WORKSPACE`` / ``CALIBRATE_DB``, ``CALIBRATE_RATER``,
     ``CALIBRATE_SESSION`` and ``CALIBRATE_CASE`` for whatever is not passed. With an assessor
-    it opens on their first unfinished case of their most recent session (the first case
-    when all are done). Returns a displayable object (:class:`ScoringForm`,
-    :class:`RaterPicker`, or a message widget when it cannot start).
+    it opens on the case they last worked on while it is unfinished, else on their first
+    unfinished case of their most recent session (the first case when all are done).
+    Returns a displayable object (:class:`ScoringForm`, :class:`RaterPicker`, or a message
+    widget when it cannot start).
     """
     from calibrate.store import Store
 
@@ -401,11 +430,17 @@ def scoring_app(store=None, *, rater: str | None = None, session: str | None = N
     try:
         if store is None:
             if not (os.environ.get("CALIBRATE_DB") or os.environ.get("CALIBRATE_WORKSPACE")) and not Path("workspace").is_dir():
-                return _message("Geen werkruimte gevonden: zet CALIBRATE_WORKSPACE (een map) of CALIBRATE_DB "
-                                "(een database-URL), bijvoorbeeld op de demo: calibrate demo --workspace demo-workspace.")
+                return message_widget("De scoor-app kan niet starten.",
+                                      "Geen werkruimte gevonden: zet CALIBRATE_WORKSPACE (een map) of CALIBRATE_DB "
+                                      "(een database-URL), bijvoorbeeld op de demo: calibrate demo --workspace demo-workspace.")
             store = Store.open(create=False)
         if rater is None:
             return RaterPicker(store, session=session, case=case)
-        return ScoringForm(ScoringSession.open(store, rater, session), case=case)
+        if session is None and not sessions_for(store.rater_view(rater)):
+            return message_widget("De scoor-app kan niet starten.",
+                                  f"Beoordelaar {rater} is (nog) geen beoordelaar in een kalibreersessie. "
+                                  "Vraag de facilitator om je aan een sessie toe te voegen.")
+        return ScoringForm(ScoringSession.open(store, rater, session), case=case, store=store)
     except CalibrateError as exc:
-        return _message(str(exc))
+        return message_widget("De scoor-app kan niet starten.", dutch_error(exc))
+
