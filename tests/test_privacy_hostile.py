@@ -505,6 +505,18 @@ def test_pseudonyms_and_rater_ids_did_not_change():
     assert text == "[student-CF2FD7] en [student-43458A]"
 
 
+def test_stored_and_new_rows_combine_and_stored_tokens_win():
+    stored = load_roster([{"name": "Sanne de Vries", "role": "student"}]).fingerprints(KEY)
+    # the same person imported again under another role: her stored token stays
+    new = load_roster([{"name": "Sanne de Vries", "role": "werkplekbegeleider"},
+                       {"name": "Daan Mulder", "role": "student"}]).fingerprints(KEY)
+    p = Pseudonymiser.from_fingerprints([*stored, *new], key=KEY)
+    old = Pseudonymiser.from_fingerprints(stored, key=KEY)
+    assert p.pseudonymise("Sanne de Vries").text == old.pseudonymise("Sanne de Vries").text
+    assert p.pseudonymise("Daan Mulder").text.startswith("[student-")
+    assert len(p.fingerprint_rows()) == len({r.fingerprint for r in [*stored, *new]})
+
+
 def test_new_fingerprints_carry_the_marker_and_school_parts(roster):
     rows = roster.fingerprints(KEY)
     p = Pseudonymiser.from_fingerprints(rows, key=KEY)
@@ -538,7 +550,7 @@ def test_student_number_format_spec():
     assert StudentNumberFormat.parse("6-8") == StudentNumberFormat(6, 8)
     assert StudentNumberFormat.parse(9) == StudentNumberFormat(9, 9)
     assert str(StudentNumberFormat.parse("re:s?[0-9]{6}")) == "re:s?[0-9]{6}"
-    for bad in ("abc", "3", "9-7", "re:[0-9"):
+    for bad in ("abc", "3", "9-7", "re:[0-9", "re:.*", "re:[a-z]+"):
         with pytest.raises(privacy.InputError):
             StudentNumberFormat.parse(bad)
     fmt = StudentNumberFormat(pattern=r"[A-Z][0-9]{6}")

@@ -820,10 +820,13 @@ class StudentNumberFormat:
     def __post_init__(self) -> None:
         if self.pattern is not None:
             try:
-                re.compile(self.pattern)
+                compiled = re.compile(self.pattern)
             except re.error as exc:
                 raise InputError(f"the student-number pattern is not a regular expression ({exc}).",
                                  hint="Write e.g. [0-9]{6} or s?[0-9]{7}.") from None
+            if compiled.fullmatch("") or not re.search(r"\d|\\d|0-9", self.pattern):
+                raise InputError("the student-number pattern must match numbers, not empty text.",
+                                 hint="Write e.g. [0-9]{6} or s?[0-9]{7}.")
         elif not (4 <= self.min_digits <= self.max_digits <= 12):
             raise InputError(
                 f"student numbers of {self.min_digits} to {self.max_digits} digits: 4 <= min <= max <= 12 is needed.",
@@ -1351,7 +1354,12 @@ class Pseudonymiser:
                           student_numbers: StudentNumberFormat | str | int | None = None,
                           diminutives: Mapping[str, Iterable[str]] | None = None) -> Pseudonymiser:
         """Rebuild from stored ``(fingerprint, pseudonym, kind)`` rows (tuples,
-        :class:`NameFingerprint` or mappings with those keys)."""
+        :class:`NameFingerprint` or mappings with those keys).
+
+        To import with a roster into a workspace that already knows names, pass both:
+        ``from_fingerprints([*store.name_fingerprints(), *roster.fingerprints(key)], key=key)``
+        — names known to either are replaced, and a fingerprint in both keeps its stored
+        token."""
         self = cls.__new__(cls)
         checked = []
         for i, row in enumerate(rows, start=1):
@@ -1369,7 +1377,10 @@ class Pseudonymiser:
 
     def _init(self, rows: Iterable[NameFingerprint], key: bytes, student_numbers, diminutives) -> None:
         self._key = key
-        self._rows = tuple(sorted(rows))
+        first: dict[str, NameFingerprint] = {}
+        for r in rows:  # a fingerprint given twice keeps its first token: stored rows before new ones
+            first.setdefault(r.fingerprint, r)
+        self._rows = tuple(sorted(first.values()))
         self._table = {r.fingerprint: r.pseudonym for r in self._rows}
         self._patterns = _patterns(student_numbers)
         self._expansions = _expansions_for(diminutives)
