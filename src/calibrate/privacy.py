@@ -624,11 +624,13 @@ def _mode(variant: str) -> str | None:
     return "c" if all(w in COMMON_WORDS or len(w) < 3 for w in core) else "i"
 
 
-# A marker row: "these fingerprints carry 'part' rows for every word of a multi-word name
-# that is not a name on its own (school names)", which lets the matcher try runs of words
-# only where they start at a known word. Rows stored by older versions lack it; with
-# schools among them the matcher tries every run, as before.
-_MARKER = ("meta", "parts-v1")
+# Coverage rows: for every token of a roster import, a row "the words of this token's names
+# have 'word' rows". With every token in a table covered, the matcher hashes each distinct
+# word once against the 'word' rows and looks further only at words of roster names, and
+# tries runs of words only from such words. Rows stored by older versions (or mixed with
+# them) lack coverage; then it looks every word up, and with a school among them tries
+# every run of words, as before.
+_COVERED = "covered"
 
 
 class Roster:
@@ -658,7 +660,7 @@ class Roster:
         """
         key = _check_key(key)
         owners: dict[tuple[str, str], dict[str, tuple[str, bool]]] = {}
-        multi_word_parts: dict[str, str] = {}
+        name_words: dict[str, str] = {}
         for entry in self.entries:
             ident = _identity(entry.name)
             token = _token(key, entry.kind, "person", ident)
@@ -668,11 +670,9 @@ class Roster:
                     continue
                 slot = owners.setdefault((f"name:{mode}", variant), {})
                 slot[ident] = (token, is_full or slot.get(ident, ("", False))[1])
-                words = variant.split()
-                if len(words) > 1:
-                    for word in words:
-                        if word not in PARTICLES and len(word) > 1:
-                            multi_word_parts.setdefault(word, token)
+                for word in variant.split():
+                    if word not in PARTICLES and len(word) > 1:
+                        name_words.setdefault(word, token)
             for kind, raw in (("email", entry.email), ("phone", entry.phone),
                               ("student_number", entry.student_number)):
                 value = _normalise_value(kind, raw) if raw.strip() else ""
@@ -680,7 +680,6 @@ class Roster:
                     owners.setdefault((kind, value), {})[ident] = (token, True)
         kind_of = {_identity(e.name): e.kind for e in self.entries}
         rows = []
-        single = {value for (namespace, value) in owners if namespace.startswith("name:") and " " not in value}
         for (namespace, value), slot in owners.items():
             full_owners = [i for i, (_, full) in slot.items() if full]
             if len(slot) == 1:
@@ -692,12 +691,10 @@ class Roster:
                 prefix = kinds.pop() if len(kinds) == 1 else "persoon"
                 token = _token(key, prefix, "ambiguous", f"{namespace}\x1f{value}")
             rows.append(NameFingerprint(_mac(key, "fp:" + namespace, value), token, token[1:].split("-")[0]))
-        for word, token in multi_word_parts.items():
-            if word not in single:
-                rows.append(NameFingerprint(_mac(key, "fp:part", word), token, token[1:].split("-")[0]))
-        if self.entries:
-            marker = _token(key, "persoon", *_MARKER)
-            rows.append(NameFingerprint(_mac(key, "fp:" + _MARKER[0], _MARKER[1]), marker, "persoon"))
+        for word, token in name_words.items():
+            rows.append(NameFingerprint(_mac(key, "fp:word", word), token, token[1:].split("-")[0]))
+        for token in sorted({r.pseudonym for r in rows}):
+            rows.append(NameFingerprint(_mac(key, "fp:" + _COVERED, token), token, token[1:].split("-")[0]))
         return sorted(rows)
 def load_roster(source) -> Roster:
     """Read a roster: a CSV/xlsx path, a DataFrame, or an iterable of dicts or names.
@@ -1387,11 +1384,12 @@ class Pseudonymiser:
         self._mac_base = hmac.new(key, digestmod=hashlib.sha256)
         self._cache: dict[tuple[str, str], str | None] = {}
         self._word_cache: dict[str, _WordInfo] = {}
-        marker = self._table.get(self._fp(*_MARKER)) is not None
-        # Without the marker (rows of an older version) school names may consist of words
+        tokens = set(self._table.values())
+        # every token covered: the 'word' rows name every word of every roster name
+        self._words = bool(tokens) and all(self._fp(_COVERED, t) in self._table for t in tokens)
+        # Without coverage (rows of an older version) school names may consist of words
         # that are not names on their own: then every run of words is tried, as before.
-        self._prefilter = marker or not any(r.kind == "school" for r in self._rows)
-        self._parts = marker
+        self._prefilter = self._words or not any(r.kind == "school" for r in self._rows)
 
     def fingerprint_rows(self) -> list[NameFingerprint]:
         """The fingerprint rows this pseudonymiser recognises names by: what the store
@@ -1433,6 +1431,10 @@ class Pseudonymiser:
                 self._word_cache[raw] = info
         return info
 
+    def _is_word(self, norm: str) -> bool:
+        """Whether ``norm`` may be a word of a roster name: always without coverage."""
+        return not self._words or self._lookup("word", norm) is not None
+
     def _make_info(self, raw: str) -> _WordInfo:
         norm = _fold(raw)
         legacy = norm if raw.isascii() else _legacy_fold(raw)
@@ -1440,18 +1442,24 @@ class Pseudonymiser:
         if norm in PARTICLES or len(norm) < 2:
             return _WordInfo(norm, legacy, capital, None, False, True, ())
         forms = (norm,) if legacy == norm else (norm, legacy)
-        tok_i = next((t for t in (self._lookup("name:i", f) for f in forms) if t), None)
-        tok_c = next((t for t in (self._lookup("name:c", f) for f in forms) if t), None)
+        tok_i = tok_c = None
+        if any(self._is_word(f) for f in forms):  # one hash for most words
+            tok_i = next((t for t in (self._lookup("name:i", f) for f in forms) if t), None)
+            tok_c = next((t for t in (self._lookup("name:c", f) for f in forms) if t), None)
+            known = self._words or bool(tok_i or tok_c)
+        else:
+            known = False
         alts = self._expansions.get(norm, ())
         alt_ok = capital or _mode(norm) == "i"  # "bas" (a word) needs its capital to be "Bas"
-        alt_token = self._alt_token(norm, alts)
-        known = bool(tok_i or tok_c or alt_token) or (self._parts and self._lookup("part", norm) is not None)
+        alt_token = self._alt_token(norm, alts) if alts else None
+        known = known or bool(alt_token)
         token = tok_i or (tok_c if capital else None)
-        if token is None and len(norm) > 3 and norm.endswith("s"):
+        if token is None and len(norm) > 3 and norm.endswith("s") and self._is_word(norm[:-1]):
             token = self._name(norm[:-1], capital)  # Dutch possessive without apostrophe: "Sannes les"
         if token is None:
             for stem in _diminutive_stems(norm):  # "Jantje", "Sannetje", "Wimpje"
-                token = self._name(stem, capital)
+                if self._is_word(stem):
+                    token = self._name(stem, capital)
                 if token is None and (capital or _mode(stem) == "i"):
                     token = self._alt_token(stem, self._expansions.get(stem, ()))
                 if token:
@@ -1466,7 +1474,8 @@ class Pseudonymiser:
         """The token a short form or formal name of ``norm`` has on the roster. When the
         forms point at different people ("Johannes" with a Jan and a Hans on the roster)
         the word gets a token of its own, attributed to neither, as shared name parts do."""
-        hits = {t for t in (self._lookup("name:i", a) or self._lookup("name:c", a) for a in alts) if t}
+        hits = {t for t in (self._lookup("name:i", a) or self._lookup("name:c", a)
+                            for a in alts if self._is_word(a)) if t}
         if len(hits) <= 1:
             return next(iter(hits), None)
         prefixes = {t[1:].rsplit("-", 1)[0] for t in hits}
