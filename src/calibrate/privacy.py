@@ -1307,7 +1307,7 @@ def describe_counts(counts: Mapping[str, int]) -> str:
 # --------------------------------------------------------------------------- the engine
 
 _INITIALS_BEFORE_RE = re.compile(r"(?<![\w.])(?:[A-Z]\.[ \t]?){1,4}$")
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 100_000  # per cache; bounds a long-running kernel's memory
 
 
 class _WordInfo(NamedTuple):
