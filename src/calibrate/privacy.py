@@ -47,6 +47,7 @@ __all__ = [
     "DUTCH_DIMINUTIVES",
     "KEY_ENV",
     "KEY_FILENAME",
+    "LINK_FIELDS",
     "PARTICLES",
     "PATTERN_KINDS",
     "REPLACED_KINDS",
