@@ -93,6 +93,7 @@ class MomentFit:
     ms: np.ndarray | None = None
     coef: np.ndarray | None = None  # sigma = coef @ ms (balanced)
     grand_mean: float = float("nan")
+    loglik: float | None = None  # REML log-likelihood
 
 
 def _pi(design: Design, n: dict, facets) -> float:

@@ -26,8 +26,13 @@ def n_random_levels(obs: Observations, cells: Cells | None = None) -> int:
     return int(sum(cells.codes(e.index)[1] for e in obs.design.effects[:-1]))
 
 
-def reml(obs: Observations, cells: Cells | None = None, start: np.ndarray | None = None) -> MomentFit:
-    """REML variance components (≥ 0 by construction) in design order, residual last."""
+def reml(obs: Observations, cells: Cells | None = None, start: np.ndarray | None = None,
+         loglik_at: np.ndarray | None = None) -> MomentFit:
+    """REML variance components (≥ 0 by construction) in design order, residual last.
+
+    With ``loglik_at`` (components in design order) nothing is fitted: the REML
+    log-likelihood at those values is returned in ``loglik`` (to compare with a peer's fit).
+    """
     cells = cells or Cells(obs)
     effects = obs.design.effects
     blocks = [cells.codes(e.index) for e in effects[:-1]]
@@ -66,6 +71,13 @@ def reml(obs: Observations, cells: Cells | None = None, start: np.ndarray | None
             return np.inf
         return (N - 1) * np.log(rss / (N - 1)) + logdet + np.log(oHo)
 
+    if loglik_at is not None:  # the REML log-likelihood at given components (residual last)
+        comp = np.asarray(loglik_at, float)
+        s_at = np.sqrt(np.maximum(comp[:-1], 0) / comp[-1])
+        rss, logdet, oHo, _ = parts(s_at)
+        # -2 l_R = (N-1) log(2 pi sigma2) + rss/sigma2 + log|H| + log(1'H^-1 1)
+        val = (N - 1) * np.log(2 * np.pi * comp[-1]) + rss / comp[-1] + logdet + np.log(oHo)
+        return MomentFit(estimate=comp, T=np.full(len(effects), np.nan), loglik=float(-0.5 * val))
     if start is None:
         start = np.full(len(blocks), 0.5)
     else:
@@ -81,4 +93,6 @@ def reml(obs: Observations, cells: Cells | None = None, start: np.ndarray | None
     rss, _, oHo, oHy = parts(s)
     sigma_e = rss / (N - 1)
     est = np.append(s**2 * sigma_e, sigma_e)
-    return MomentFit(estimate=est, T=np.full(len(effects), np.nan), grand_mean=float(oHy / oHo))
+    loglik = -0.5 * ((N - 1) * np.log(2 * np.pi * sigma_e) + (N - 1) + parts(s)[1] + np.log(oHo))
+    return MomentFit(estimate=est, T=np.full(len(effects), np.nan), grand_mean=float(oHy / oHo),
+                     loglik=float(loglik))

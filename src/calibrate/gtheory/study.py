@@ -167,5 +167,6 @@ def g_study(
         n_obs=obs.n, grand_mean=float(obs.y.mean()), balanced=balanced,
         own_weights={e.label: float(w) for e, w in zip(d.effects, weights)},
         notes=tuple(notes), replicates=reps, jackknife=jack, confidence=confidence,
-        details={"facet_levels": {f: obs.n_levels(f) for f in d.facets}},
+        details={"facet_levels": {f: obs.n_levels(f) for f in d.facets},
+                 **({} if fit.loglik is None else {"reml_loglik": fit.loglik})},
     )
