@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-from calibrate.gtheory.moments import Cells, sizes
+from calibrate.gtheory.moments import Cells, henderson_matrix
 from calibrate.gtheory.observations import Observations
 
 METHODS = ("percentile", "bca")
@@ -85,7 +85,6 @@ def case_bootstrap(
     n_boot: int,
     seed,
     balanced: bool,
-    balanced_solver: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     jackknife: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(resamples × effects, cases × effects) raw estimates: bootstrap and leave-one-out."""
@@ -95,19 +94,15 @@ def case_bootstrap(
     W = _draws(rng, strata, n_boot)
     n_obj = len(strata)
     J = None
-    if balanced and balanced_solver is not None:
-        T, T0 = balanced_T(obs, object_facets, cells, W)
-        reps = balanced_solver(T, T0)
+    if balanced:
+        # balanced resamples keep the design: one Henderson matrix solves them all
+        reps = _solve(henderson_matrix(obs, cells), *balanced_T(obs, object_facets, cells, W))
         if jackknife:
             Wj = np.ones((n_obj, n_obj)) - np.eye(n_obj)
-            keep = np.ones(n_obj, bool)
-            # leaving a case out unbalances a nested object's strata: refit those generically
-            if len(np.unique(strata)) == 1:
-                Tj, T0j = balanced_T(obs, object_facets, cells, Wj)
-                J = balanced_solver(Tj, T0j)
-            else:
-                keep[:] = False
-            if not keep.all():
+            if len(np.unique(strata)) == 1:  # every leave-one-out set has the same design
+                sub = _subset(obs, obj, object_facets, cells, Wj[0])
+                J = _solve(henderson_matrix(sub, Cells(sub)), *balanced_T(obs, object_facets, cells, Wj))
+            else:  # leaving a case out unbalances a nested object's strata: refit
                 J = np.vstack([estimator(_subset(obs, obj, object_facets, cells, w)) for w in Wj])
         return reps, J
     reps = np.vstack([estimator(_subset(obs, obj, object_facets, cells, w)) for w in W])
@@ -115,6 +110,10 @@ def case_bootstrap(
         Wj = np.ones((n_obj, n_obj)) - np.eye(n_obj)
         J = np.vstack([estimator(_subset(obs, obj, object_facets, cells, w)) for w in Wj])
     return reps, J
+
+
+def _solve(K: np.ndarray, T: np.ndarray, T0: np.ndarray) -> np.ndarray:
+    return np.linalg.solve(K, np.column_stack([T0, T]).T).T[:, 1:]
 
 
 def _subset(obs: Observations, obj: str, object_facets: frozenset, cells: Cells, w: np.ndarray) -> Observations:

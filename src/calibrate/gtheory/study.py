@@ -16,7 +16,7 @@ import pandas as pd
 from calibrate.errors import InputError
 from calibrate.gtheory import bootstrap as _boot
 from calibrate.gtheory.design import Design, parse_design
-from calibrate.gtheory.moments import Cells, anova, henderson1, henderson_matrix, is_balanced, own_weights, satterthwaite, sizes
+from calibrate.gtheory.moments import Cells, anova, henderson1, is_balanced, own_weights, satterthwaite, sizes
 from calibrate.gtheory.observations import Observations, observations
 from calibrate.gtheory.reml import MAX_LEVELS, n_random_levels, reml
 from calibrate.gtheory.result import Component, GStudy
@@ -115,15 +115,6 @@ def g_study(
 
     reps = jack = None
     if n_boot:
-        if balanced and method == "anova":
-            K = henderson_matrix(obs, cells)
-            Kinv = np.linalg.inv(K)
-
-            def solver(T, T0):
-                return (Kinv @ np.column_stack([T0, T]).T).T[:, 1:]
-        else:
-            solver = None
-
         def refit(o: Observations) -> np.ndarray:
             c = Cells(o)
             if method == "reml":
@@ -131,7 +122,7 @@ def g_study(
             return henderson1(o, c).estimate
 
         reps, jack = _boot.case_bootstrap(obs, object, object_facets, refit, n_boot=int(n_boot), seed=seed,
-                                          balanced=balanced and method == "anova", balanced_solver=solver)
+                                          balanced=balanced and method == "anova")
         notes.append(f"Bootstrap over {len(_boot._object_strata(obs, object_facets, object, cells))} "
                      f"'{object}' levels: {n_boot} resamples (seed {seed!r})"
                      + (", within their nest" if len(object_facets) > 1 else "") + ".")
