@@ -1,5 +1,6 @@
 """Null p-values and realised FDR of drift flags, before and after the small-sample
-correction (CR2 + Bell–McCaffrey df, calibrate.smallsample.cr2_trends).
+correction (CR2 + Bell–McCaffrey df, calibrate.smallsample.cr2_trends; the restricted wild
+cluster bootstrap, wild_trends).
 
 Two simulations of 6 sessions with new cases every session and 2 planted drifting
 indicators among the rest:
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import datetime as dt
 import time
 
@@ -27,19 +29,26 @@ import pandas as pd
 from scipy import stats
 
 import calibrate.drift as drift
-from calibrate.smallsample import cr2_trends
+from calibrate.smallsample import cr2_trends, wild_trends
 
 
 @contextlib.contextmanager
-def corrected(on: bool):
-    """Run drift with CR2 + BM trend tests (the lead's wiring: drift calls cr2_trends)."""
+def corrected(on):
+    """Run drift with another trend test (the lead's wiring: drift calls it instead of CR1):
+    ``"cr2"`` (CR2 + Bell-McCaffrey df) or ``"wild"`` (restricted wild cluster bootstrap)."""
     original = drift._clustered_trends
-    if on:
+    if on == "cr2":
         drift._clustered_trends = cr2_trends
+    elif on == "wild":
+        drift._clustered_trends = functools.partial(wild_trends, n_boot=WILD_BOOT)
     try:
         yield
     finally:
         drift._clustered_trends = original
+
+
+WILD_BOOT = 999
+LABELS = {"cr1": "CR1, t(G-1) (now)", "cr2": "CR2 + BM df", "wild": "wild cluster bootstrap (WCR)"}
 
 
 def package_sim(seed: int):
@@ -116,14 +125,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--recovery", type=int, default=0, help="seeds of tests/drift/recovery.py to re-run")
+    ap.add_argument("--tests", nargs="+", default=["cr1", "cr2", "wild"], choices=list(LABELS))
+    ap.add_argument("--wild-boot", type=int, default=999, help="resamples per test of the wild bootstrap")
     args = ap.parse_args(argv)
+    global WILD_BOOT
+    WILD_BOOT = args.wild_boot
     rows = []
     for name, sim, n_planted in (("package", package_sim, 2), ("independent", independent_sim, 2)):
-        for on in (False, True):
+        for on in args.tests:
             t = time.perf_counter()
             reps = [replicate(sim, 7000 + k, on) for k in range(args.reps)]
             row = summarise(name, reps, n_planted)
-            row["trend test"] = "CR2 + BM df" if on else "CR1, t(G-1) (now)"
+            row["trend test"] = LABELS[on] + (f", B={WILD_BOOT}" if on == "wild" else "")
             row["seconds"] = time.perf_counter() - t
             rows.append(row)
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
@@ -137,10 +150,10 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "drift"))
         import recovery
 
-        for on in (False, True):
+        for on in args.tests:
             with corrected(on):
                 rates = recovery.study(args.recovery)
-            print(f"recovery ({args.recovery} seeds), {'CR2 + BM df' if on else 'CR1 (now)'}: "
+            print(f"recovery ({args.recovery} seeds), {LABELS[on]}: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in rates.items()), flush=True)
     return 0
 

@@ -1,7 +1,7 @@
 """Small-sample cluster-robust trend tests: CR2 standard errors with Bell–McCaffrey
-degrees of freedom.
+degrees of freedom, and the restricted wild cluster bootstrap.
 
-Owns :func:`cr2_trends`, a drop-in for the CR1 trend fits of :mod:`calibrate.drift`
+Owns :func:`cr2_trends` and :func:`wild_trends`, drop-ins for the CR1 trend fits of :mod:`calibrate.drift`
 (same arguments, same result keys): per group the OLS slope of ``y`` on the session index
 ``t`` (adjusted for a covariate, within cases when cases recur), with the bias-reduced
 linearisation variance CR2 (Bell & McCaffrey 2002) and its Satterthwaite degrees of freedom
@@ -9,6 +9,12 @@ in the form of Imbens & Kolesár (2016, eq. 11; Pustejovsky & Tipton 2018), comp
 a homoskedastic working model. CR1 with (clusters − 1) df is anti-conservative with a few
 dozen clusters and a regressor that takes six values; CR2 + BM is the standard remedy
 (R ``clubSandwich``). statsmodels has no CR2; the formulas are short, so they live here.
+
+:func:`wild_trends` is the restricted wild cluster bootstrap (WCR; Cameron, Gelbach &
+Miller 2008; Webb 2023): the model without the trend is fitted, its residuals are flipped
+by a Rademacher sign per cluster, the full model is refitted and its CR1 t compared with the
+observed one. It needs no normality and no large-sample df; the bootstrap p-value is
+returned through an equivalent t (see the function).
 """
 
 from __future__ import annotations
@@ -129,3 +135,85 @@ def p_two_sided(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:
 
 def p_less(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:
     return stats.t.cdf(tstat, df)
+
+
+def _groups(group, t, y, cluster, n_groups, covariate):
+    """Per group the design of drift's trend model: (rows, X_full, j, X_null, clusters, span, within)."""
+    ok = np.isfinite(y) if covariate is None else np.isfinite(y) & np.isfinite(covariate)
+    g_all = group[ok].astype(np.int64)
+    order = np.argsort(g_all, kind="stable")
+    rows = np.flatnonzero(ok)[order]
+    bounds = np.searchsorted(g_all[order], np.arange(n_groups + 1))
+    for g in range(n_groups):
+        r = rows[bounds[g]:bounds[g + 1]]
+        if len(r) == 0:
+            yield g, None
+            continue
+        tg, cg = t[r].astype(float), cluster[r]
+        zg = None if covariate is None else covariate[r].astype(float)
+        span = tg.max() - tg.min()
+        codes = pd.factorize(cg)[0]
+        size = np.bincount(codes)
+        rec = size[codes] >= 2
+        within = rec.sum() >= 0.5 * len(r) and (size >= 2).sum() >= 3
+        if within:
+            r, tg, cg = r[rec], tg[rec], cg[rec]
+            zg = None if zg is None else zg[rec]
+            codes = pd.factorize(cg)[0]
+            base = np.eye(codes.max() + 1)[codes]
+        else:
+            base = np.ones((len(tg), 1))
+        extra = [] if zg is None or np.var(zg) < 1e-12 else [zg[:, None]]
+        yield g, (r, np.hstack([base, tg[:, None], *extra]), base.shape[1], np.hstack([base, *extra]), codes, span, within)
+
+
+def wild_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_groups: int,
+                covariate: np.ndarray | None = None, *, n_boot: int = 999, seed=0) -> dict:
+    """Per group the slope of ``y`` on ``t`` (drift's model, as :func:`cr2_trends`) tested by
+    the restricted wild cluster bootstrap with Rademacher weights (``n_boot`` resamples).
+
+    Result keys as :func:`cr2_trends`, plus ``p_lower`` = (1 + #{t* ≤ t}) / (1 + B). The
+    returned ``t`` is the *equivalent* statistic t_df⁻¹(p_lower) with ``df`` = clusters − 1,
+    so that drift's ``t.cdf(t, df)`` gives the one-sided bootstrap p-value and
+    ``2 t.sf(|t|, df)`` the equal-tailed two-sided one, unchanged in drift.
+    """
+    rng = np.random.default_rng(seed)
+    keys = ("slope", "se", "df", "t", "p_lower")
+    out = {k: np.full(n_groups, np.nan) for k in keys}
+    out.update(n=np.zeros(n_groups), clusters=np.zeros(n_groups), span=np.zeros(n_groups),
+               within=np.zeros(n_groups, dtype=bool))
+    for g, spec in _groups(group, t, y, cluster, n_groups, covariate):
+        if spec is None:
+            continue
+        r, X, j, X0, codes, span, within = spec
+        yg = y[r].astype(float)
+        n, k = X.shape
+        G = codes.max() + 1
+        out["n"][g], out["clusters"][g], out["span"][g], out["within"][g] = n, G, span, within
+        if n < k + 1 or G < 3 or span <= 0 or np.var(X[:, j]) < 1e-12:
+            continue
+        B_inv = linalg.pinv(X.T @ X)
+        P = B_inv @ X.T  # k x n
+        fit0 = X0 @ (linalg.pinv(X0.T @ X0) @ (X0.T @ yg))
+        e0 = yg - fit0
+        M = np.zeros((G, n))
+        M[codes, np.arange(n)] = 1.0  # cluster membership
+        corr = (G / (G - 1)) * ((n - 1) / (n - k))
+
+        def tstats(Y):  # Y: n x m, CR1 t of coefficient j for every column
+            b = P @ Y
+            E = Y - X @ b
+            w = P[j]  # the contrast's weights per observation
+            score = M @ (w[:, None] * E)  # G x m
+            se = np.sqrt(corr * np.sum(score**2, axis=0))
+            return b[j], se, np.where(se > 0, b[j] / np.where(se > 0, se, 1), 0.0)
+
+        b_obs, se_obs, t_obs = tstats(yg[:, None])
+        V = rng.choice([-1.0, 1.0], size=(G, n_boot))[codes]  # n x B, one sign per cluster
+        _, _, t_star = tstats(fit0[:, None] + e0[:, None] * V)
+        p_lower = (1 + np.sum(t_star <= t_obs[0] + 1e-12)) / (1 + n_boot)
+        df = float(G - 1)
+        out["slope"][g], out["se"][g], out["df"][g], out["p_lower"][g] = b_obs[0], se_obs[0], df, p_lower
+        out["t"][g] = stats.t.ppf(min(p_lower, 1 - 0.5 / (1 + n_boot)), df)
+    out["df"] = np.where(np.isfinite(out["df"]), out["df"], 1.0)
+    return out
