@@ -56,3 +56,24 @@ def test_same_slopes_as_drift_and_same_keys(recurring):
     np.testing.assert_array_equal(ours["within"], theirs["within"])
     np.testing.assert_allclose(ours["n"], theirs["n"])
     assert (ours["se"] > 0).all() and (ours["df"] >= 1).all()
+
+
+def test_wild_bootstrap_same_slopes_and_its_p_through_the_equivalent_t():
+    from scipy import stats
+
+    from calibrate.smallsample import wild_trends
+
+    rng = np.random.default_rng(3)
+    S, C = 6, 10
+    t = np.repeat(np.arange(S), C).astype(float)
+    cluster = np.arange(S * C)
+    y = np.r_[rng.normal(0, 1, S * C), 0.5 * t + rng.normal(0, 1, S * C)]
+    group = np.r_[np.zeros(S * C, int), np.ones(S * C, int)]
+    tt, cl = np.r_[t, t], np.r_[cluster, cluster]
+    ours = wild_trends(group, tt, y, cl, 2, n_boot=999, seed=1)
+    theirs = drift._clustered_trends(group, tt, y, cl, 2)
+    np.testing.assert_allclose(ours["slope"], theirs["slope"], atol=1e-10)
+    np.testing.assert_allclose(ours["se"], theirs["se"], rtol=1e-10)  # the observed t is CR1's
+    np.testing.assert_allclose(stats.t.cdf(ours["t"], ours["df"]), np.minimum(ours["p_lower"], 1 - 0.5 / 1000), rtol=1e-8)
+    assert ours["p_lower"][1] > 0.99  # the planted upward trend: t* almost never as large
+    assert np.isfinite(ours["p_lower"]).all()

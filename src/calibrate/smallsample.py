@@ -175,7 +175,10 @@ def wild_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.nda
     Result keys as :func:`cr2_trends`, plus ``p_lower`` = (1 + #{t* ≤ t}) / (1 + B). The
     returned ``t`` is the *equivalent* statistic t_df⁻¹(p_lower) with ``df`` = clusters − 1,
     so that drift's ``t.cdf(t, df)`` gives the one-sided bootstrap p-value and
-    ``2 t.sf(|t|, df)`` the equal-tailed two-sided one, unchanged in drift.
+    ``2 t.sf(|t|, df)`` the equal-tailed two-sided one, unchanged in drift (p_lower is capped
+    at 1 − 0.5/(B + 1) there, so that neither p falls below 1/(B + 1)). The floor matters
+    under Benjamini–Hochberg: with m tests a flag needs p ≤ α/m at best, so B must be well
+    above m/α (B = 999 cannot flag anything among 60 tests at 5 %).
     """
     rng = np.random.default_rng(seed)
     keys = ("slope", "se", "df", "t", "p_lower")
