@@ -203,6 +203,32 @@ def recommend(table: pd.DataFrame, low=0.93, high=0.97) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def markdown(table: pd.DataFrame) -> str:
+    """Coverage (%) per coefficient and method, one row per session size; then the defined
+    share where below 100 %, and the recommendations."""
+    lines = []
+    order = [m for m in METHODS if m in set(table["method"])]
+    for coef, g in table.groupby("coefficient", sort=False):
+        methods = [m for m in order if m in set(g["method"])]
+        truths = g.groupby("raters")["truth"].first()
+        lines += [f"**{coef}** (true value " + ", ".join(f"{v:.3f} with {r}" for r, v in truths.items())
+                  + " assessors)", "",
+                  "| cases × assessors | " + " | ".join(methods) + " | defined |",
+                  "|---|" + "---|" * (len(methods) + 1)]
+        for (n, R), cell in g.groupby(["cases", "raters"]):
+            cov = {r["method"]: r["coverage"] for _, r in cell.iterrows()}
+            defined = cell["defined"].min()
+            lines.append(f"| {n} × {R} | " + " | ".join(f"{100 * cov[m]:.1f}" if m in cov else "–" for m in methods)
+                         + f" | {100 * defined:.0f} % |")
+        lines.append("")
+    rec = recommend(table)
+    lines += ["| coefficient | best method | cells within 93–97 % | coverage range |", "|---|---|---|---|"]
+    for _, r in rec.iterrows():
+        lines.append(f"| {r['coefficient']} | {r['recommended']} | {r['cells within 93-97 %']} | "
+                     f"{100 * r['min coverage']:.1f}–{100 * r['max coverage']:.1f} % |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 cells, 100 replicates, 200 resamples")
@@ -210,12 +236,19 @@ def main(argv=None) -> int:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--population", type=int, default=20000)
     ap.add_argument("--out", default=None, help="write the long coverage table (CSV)")
+    ap.add_argument("--from-csv", default=None, help="print the tables of an earlier run's CSV (no simulation)")
+    ap.add_argument("--markdown", action="store_true", help="print markdown tables (for docs/coverage.md)")
     args = ap.parse_args(argv)
-    if args.quick:
+    if args.from_csv:
+        table = pd.read_csv(args.from_csv)
+        if args.markdown:
+            print(markdown(table))
+            return 0
+    elif args.quick:
         table = run((4, 12), (3, 8), reps=100, boot=200, population=5000)
     else:
         table = run(CASES, RATERS, reps=args.reps, boot=args.boot, population=args.population)
-    if args.out:
+    if args.out and not args.from_csv:
         table.to_csv(args.out, index=False)
     wide = table.pivot_table(index=["coefficient", "cases", "raters"], columns="method", values="coverage", sort=False)
     with pd.option_context("display.width", 200, "display.max_rows", 500):
