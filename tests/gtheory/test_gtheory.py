@@ -53,7 +53,7 @@ def test_door_scores_kinds_by_their_order(session):
 
 
 def test_nvt_is_missing_and_makes_the_design_unbalanced(session):
-    sub = select_scores(session, kind="indicator", outcome="leerstof").copy()
+    sub = select_scores(session, kind="indicator", outcome="ict").copy()
     sub.loc[sub.index[:7], "value"] = "n.v.t."
     obs = observations(sub, "c x r x i")
     assert obs.n == len(sub) - 7
