@@ -85,44 +85,17 @@ def cr2_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndar
     judgement) enters the design, and a group needs ≥ k + 1 rows, ≥ 3 clusters, variation in
     ``t`` and a span > 0.
     """
-    ok = np.isfinite(y) if covariate is None else np.isfinite(y) & np.isfinite(covariate)
-    out = {key: np.full(n_groups, np.nan) for key in ("slope", "se", "df", "t")}
-    out.update(n=np.zeros(n_groups), clusters=np.zeros(n_groups), span=np.zeros(n_groups),
-               within=np.zeros(n_groups, dtype=bool))
-    g_all = group[ok].astype(np.int64)
-    order = np.argsort(g_all, kind="stable")
-    rows = np.flatnonzero(ok)[order]
-    bounds = np.searchsorted(g_all[order], np.arange(n_groups + 1))
-    for g in range(n_groups):
-        r = rows[bounds[g]:bounds[g + 1]]
-        if len(r) == 0:
+    out = _empty(n_groups, ("slope", "se", "df", "t"))
+    for g, spec in _groups(group, t, y, cluster, n_groups, covariate):
+        if spec is None:
             continue
-        tg, yg, cg = t[r].astype(float), y[r].astype(float), cluster[r]
-        zg = None if covariate is None else covariate[r].astype(float)
-        out["span"][g] = tg.max() - tg.min()
-        codes, uniq = pd.factorize(cg)
-        size = np.bincount(codes)
-        rec = size[codes] >= 2
-        within = rec.sum() >= 0.5 * len(r) and (size >= 2).sum() >= 3
-        out["within"][g] = within
-        if within:
-            tg, yg, cg, codes = tg[rec], yg[rec], cg[rec], pd.factorize(cg[rec])[0]
-            zg = None if zg is None else zg[rec]
-            base = np.eye(codes.max() + 1)[codes]  # case dummies
-        else:
-            base = np.ones((len(tg), 1))
-        cols = [base, tg[:, None]] + ([] if zg is None else [zg[:, None]])
-        X = np.hstack(cols)
-        j = base.shape[1]
-        n = len(yg)
-        G = len(np.unique(codes))
-        out["n"][g], out["clusters"][g] = n, G
-        k = 2.0 if zg is None else 3.0
-        if zg is not None and np.var(zg) < 1e-12:
-            X = np.hstack([base, tg[:, None]])  # a constant covariate adds nothing (as drift)
-        if n < k + 1 or G < 3 or np.var(tg) < 1e-12 or out["span"][g] <= 0:
+        r, X, j, _, codes, span, within = spec
+        n, G = len(r), codes.max() + 1
+        k = 2.0 if covariate is None else 3.0
+        out["n"][g], out["clusters"][g], out["span"][g], out["within"][g] = n, G, span, within
+        if n < k + 1 or G < 3 or np.var(X[:, j]) < 1e-12 or span <= 0:
             continue
-        slope, se, df = cr2_slope(X, yg, cg, j)
+        slope, se, df = cr2_slope(X, y[r].astype(float), codes, j)
         out["slope"][g], out["se"][g], out["df"][g] = slope, se, max(df, 1.0)
         out["t"][g] = slope / se if se > 0 else (np.sign(slope) * np.inf if abs(slope) > 1e-12 else 0.0)
     out["df"] = np.where(np.isfinite(out["df"]), out["df"], 1.0)
@@ -135,6 +108,13 @@ def p_two_sided(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:
 
 def p_less(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:
     return stats.t.cdf(tstat, df)
+
+
+def _empty(n_groups: int, keys) -> dict:
+    out = {key: np.full(n_groups, np.nan) for key in keys}
+    out.update(n=np.zeros(n_groups), clusters=np.zeros(n_groups), span=np.zeros(n_groups),
+               within=np.zeros(n_groups, dtype=bool))
+    return out
 
 
 def _groups(group, t, y, cluster, n_groups, covariate):
@@ -181,10 +161,7 @@ def wild_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.nda
     above m/α (B = 999 cannot flag anything among 60 tests at 5 %).
     """
     rng = np.random.default_rng(seed)
-    keys = ("slope", "se", "df", "t", "p_lower")
-    out = {k: np.full(n_groups, np.nan) for k in keys}
-    out.update(n=np.zeros(n_groups), clusters=np.zeros(n_groups), span=np.zeros(n_groups),
-               within=np.zeros(n_groups, dtype=bool))
+    out = _empty(n_groups, ("slope", "se", "df", "t", "p_lower"))
     for g, spec in _groups(group, t, y, cluster, n_groups, covariate):
         if spec is None:
             continue
