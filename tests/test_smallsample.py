@@ -1,0 +1,79 @@
+"""CR2 + Bell–McCaffrey trend tests (calibrate.smallsample) against closed forms, statsmodels
+and drift's CR1 fits."""
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+
+import calibrate.drift as drift
+from calibrate.smallsample import cr2_slope, cr2_trends
+
+
+def test_singleton_clusters_give_hc2_and_welch():
+    """With one observation per cluster CR2 is HC2; for a binary regressor HC2 is Welch's SE
+    and the Bell–McCaffrey df (homoskedastic working model) the closed form below."""
+    rng = np.random.default_rng(0)
+    n0, n1 = 7, 12
+    x = np.r_[np.zeros(n0), np.ones(n1)]
+    y = rng.normal(0, 1, n0 + n1) + x * rng.normal(0, 2, n0 + n1)
+    X = np.column_stack([np.ones(n0 + n1), x])
+    b, se, df = cr2_slope(X, y, np.arange(n0 + n1))
+    fit = sm.OLS(y, X).fit(cov_type="HC2")
+    assert b == pytest.approx(fit.params[1], abs=1e-12)
+    assert se == pytest.approx(fit.bse[1], rel=1e-10)
+    assert se == pytest.approx(np.sqrt(y[:n0].var(ddof=1) / n0 + y[n0:].var(ddof=1) / n1), rel=1e-10)
+    assert df == pytest.approx((1 / n0 + 1 / n1) ** 2 / (1 / (n0**2 * (n0 - 1)) + 1 / (n1**2 * (n1 - 1))), rel=1e-10)
+
+
+def test_clustered_cr2_is_larger_than_cr0_and_df_below_clusters():
+    rng = np.random.default_rng(1)
+    G, m = 9, 4
+    cl = np.repeat(np.arange(G), m)
+    t = np.tile(np.arange(m), G).astype(float)
+    y = rng.normal(0, 1, G)[cl] + rng.normal(0, 1, G * m)
+    X = np.column_stack([np.ones(G * m), t])
+    b, se, df = cr2_slope(X, y, cl)
+    cr0 = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": cl, "use_correction": False}).bse[1]
+    assert se > cr0 and 1 <= df < G - 1 + 1e-9
+
+
+@pytest.mark.parametrize("recurring", [False, True])
+def test_same_slopes_as_drift_and_same_keys(recurring):
+    rng = np.random.default_rng(2)
+    n_groups, S, C = 3, 5, 8
+    rows = []
+    for g in range(n_groups):
+        for s in range(S):
+            for c in range(C):
+                case = c if recurring else s * C + c
+                rows.append((g, s, case, 0.1 * g * s + rng.normal(0, 0.3), rng.integers(0, 2)))
+    a = np.array(rows, dtype=float)
+    group, t, cluster, y, z = a[:, 0].astype(int), a[:, 1], a[:, 2].astype(int), a[:, 3], a[:, 4]
+    ours = cr2_trends(group, t, y, cluster, n_groups, covariate=z)
+    theirs = drift._clustered_trends(group, t, y, cluster, n_groups, covariate=z)
+    assert set(theirs) <= set(ours)
+    np.testing.assert_allclose(ours["slope"], theirs["slope"], atol=1e-10)
+    np.testing.assert_array_equal(ours["within"], theirs["within"])
+    np.testing.assert_allclose(ours["n"], theirs["n"])
+    assert (ours["se"] > 0).all() and (ours["df"] >= 1).all()
+
+
+def test_wild_bootstrap_same_slopes_and_its_p_through_the_equivalent_t():
+    from scipy import stats
+
+    from calibrate.smallsample import wild_trends
+
+    rng = np.random.default_rng(3)
+    S, C = 6, 10
+    t = np.repeat(np.arange(S), C).astype(float)
+    cluster = np.arange(S * C)
+    y = np.r_[rng.normal(0, 1, S * C), 0.5 * t + rng.normal(0, 1, S * C)]
+    group = np.r_[np.zeros(S * C, int), np.ones(S * C, int)]
+    tt, cl = np.r_[t, t], np.r_[cluster, cluster]
+    ours = wild_trends(group, tt, y, cl, 2, n_boot=999, seed=1)
+    theirs = drift._clustered_trends(group, tt, y, cl, 2)
+    np.testing.assert_allclose(ours["slope"], theirs["slope"], atol=1e-10)
+    np.testing.assert_allclose(ours["se"], theirs["se"], rtol=1e-10)  # the observed t is CR1's
+    np.testing.assert_allclose(stats.t.cdf(ours["t"], ours["df"]), np.minimum(ours["p_lower"], 1 - 0.5 / 1000), rtol=1e-8)
+    assert ours["p_lower"][1] > 0.99  # the planted upward trend: t* almost never as large
+    assert np.isfinite(ours["p_lower"]).all()
