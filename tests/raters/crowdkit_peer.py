@@ -33,17 +33,23 @@ def require_crowdkit() -> Path:
     return py
 
 
-def run_crowdkit(table: pd.DataFrame, path: Path, n_iter: int, tol: float, *, timed: bool = False,
-                 errors: bool = False, probas: bool = True, python: Path | None = None) -> dict:
-    """Write ``table`` (task, worker, label) to ``path`` and run crowd-kit on it."""
+def task_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """crowd-kit's input from a score table: task = session|case|item, worker, label."""
+    s = scores[~scores["value"].isin(["n.v.t.", ""])]
+    return pd.DataFrame({"task": s["session"] + "|" + s["case"] + "|" + s["item"], "worker": s["rater"],
+                         "label": s["value"]})
+
+
+def run_crowdkit(jobs: dict, folder: Path, *, python: Path | None = None, timeout: int = 3600) -> dict:
+    """Run crowd-kit once on every job: name -> (table, n_iter, tol, options dict)."""
     py = python or require_crowdkit()
-    table[["task", "worker", "label"]].to_csv(path, index=False)
-    cmd = [str(py), str(RUNNER), str(path), str(n_iter), repr(float(tol))]
-    if timed:
-        cmd.append("--time")
-    if errors:
-        cmd.append("--errors")
-    if not probas:
-        cmd.append("--no-probas")
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=1800)
+    spec = []
+    for name, (table, n_iter, tol, opts) in jobs.items():
+        path = folder / f"{len(spec)}.csv"
+        table[["task", "worker", "label"]].to_csv(path, index=False)
+        spec.append({"name": name, "csv": str(path), "n_iter": int(n_iter), "tol": float(tol), **opts})
+    manifest = folder / "jobs.json"
+    manifest.write_text(json.dumps(spec))
+    out = subprocess.run([str(py), str(RUNNER), str(manifest)], capture_output=True, text=True, check=True,
+                         timeout=timeout)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,4 +1,4 @@
-"""Run crowd-kit's DawidSkene on a long CSV (task, worker, label) and print JSON.
+"""Run crowd-kit's DawidSkene on long CSVs (task, worker, label) and print JSON.
 
 Runs in its own virtual environment: crowd-kit 1.4.2 needs pyarrow and transformers, and
 pyarrow in our environment would change how pandas stores strings for the whole test suite.
@@ -7,13 +7,15 @@ Created by scripts/test.sh with::
     uv venv .peers/crowdkit --python 3.11
     VIRTUAL_ENV=.peers/crowdkit uv pip install crowd-kit==1.4.2
 
-Usage: python crowdkit_runner.py FILE.csv N_ITER TOL [--time] [--errors]
-Prints {"probas": [[task, label, p], ...], "priors": {...}, "n_iter": ..., "seconds": ...}.
-With --time only the fit is timed (the CSV read is not).
+Usage: python crowdkit_runner.py JOBS.json
+JOBS.json is a list of {"name", "csv", "n_iter", "tol", "errors": bool, "probas": bool}; one
+process runs them all (importing crowd-kit takes seconds). Prints one JSON object: name ->
+{"probas": [[task, label, p], ...], "priors", "errors", "n_iter", "seconds", "peak_bytes"}.
+Only the fit is timed (not the CSV read); peak memory by tracemalloc.
 """
 
-import argparse
 import json
+import sys
 import time
 import tracemalloc
 
@@ -21,31 +23,28 @@ import pandas as pd
 from crowdkit.aggregation import DawidSkene
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("csv")
-    ap.add_argument("n_iter", type=int)
-    ap.add_argument("tol", type=float)
-    ap.add_argument("--time", action="store_true")
-    ap.add_argument("--errors", action="store_true")
-    ap.add_argument("--no-probas", action="store_true")
-    a = ap.parse_args()
-    df = pd.read_csv(a.csv, dtype=str, keep_default_na=False)
-    if a.time:
-        tracemalloc.start()
+def run(job: dict) -> dict:
+    df = pd.read_csv(job["csv"], dtype=str, keep_default_na=False)[["task", "worker", "label"]]
+    tracemalloc.start()
     t0 = time.perf_counter()
-    ds = DawidSkene(n_iter=a.n_iter, tol=a.tol).fit(df[["task", "worker", "label"]])
+    ds = DawidSkene(n_iter=int(job["n_iter"]), tol=float(job["tol"])).fit(df)
     elapsed = time.perf_counter() - t0
-    out = {"n_iter": len(ds.loss_history_), "seconds": elapsed}
-    if a.time:
-        out["peak_bytes"] = tracemalloc.get_traced_memory()[1]
-    if not a.no_probas:
-        probas = ds.probas_.stack()
-        out["probas"] = [[str(t), str(lab), float(p)] for (t, lab), p in probas.items()]
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    out = {"n_iter": len(ds.loss_history_), "seconds": elapsed, "peak_bytes": peak}
+    if job.get("probas", True):
+        out["probas"] = [[str(t), str(lab), float(p)] for (t, lab), p in ds.probas_.stack().items()]
         out["priors"] = {str(k): float(v) for k, v in ds.priors_.items()}
-    if a.errors:
-        out["errors"] = [[str(w), str(obs), str(true), float(p)] for (w, obs), row in ds.errors_.iterrows() for true, p in row.items()]
-    print(json.dumps(out))
+    if job.get("errors"):
+        out["errors"] = [[str(w), str(obs), str(true), float(p)]
+                         for (w, obs), row in ds.errors_.iterrows() for true, p in row.items()]
+    return out
+
+
+def main() -> None:
+    with open(sys.argv[1]) as fh:
+        jobs = json.load(fh)
+    print(json.dumps({job["name"]: run(job) for job in jobs}))
 
 
 if __name__ == "__main__":

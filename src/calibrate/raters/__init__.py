@@ -6,5 +6,10 @@ Rasch measures). All take the long score table (CONTRACTS §1). Methods: docs/ra
 """
 
 from calibrate.raters.consensus import ConsensusPrior, LatentConsensus, latent_consensus
+from calibrate.raters.cutoffs import cutoff_features, describe_cutoff, implicit_cutoffs
+from calibrate.raters.rasch import RaschMeasures, rasch_measures
 
-__all__ = ["ConsensusPrior", "LatentConsensus", "latent_consensus"]
+__all__ = [
+    "ConsensusPrior", "LatentConsensus", "RaschMeasures", "cutoff_features", "describe_cutoff",
+    "implicit_cutoffs", "latent_consensus", "rasch_measures",
+]

@@ -266,19 +266,22 @@ class _EM:
         used[g.p * K + g.y] = True
         self.used = used.reshape(1, g.P, 1, K)
         self.ord_params: np.ndarray | None = None  # (B * P) x K
-        self._pk = g.p * K + g.y
+        from scipy import sparse
+
+        # S[u, p*K + y] = 1 for every judgement: E-step logl = S @ log theta, M-step counts = S^T @ q
+        self.S = sparse.csr_matrix(
+            (np.ones(g.u.size), (g.u, g.p * K + g.y)), shape=(g.U, g.P * K)
+        )
+        self.ST = self.S.T.tocsr()
 
     # ------------------------------------------------------------------ M-step
     def m_step(self, q: np.ndarray, w_unit: np.ndarray | None, newton_steps: int = 2):
         g = self.g
         K, P, B = g.K, g.P, q.shape[0]
-        qj = q[:, g.u, :]  # B x n x K
-        if w_unit is not None:
-            qj = qj * w_unit[:, g.u, None]
-        idx = (np.arange(B)[:, None] * (P * K) + self._pk[None, :]).ravel()
-        counts = np.empty((B, P, K, K))
-        for k in range(K):
-            counts[:, :, k, :] = np.bincount(idx, weights=qj[:, :, k].ravel(), minlength=B * P * K).reshape(B, P, K)
+        wq = q if w_unit is None else q * w_unit[:, :, None]  # B x U x K
+        # counts[b, p, k, l] = sum_u S[u, (p, l)] wq[b, u, k]
+        flat = self.ST @ np.ascontiguousarray(np.transpose(wq, (1, 0, 2)).reshape(g.U, B * K))  # (P*K) x (B*K)
+        counts = np.transpose(flat.reshape(P, K, B, K), (2, 0, 3, 1)).copy()  # B x P x K(true) x K(obs)
         expected = counts.copy()
         counts += self.alpha_conf[None, None]
         if g.ordinal:
@@ -296,7 +299,6 @@ class _EM:
                 counts = np.where(self.used, np.maximum(counts, EPS), 0.0)
             tot = counts.sum(axis=3, keepdims=True)
             theta = np.where(tot > 0, counts / np.where(tot > 0, tot, 1.0), 1.0 / K)
-        wq = q if w_unit is None else q * w_unit[:, :, None]
         cidx = (np.arange(B)[:, None] * g.C + g.cls[None, :]).ravel()
         pi = np.empty((B, g.C, K))
         for k in range(K):
@@ -315,13 +317,10 @@ class _EM:
     def e_step(self, theta: np.ndarray, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g = self.g
         B, K = theta.shape[0], g.K
-        logt = np.log(np.maximum(theta, 1e-300))
-        contrib = logt[:, g.p, :, g.y]  # n x B x K (advanced indices first)
-        uidx = (np.arange(B)[None, :] * g.U + g.u[:, None]).ravel()  # n x B
-        logl = np.empty((B, g.U, K))
-        for k in range(K):
-            logl[:, :, k] = np.bincount(uidx, weights=contrib[:, :, k].ravel(), minlength=B * g.U).reshape(B, g.U)
-        logl += np.log(pi)[:, g.cls, :]
+        logt = np.log(np.maximum(theta, 1e-300))  # B x P x K(true) x K(obs)
+        Lt = np.transpose(logt, (1, 3, 0, 2)).reshape(g.P * K, B * K)  # (p, obs) x (b, true)
+        logl = np.transpose((self.S @ Lt).reshape(g.U, B, K), (1, 0, 2))
+        logl = logl + np.log(pi)[:, g.cls, :]
         mx = logl.max(axis=2, keepdims=True)
         z = np.exp(logl - mx)
         tot = z.sum(axis=2, keepdims=True)
@@ -392,7 +391,7 @@ def latent_consensus(
     class_prior: str = "item",
     prior: ConsensusPrior | None | str = "default",
     init: str | np.ndarray = "majority",
-    max_iter: int = 500,
+    max_iter: int = 2000,
     tol: float = 1e-6,
     stop: str = "posterior",
     n_boot: int = 100,

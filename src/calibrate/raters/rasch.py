@@ -94,7 +94,8 @@ class RaschMeasures:
 
 # ============================================================================ the model
 class _Design:
-    """Coded observations of the model: element indices, scale group, score 0..m_g."""
+    """Coded observations of the model, sorted by scale group (each group one slice):
+    element indices, scale group and score 0..m_g."""
 
     def __init__(self, case, rater, item, group, x, n_case, n_rater, n_item, m, item_group, pcm):
         self.case, self.rater, self.item, self.group, self.x = case, rater, item, group, x
@@ -102,20 +103,27 @@ class _Design:
         self.m = m  # highest score per group
         self.item_group = item_group  # group of each item
         self.pcm = pcm
-        self.by_group = [np.flatnonzero(group == g) for g in range(len(m))]
+        bounds = np.searchsorted(group, np.arange(len(m) + 1))
+        if (np.diff(group) < 0).any():  # pragma: no cover - callers sort
+            raise ValueError("observations must be sorted by group")
+        self.slices = [slice(int(bounds[g]), int(bounds[g + 1])) for g in range(len(m))]
         self.off = np.concatenate([[0], np.cumsum(self.n)])  # element offsets: case, rater, item
 
     def element_index(self) -> list[np.ndarray]:
         return [self.case, self.off[1] + self.rater, self.off[2] + self.item]
 
+    def take(self, mask: np.ndarray) -> "_Design":
+        return _Design(self.case[mask], self.rater[mask], self.item[mask], self.group[mask], self.x[mask],
+                       *self.n, self.m, self.item_group, self.pcm)
+
 
 def _probs(eta: np.ndarray, F: np.ndarray) -> np.ndarray:
-    """Category probabilities (n x (m+1)) for logits ``eta`` (n) and thresholds ``F`` ((m,) or
-    (n, m)): P_k ∝ exp(k eta - sum_{h<=k} F_h)."""
+    """Category probabilities (n x (m+1)) for logits ``eta`` (n) and thresholds ``F`` (m,):
+    P_k ∝ exp(k eta - sum_{h<=k} F_h)."""
     m = F.shape[-1]
     k = np.arange(m + 1, dtype=float)
-    cum = np.concatenate([np.zeros(F.shape[:-1] + (1,)), np.cumsum(F, axis=-1)], axis=-1)
-    L = eta[:, None] * k[None, :] - (cum if cum.ndim == 2 else cum[None, :])
+    cum = np.concatenate([[0.0], np.cumsum(F)])
+    L = eta[:, None] * k[None, :] - cum[None, :]
     L -= L.max(axis=1, keepdims=True)
     np.exp(L, out=L)
     L /= L.sum(axis=1, keepdims=True)
@@ -123,30 +131,51 @@ def _probs(eta: np.ndarray, F: np.ndarray) -> np.ndarray:
 
 
 class _Moments:
-    """Expected score, variance, kurtosis and cumulative probabilities per observation."""
+    """Expected score ``E``, variance ``V`` (and on request the fourth central moment ``K4``,
+    the category probabilities ``P`` and, per group, the sums of P(X >= k) and of their
+    variances) of every observation under the current measures."""
 
     def __init__(self, d: _Design, B, C, D, F: list[np.ndarray], eta_shift=None, want=("E", "V")):
         n = d.x.size
-        eta_all = B[d.case] - D[d.item] - C[d.rater]
+        eta = B[d.case]
+        eta -= D[d.item]
+        eta -= C[d.rater]
         if eta_shift is not None:
-            eta_all = eta_all + eta_shift
+            eta += eta_shift
         self.E = np.empty(n)
         self.V = np.empty(n)
         self.K4 = np.empty(n) if "K4" in want else None
-        self.ge = [None] * len(d.m)  # per group: P(X >= k), k = 1..m
+        self.ge_sum = [None] * len(d.m)
+        self.ge_var = [None] * len(d.m)
         self.P = [None] * len(d.m)
-        for g, idx in enumerate(d.by_group):
-            if idx.size == 0:
+        for g, sl in enumerate(d.slices):
+            if sl.stop == sl.start:
                 continue
-            P = _probs(eta_all[idx], F[g])  # partial credit: each item is its own group
+            if d.m[g] == 1 and "P" not in want:  # dichotomy: P(1) = logistic(eta - F)
+                t = F[g][0] - eta[sl]
+                np.exp(t, out=t)
+                t += 1.0
+                np.reciprocal(t, out=t)
+                self.E[sl] = t
+                v = t * (1.0 - t)
+                self.V[sl] = v
+                if self.K4 is not None:
+                    self.K4[sl] = v * (1.0 - 3.0 * v)
+                if "ge" in want:
+                    self.ge_sum[g] = np.array([t.sum()])
+                    self.ge_var[g] = np.array([v.sum()])
+                continue
+            P = _probs(eta[sl], F[g])
             k = np.arange(P.shape[1], dtype=float)
             E = P @ k
-            V = P @ (k * k) - E * E
-            self.E[idx], self.V[idx] = E, V
+            self.E[sl] = E
+            self.V[sl] = P @ (k * k) - E * E
             if self.K4 is not None:
-                self.K4[idx] = ((k[None, :] - E[:, None]) ** 4 * P).sum(axis=1)
+                self.K4[sl] = ((k[None, :] - E[:, None]) ** 4 * P).sum(axis=1)
             if "ge" in want:
-                self.ge[g] = np.cumsum(P[:, ::-1], axis=1)[:, ::-1][:, 1:]
+                ge = np.cumsum(P[:, ::-1], axis=1)[:, ::-1][:, 1:]
+                self.ge_sum[g] = ge.sum(axis=0)
+                self.ge_var[g] = (ge * (1.0 - ge)).sum(axis=0)
             if "P" in want:
                 self.P[g] = P
 
@@ -285,7 +314,9 @@ def rasch_measures(
         x[idx] = np.searchsorted(used, J.value[idx])
         orig_pos.append(used + 1)
         m[g] = used.size - 1
-    d = _Design(J.case, J.rater, J.item, group, x, len(J.cases), len(J.raters), len(items_df), m, group_of_item, pcm)
+    order = np.argsort(group, kind="stable")  # each scale group one contiguous slice
+    d = _Design(J.case[order], J.rater[order], J.item[order], group[order], x[order],
+                len(J.cases), len(J.raters), len(items_df), m, group_of_item, pcm)
     nC, nR, nI = d.n
 
     # ------------------------------------------------------------ extremes, then JMLE
@@ -302,7 +333,7 @@ def rasch_measures(
     if not active.any():
         raise InputError(f"{func}: every case, assessor or item has an extreme score; nothing to estimate.",
                          hint="The ratings need variation within cases and within assessors.")
-    da = _Design(d.case[active], d.rater[active], d.item[active], d.group[active], d.x[active], nC, nR, nI, m, group_of_item, pcm)
+    da = d.take(active)
     B, C, D = np.zeros(nC), np.zeros(nR), np.zeros(nI)
     F = []
     for g in range(G):
@@ -314,6 +345,9 @@ def rasch_measures(
     meas_i = status[nC + nR:] == 0
     n_iter, converged = 0, False
     xa = da.x.astype(float)
+    # observed counts of X >= k per group: constant through the iterations
+    n_ge = [(np.bincount(da.x[sl], minlength=m[g] + 1)[::-1].cumsum()[::-1][1:]).astype(float)
+            for g, sl in enumerate(da.slices)]
     for n_iter in range(1, int(max_iter) + 1):
         mo = _Moments(da, B, C, D, F, want=("E", "V", "ge"))
         res = xa - mo.E
@@ -334,12 +368,8 @@ def rasch_measures(
         D[meas_i] -= D[meas_i].mean()
         big = max(np.abs(dB).max(initial=0), np.abs(dC).max(initial=0), np.abs(dD).max(initial=0))
         for g in range(G):
-            idx = np.flatnonzero(da.group == g)
-            ge = mo.ge[g]
-            obs_ge = (da.x[idx][:, None] >= np.arange(1, m[g] + 1)[None, :]).astype(float)
-            num = (ge - obs_ge).sum(axis=0)
-            den = (ge * (1 - ge)).sum(axis=0)
-            step = np.clip(num / np.maximum(den, 1e-300), -1, 1)
+            num = mo.ge_sum[g] - n_ge[g]
+            step = np.clip(num / np.maximum(mo.ge_var[g], 1e-300), -1, 1)
             F[g] = F[g] + step
             F[g] -= F[g].mean()
             big = max(big, float(np.abs(step).max()))
@@ -351,9 +381,9 @@ def rasch_measures(
     def solve_one(facet: int, el: int, target_shift: float):
         """Measure of one extreme element from its score moved inwards, others fixed."""
         idx_all = d.element_index()[facet]
-        sel = np.flatnonzero(idx_all == d.off[facet] + el)
-        sub = _Design(d.case[sel], d.rater[sel], d.item[sel], d.group[sel], d.x[sel], nC, nR, nI, m, group_of_item, pcm)
-        target = float(d.x[sel].sum()) + target_shift
+        sel = idx_all == d.off[facet] + el
+        sub = d.take(sel)
+        target = float(sub.x.sum()) + target_shift
         val = 0.0
         sign = 1.0 if facet == 0 else -1.0  # case: ability; rater/item: severity/difficulty
         vec = [B, C, D][facet]
@@ -378,16 +408,16 @@ def rasch_measures(
     xf = d.x.astype(float)
     resid = xf - mo.E
     ll = 0.0
-    for g, idx in enumerate(d.by_group):
-        if idx.size:
-            ll += float(np.log(np.maximum(mo.P[g][np.arange(idx.size), d.x[idx]], 1e-300))[active[idx]].sum())
+    for g, sl in enumerate(d.slices):
+        if sl.stop > sl.start:
+            ll += float(np.log(np.maximum(mo.P[g][np.arange(sl.stop - sl.start), d.x[sl]], 1e-300))[active[sl]].sum())
     mean_B = float(B[meas_c].mean()) if meas_c.any() else 0.0
     mean_C = float(C[meas_r].mean()) if meas_r.any() else 0.0
     mean_D = float(D[meas_i].mean()) if meas_i.any() else 0.0
     pos_val = [orig_pos[g].astype(float) for g in range(G)]
     obs_val = np.empty(J.n)
-    for g, idx in enumerate(d.by_group):
-        obs_val[idx] = pos_val[g][d.x[idx]]
+    for g, sl in enumerate(d.slices):
+        obs_val[sl] = pos_val[g][d.x[sl]]
 
     def fair(facet: int) -> np.ndarray:
         """Expected rating at the element's measure, the other facets at their means."""
@@ -395,9 +425,8 @@ def rasch_measures(
         vals[facet] = [B, C, D][facet]
         eta = vals[0][d.case] - vals[2][d.item] - vals[1][d.rater]
         ev = np.empty(J.n)
-        for g, idx in enumerate(d.by_group):
-            P = _probs(eta[idx], F[g])
-            ev[idx] = P @ pos_val[g]
+        for g, sl in enumerate(d.slices):
+            ev[sl] = _probs(eta[sl], F[g]) @ pos_val[g]
         el = d.element_index()[facet] - d.off[facet]
         cnt = np.bincount(el, minlength=d.n[facet])
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -408,6 +437,7 @@ def rasch_measures(
     z2 = resid**2 / np.maximum(V, 1e-300)
     fit_ok = active  # fit on the observations used in estimation
     labels = [J.cases.to_numpy(), J.raters.to_numpy(), items_df["item"].to_numpy()]
+    err = np.seterr(invalid="ignore", divide="ignore")  # elements without fit observations give NaN
     for facet, name in enumerate(FACETS):
         el = d.element_index()[facet] - d.off[facet]
         n_el = d.n[facet]
@@ -435,6 +465,7 @@ def rasch_measures(
             "status": np.where(st == 0, "measured", np.where(st > 0, "extreme_max", "extreme_min")),
         })
         rows.append(frame)
+    np.seterr(**err)
     facets = pd.concat(rows, ignore_index=True)
 
     # summary per facet (measured elements)
@@ -470,7 +501,7 @@ def rasch_measures(
     # thresholds
     trows = []
     for g in range(G):
-        cnt = np.bincount(d.x[d.group == g], minlength=m[g] + 1)
+        cnt = np.bincount(d.x[d.slices[g]], minlength=m[g] + 1)
         codes = items_df["codes"].iloc[int(np.flatnonzero(group_of_item == g)[0])]
         for k in range(m[g] + 1):
             trows.append({
