@@ -180,8 +180,12 @@ def test_errors_name_the_problem(demo):
     s = demo.scores.copy()
     bad = s.copy()
     bad.loc[bad.index[5], "value"] = "misschien"
-    with pytest.raises(InputError, match="outside their item's scale.*misschien"):
+    with pytest.raises(InputError, match="outside their item's scale.*misschien.*row 7,"):
         latent_consensus(bad, n_boot=0)
+    pos = int(np.flatnonzero((bad["kind"] == "verdict").to_numpy())[2])
+    bad.loc[bad.index[pos], "value"] = "misschien"
+    with pytest.raises(InputError, match=f"misschien' \\(row {pos + 2},"):
+        latent_consensus(bad, kinds=["verdict"], n_boot=0)
     dup = pd.concat([s.head(3), s.head(1).assign(value="gezien" if s.iloc[0]["value"] != "gezien" else "niet gezien")])
     with pytest.raises(InputError, match="judged more than once"):
         latent_consensus(dup, n_boot=0)

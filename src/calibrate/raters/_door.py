@@ -112,6 +112,16 @@ def code_judgements(
             f"The score table given to {func} lacks the column(s) {', '.join(map(repr, missing))}.",
             hint=f"It needs at least {', '.join(_REQUIRED)} (CONTRACTS §1).",
         )
+    row_of = np.arange(len(scores))  # spreadsheet row = row_of[i] + 2 (header is row 1)
+    if kinds is not None or items is not None:  # drop other rows before coding the strings
+        pre = np.ones(len(scores), bool)
+        for col, wanted in (("kind", kinds), ("item", items)):
+            if wanted is not None:
+                code, lab = _clean_codes(scores[col])
+                pre &= np.isin(lab, list(set(wanted)))[np.maximum(code, 0)] & (code >= 0)
+        if not pre.all():
+            scores = scores.loc[pre, list(_REQUIRED)]
+            row_of = np.flatnonzero(pre)
     cols = {c: _clean_codes(scores[c]) for c in _REQUIRED}
     vcode, vlab = cols["value"]
     bad_value = np.isin(vlab, _MISSING)
@@ -176,7 +186,7 @@ def code_judgements(
         for b in bad[:5]:
             r = rows[b]
             shown.append(
-                f"{item_ids[item_code[b]]} = {v_labels[v_new[b]]!r} (row {int(r) + 2}, session "
+                f"{item_ids[item_code[b]]} = {v_labels[v_new[b]]!r} (row {int(row_of[r]) + 2}, session "
                 f"{cols['session'][1][cols['session'][0][r]]}, case {cols['case'][1][cols['case'][0][r]]})"
             )
         codes = codes_of[item_code[bad[0]]]
@@ -221,7 +231,7 @@ def code_judgements(
             b = idx[0]
             shown.append(
                 f"session {session_cases.at[int(sc[b]), 'session']}, case {session_cases.at[int(sc[b]), 'case']}, "
-                f"rater {rater_labels[rater[b]]}, item {item_ids[item_code[b]]} (rows {', '.join(str(int(rows[i]) + 2) for i in idx[:4])})"
+                f"rater {rater_labels[rater[b]]}, item {item_ids[item_code[b]]} (rows {', '.join(str(int(row_of[rows[i]]) + 2) for i in idx[:4])})"
             )
         raise InputError(
             f"{func}: {int((counts > 1).sum())} (session, case, rater, item) judged more than once: {'; '.join(shown)}.",

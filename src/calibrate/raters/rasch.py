@@ -214,7 +214,7 @@ def rasch_measures(
     framework: Any = None,
     categories: Mapping[str, Sequence[str]] | None = None,
     max_iter: int = 1000,
-    tol: float = 1e-8,
+    tol: float = 1e-6,
     extreme: float = 0.3,
     bias: bool = True,
 ) -> RaschMeasures:
@@ -420,17 +420,21 @@ def rasch_measures(
         obs_val[sl] = pos_val[g][d.x[sl]]
 
     def fair(facet: int) -> np.ndarray:
-        """Expected rating at the element's measure, the other facets at their means."""
-        vals = [np.full(nC, mean_B), np.full(nR, mean_C), np.full(nI, mean_D)]
-        vals[facet] = [B, C, D][facet]
-        eta = vals[0][d.case] - vals[2][d.item] - vals[1][d.rater]
-        ev = np.empty(J.n)
-        for g, sl in enumerate(d.slices):
-            ev[sl] = _probs(eta[sl], F[g]) @ pos_val[g]
+        """Expected rating at the element's measure, the other facets at their means,
+        averaged over the element's own ratings' scales: per (element, scale), not per rating."""
+        others = {0: mean_B, 1: mean_C, 2: mean_D}
+        own = [B, C, D][facet]
+        base = others[0] * (facet != 0) - others[2] * (facet != 2) - others[1] * (facet != 1)
+        sign = 1.0 if facet == 0 else -1.0
+        eta_el = base + sign * own  # per element
         el = d.element_index()[facet] - d.off[facet]
-        cnt = np.bincount(el, minlength=d.n[facet])
+        n_el = d.n[facet]
+        cnt = np.bincount(el * G + d.group, minlength=n_el * G).reshape(n_el, G).astype(float)
+        ev = np.zeros((n_el, G))
+        for g in range(G):
+            ev[:, g] = _probs(eta_el, F[g]) @ pos_val[g]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.bincount(el, weights=ev, minlength=d.n[facet]) / cnt
+            return (cnt * ev).sum(axis=1) / cnt.sum(axis=1)
 
     rows = []
     V, K4 = mo.V, mo.K4
@@ -540,7 +544,7 @@ def _bias_table(d: _Design, B, C, D, F, xf, J, items_df, extreme: float, tol: fl
         v = np.bincount(cell, weights=mo.V, minlength=n_cell)
         step = np.clip(np.where(v > 0, (target - e) / np.maximum(v, 1e-300), 0.0), -1, 1)
         b += step
-        if np.abs(step[cnt > 0]).max(initial=0) < max(tol, 1e-10):
+        if np.abs(step[cnt > 0]).max(initial=0) < max(tol, 1e-8):
             break
     mo = _Moments(d, B, C, D, F, eta_shift=b[cell])
     v = np.bincount(cell, weights=mo.V, minlength=n_cell)
