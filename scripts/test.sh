@@ -2,8 +2,8 @@
 # Creates the test environment from nothing and runs every test (pytest + nbval).
 # Installs, when missing: PostgreSQL and Chromium (Debian packages, for the store and
 # browser tests), the libraries WeasyPrint needs for PDF reports, uv, the project's
-# locked environment, and a separate environment for the irrCAC peer (it pins
-# pandas<3 and scipy==1.12, so it cannot share ours).
+# locked environment, and separate environments for the irrCAC peer (it pins
+# pandas<3 and scipy==1.12, so it cannot share ours) and the crowd-kit peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,5 +30,14 @@ if ! "$PEER/bin/python" -c "import irrCAC" >/dev/null 2>&1; then
   VIRTUAL_ENV="$PEER" "${UV[@]}" pip install -q "irrcac==0.4.4"
 fi
 export CALIBRATE_IRRCAC_PYTHON="$PWD/$PEER/bin/python"
+
+# crowd-kit, the Dawid-Skene peer of calibrate.raters: it needs pyarrow and transformers,
+# and pyarrow in our environment would change how pandas stores strings, so it gets its own.
+CKPEER=.peers/crowdkit
+if ! "$CKPEER/bin/python" -c "import crowdkit" >/dev/null 2>&1; then
+  "${UV[@]}" venv -q --python 3.11 "$CKPEER"
+  VIRTUAL_ENV="$CKPEER" "${UV[@]}" pip install -q "crowd-kit==1.4.2"
+fi
+export CALIBRATE_CROWDKIT_PYTHON="$PWD/$CKPEER/bin/python"
 
 "${UV[@]}" run --no-sync pytest "$@"
