@@ -35,7 +35,9 @@ import pandas as pd
 from scipy import stats
 
 from .errors import InputError
-from .schema import CODES, NOT_APPLICABLE
+from .inference import cluster_bootstrap_mean, cluster_bootstrap_ratio, clustered_slopes, p_less, p_two_sided
+from .schema import CODES
+from .scores import OFF_SCALE, CodedScores
 
 __all__ = [
     "ALPHA",
@@ -82,6 +84,7 @@ class _Table:
     occ_case: np.ndarray
     has_consensus: bool
     keep: np.ndarray = field(default=None)  # row positions of the input that were kept
+    values: np.ndarray = field(default=None)  # the value codes of the kept rows (text)
 
     @property
     def n_items(self) -> int:
@@ -99,18 +102,6 @@ def _check_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> None
         )
 
 
-def _scales(items: pd.Index, kinds: np.ndarray, scales: Mapping[str, Sequence[str]] | None) -> list[tuple[str, ...]]:
-    out = []
-    for item, kind in zip(items, kinds):
-        if scales is not None and item in scales:
-            out.append(tuple(scales[item]))
-        elif kind in CODES:
-            out.append(CODES[kind])
-        else:
-            raise InputError(f"item {item!r} has kind {kind!r}; allowed kinds: {', '.join(CODES)}.")
-    return out
-
-
 def _scales_from(framework) -> dict[str, tuple[str, ...]] | None:
     if framework is None:
         return None
@@ -119,58 +110,53 @@ def _scales_from(framework) -> dict[str, tuple[str, ...]] | None:
     return {i.id: tuple(i.codes) for i in framework.items()}
 
 
-def _prepare(scores: pd.DataFrame, consensus: pd.DataFrame | None = None, *, scales=None) -> _Table:
-    """Code the score table as arrays; attach the consensus value of each judgement."""
-    _check_columns(scores, _REQUIRED, "scores")
-    scales = _scales_from(scales)
-    df = scores
-    value = df["value"]
-    present = value.notna().to_numpy() & (value != NOT_APPLICABLE).fillna(False).to_numpy().astype(bool)
+def _used(codes: np.ndarray, labels: pd.Index) -> tuple[np.ndarray, pd.Index]:
+    """Drop the categories no row uses (order kept) and recode."""
+    used = np.zeros(len(labels), dtype=bool)
+    used[codes] = True
+    remap = np.cumsum(used) - 1
+    return remap[codes].astype(np.int64), pd.Index(np.asarray(labels, dtype=object)[used]).astype(str)
+
+
+def _prepare(scores, consensus=None, *, scales=None) -> _Table:
+    """The score table as arrays — from :class:`~calibrate.scores.CodedScores`, coded once
+    at the door when a plain DataFrame comes in — with the consensus value of each
+    judgement attached."""
+    if not isinstance(scores, CodedScores):
+        _check_columns(scores, _REQUIRED, "scores")
+    cs = CodedScores.code(scores, scales=_scales_from(scales))
+    present = cs.has_value()
     keep = np.flatnonzero(present)
-    df = df.iloc[keep]
-    if len(df) == 0:
+    if len(keep) == 0:
         raise InputError("the score table has no judgements with a value (all empty or n.v.t.).")
-
-    # sessions in time order
-    s_codes, s_labels = _factor(df["session"], sort=False)
-    if "session_date" in df.columns:
-        first = pd.Series(np.arange(len(df))).groupby(s_codes).first().to_numpy()
-        sdates = np.asarray(df["session_date"].iloc[first].astype(object).to_numpy(), dtype=object)
-        order = pd.DataFrame({"s": s_labels.to_numpy(dtype=object), "d": pd.to_datetime(pd.Series(sdates, dtype=object).astype(str), errors="coerce")})
-        order = order.sort_values(["d", "s"], kind="stable")
-        sessions = pd.Index(order["s"].astype(str).to_numpy())
-        dates = [None if pd.isna(sdates[k]) else str(sdates[k]) for k in order.index]
-    else:
-        sessions = pd.Index(sorted(s_labels.astype(str)))
-        dates = [None] * len(sessions)
-    s_idx = sessions.get_indexer(s_labels.astype(str))[s_codes]
-
-    item_codes, items = _factor(df["item"])
-    rater_codes, raters = _factor(df["rater"])
-    case_codes, cases = _factor(df["case"])
-    first = pd.Series(np.arange(len(df))).groupby(item_codes).first().reindex(range(len(items))).to_numpy()
-    kinds = np.asarray(df["kind"].iloc[first].astype(object).astype(str).to_numpy(), dtype=object)
-    item_scales = _scales(items, kinds, scales)
-    steps = np.array([max(len(s) - 1, 1) for s in item_scales], dtype=float)
-
-    val_codes, vals = _factor(df["value"], sort=False)
-    lookup = np.full((len(items), len(vals)), np.nan)
-    pos = {v: k for k, v in enumerate(vals)}
-    for i, sc in enumerate(item_scales):
-        for k, code in enumerate(sc):
-            j = pos.get(code)
-            if j is not None:
-                lookup[i, j] = k / steps[i]
-    x = lookup[item_codes, val_codes]
-    bad = np.isnan(x)
+    s_idx, sessions = _used(cs.codes("session")[keep], cs.sessions)
+    all_dates = dict(zip(cs.sessions, cs.session_dates))
+    dates = [all_dates[s] for s in sessions]
+    item_codes, items = _used(cs.codes("item")[keep], pd.Index(cs.items["item"]))
+    rater_codes, raters = _used(cs.codes("rater")[keep], pd.Index(cs.frame["rater"].cat.categories))
+    case_codes, cases = _used(cs.codes("case")[keep], pd.Index(cs.frame["case"].cat.categories))
+    kind_labels = np.asarray(cs.frame["kind"].cat.categories, dtype=object)
+    first = pd.Series(np.arange(len(keep))).groupby(item_codes).first().reindex(range(len(items))).to_numpy()
+    kinds = kind_labels[cs.codes("kind")[keep][first]].astype(str)
+    table_codes = dict(zip(cs.items["item"], cs.items["codes"]))
+    item_scales = []
+    for item, kind in zip(items, kinds):
+        codes = table_codes[item]
+        if not codes:
+            raise InputError(f"item {item!r} has kind {kind!r}; allowed kinds: {', '.join(CODES)}.")
+        item_scales.append(tuple(codes))
+    steps = np.array([max(len(sc) - 1, 1) for sc in item_scales], dtype=float)
+    pos = cs.position[keep]
+    bad = pos == OFF_SCALE
     if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        i, v = item_codes[first], vals[val_codes[first]]
+        first_bad = int(np.flatnonzero(bad)[0])
+        i, v = item_codes[first_bad], cs.frame["value"].iloc[keep[first_bad]]
         raise InputError(
             f"value {v!r} is outside the scale of item {items[i]!r} ({kinds[i]}); allowed: {', '.join(item_scales[i])}.",
-            location=f"scores, row {int(keep[first]) + 2}",
+            location=f"scores, row {int(keep[first_bad]) + 2}",
             hint="Fix the value or pass the item's ordered codes with scales=.",
         )
+    x = pos.astype(float) / steps[item_codes]
 
     occ_key = s_idx.astype(np.int64) * len(cases) + case_codes
     occ_codes, occ_uni = pd.factorize(occ_key, sort=True)
@@ -181,26 +167,29 @@ def _prepare(scores: pd.DataFrame, consensus: pd.DataFrame | None = None, *, sca
     ref = np.full(len(x), np.nan)
     has_consensus = consensus is not None and len(consensus) > 0
     if has_consensus:
-        _check_columns(consensus, ("session", "case", "item", "value"), "consensus")
-        c = consensus[consensus["value"].notna() & (consensus["value"].astype("string") != NOT_APPLICABLE).fillna(False)]
-        ci = items.get_indexer(c["item"].astype(str))
-        cs = sessions.get_indexer(c["session"].astype(str))
-        cc = cases.get_indexer(c["case"].astype(str))
-        ok = (ci >= 0) & (cs >= 0) & (cc >= 0)
-        c, ci, cs, cc = c[ok], ci[ok], cs[ok], cc[ok]
-        cval = c["value"].astype(str).to_numpy()
-        cx = np.full(len(c), np.nan)
+        if not isinstance(consensus, CodedScores):
+            _check_columns(consensus, ("session", "case", "item", "value"), "consensus")
+        cc_ = CodedScores.code(consensus, required=("session", "case", "item", "value"), what="consensus")
+        c_keep = np.flatnonzero(cc_.has_value())
+        ci = items.get_indexer(np.asarray(cc_.frame["item"].cat.categories, dtype=object))[cc_.codes("item")[c_keep]]
+        cs_ = sessions.get_indexer(np.asarray(cc_.sessions, dtype=object))[cc_.codes("session")[c_keep]]
+        cc = cases.get_indexer(np.asarray(cc_.frame["case"].cat.categories, dtype=object))[cc_.codes("case")[c_keep]]
+        ok = (ci >= 0) & (cs_ >= 0) & (cc >= 0)
+        c_keep, ci, cs_, cc = c_keep[ok], ci[ok], cs_[ok], cc[ok]
+        vlabels = np.asarray(cc_.frame["value"].cat.categories, dtype=object)
+        cval = vlabels[cc_.codes("value")[c_keep]]
+        cx = np.full(len(c_keep), np.nan)
         for i in np.unique(ci):
             m = ci == i
             idx = {code: k / steps[i] for k, code in enumerate(item_scales[i])}
             cx[m] = [idx.get(v, np.nan) for v in cval[m]]
         if np.isnan(cx).any():
-            first = int(np.flatnonzero(np.isnan(cx))[0])
+            first_bad = int(np.flatnonzero(np.isnan(cx))[0])
             raise InputError(
-                f"consensus value {cval[first]!r} is outside the scale of item {items[ci[first]]!r}.",
+                f"consensus value {cval[first_bad]!r} is outside the scale of item {items[ci[first_bad]]!r}.",
                 location="consensus", hint="Fix the consensus table.",
             )
-        key_c = (cs.astype(np.int64) * len(cases) + cc) * len(items) + ci
+        key_c = (cs_.astype(np.int64) * len(cases) + cc) * len(items) + ci
         key_s = occ_key * len(items) + item_codes
         lut = pd.Series(cx, index=key_c)
         lut = lut[~lut.index.duplicated(keep="last")]
@@ -210,24 +199,8 @@ def _prepare(scores: pd.DataFrame, consensus: pd.DataFrame | None = None, *, sca
         session=s_idx.astype(np.int64), occ=occ_codes.astype(np.int64), x=x, ref=ref, items=items, kinds=kinds,
         steps=steps, raters=raters, cases=cases, sessions=sessions, session_dates=dates,
         occ_session=occ_session, occ_case=occ_case, has_consensus=bool(has_consensus), keep=keep,
+        values=cs.frame["value"].iloc[keep].astype(object).to_numpy(),
     )
-
-
-def _factor(col: pd.Series, *, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and labels (as text) of a column; fast for categoricals."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        col = col.cat.remove_unused_categories()
-        codes = col.cat.codes.to_numpy().astype(np.int64)
-        labels = pd.Index(col.cat.categories.astype(str))
-        if sort:
-            order = np.argsort(labels.to_numpy(dtype=object), kind="stable")
-            remap = np.empty(len(order), dtype=np.int64)
-            remap[order] = np.arange(len(order))
-            codes = remap[codes]
-            labels = labels[order]
-        return codes, labels
-    codes, labels = pd.factorize(col.astype(str), sort=sort)
-    return codes.astype(np.int64), pd.Index(labels)
 
 
 def _loo_reference(tb: _Table) -> np.ndarray:
@@ -256,99 +229,6 @@ def _bh(p: np.ndarray) -> np.ndarray:
     if ok.any():
         q[ok] = multipletests(p[ok], method="fdr_bh")[1]
     return q
-
-
-def _clustered_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_groups: int,
-                      covariate: np.ndarray | None = None) -> dict:
-    """OLS slope of ``y`` on ``t`` per group, with CR1 cluster-robust SEs (vectorised).
-
-    Each row is one occasion (a case in a session). When most of a group's occasions
-    belong to cases judged in more than one session, the slope is estimated *within*
-    cases (case fixed effects: ``t`` and ``y`` centred on the case mean; cases seen once
-    drop out), so that hard or easy cases revisited in alternate sessions cannot pose as a
-    trend. Otherwise (fresh cases every session) it is the ordinary slope between
-    occasions. Returns arrays per group: slope, se, df (clusters − 1), t statistic,
-    n (occasions used), clusters, span (max t − min t of the sessions), within (bool).
-
-    With a ``covariate`` (the reference judgement of the occasion) the slope is adjusted for
-    it per group (ANCOVA, by Frisch–Waugh–Lovell: ``t`` and ``y`` are first residualised on
-    the covariate), one more parameter in the small-sample correction.
-    """
-    ok = np.isfinite(y) if covariate is None else np.isfinite(y) & np.isfinite(covariate)
-    g, t, y, cl = group[ok].astype(np.int64), t[ok].astype(float), y[ok], cluster[ok].astype(np.int64)
-    z = None if covariate is None else covariate[ok].astype(float)
-    span = np.zeros(n_groups)
-    if len(g):
-        tmin = np.full(n_groups, np.inf)
-        tmax = np.full(n_groups, -np.inf)
-        np.minimum.at(tmin, g, t)
-        np.maximum.at(tmax, g, t)
-        span = np.where(np.isfinite(tmin), tmax - tmin, 0.0)
-    n_cl = int(cl.max()) + 1 if len(cl) else 1
-    codes, uniq = pd.factorize(g * n_cl + cl)
-    ug = np.asarray(uniq, dtype=np.int64) // n_cl
-    size = np.bincount(codes, minlength=len(uniq)).astype(float)
-    n_all = np.bincount(g, minlength=n_groups).astype(float)
-    rec = size[codes] >= 2
-    n_rec_occ = np.bincount(g[rec], minlength=n_groups).astype(float)
-    n_rec_cl = np.bincount(ug[size >= 2], minlength=n_groups)
-    within = (n_rec_occ >= 0.5 * n_all) & (n_rec_cl >= 3)
-    if within.any():
-        tc = np.bincount(codes, weights=t, minlength=len(uniq)) / np.maximum(size, 1)
-        yc = np.bincount(codes, weights=y, minlength=len(uniq)) / np.maximum(size, 1)
-        w_row = within[g]
-        t = np.where(w_row, t - tc[codes], t)
-        y = np.where(w_row, y - yc[codes], y)
-        if z is not None:
-            zc = np.bincount(codes, weights=z, minlength=len(uniq)) / np.maximum(size, 1)
-            z = np.where(w_row, z - zc[codes], z)
-        use = ~w_row | rec
-        g, t, y, codes = g[use], t[use], y[use], codes[use]
-        z = None if z is None else z[use]
-    n = np.bincount(g, minlength=n_groups).astype(float)
-    k = 2.0
-    if z is not None:
-        # residualise t and y on the covariate within each group
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zbar = np.bincount(g, weights=z, minlength=n_groups) / n
-            dz = z - zbar[g]
-            szz = np.bincount(g, weights=dz * dz, minlength=n_groups)
-            has_var = szz > 1e-12
-            bt = np.where(has_var, np.bincount(g, weights=dz * t, minlength=n_groups) / szz, 0.0)
-            by = np.where(has_var, np.bincount(g, weights=dz * y, minlength=n_groups) / szz, 0.0)
-        t = t - bt[g] * dz
-        y = y - by[g] * dz
-        k = 3.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tbar = np.bincount(g, weights=t, minlength=n_groups) / n
-        ybar = np.bincount(g, weights=y, minlength=n_groups) / n
-        dt = t - tbar[g]
-        sxx = np.bincount(g, weights=dt * dt, minlength=n_groups)
-        sxy = np.bincount(g, weights=dt * (y - ybar[g]), minlength=n_groups)
-        slope = sxy / sxx
-        e = y - ybar[g] - slope[g] * dt
-        # CR1: meat = sum over clusters of (sum of dt * e within the cluster)^2
-        score = np.bincount(codes, weights=dt * e, minlength=len(uniq))
-        used = np.bincount(codes, minlength=len(uniq)) > 0
-        meat = np.bincount(ug[used], weights=score[used] ** 2, minlength=n_groups)
-        G = np.bincount(ug[used], minlength=n_groups).astype(float)
-        corr = (G / (G - 1)) * ((n - 1) / (n - k))
-        se = np.sqrt(corr * meat) / sxx
-        valid = (n >= k + 1) & (G >= 3) & (sxx > 1e-12) & (span > 0)
-        tstat = np.where(valid & (se > 0), slope / se, np.nan)
-        # no residual variation at all (an exact fit): a zero slope is no evidence, any other is overwhelming
-        tstat = np.where(valid & ~(se > 0), np.where(np.abs(slope) > 1e-12, np.sign(slope) * np.inf, 0.0), tstat)
-    df = np.maximum(G - 1, 1)
-    return {"slope": np.where(valid, slope, np.nan), "se": np.where(valid, se, np.nan), "df": df, "t": tstat,
-            "n": n, "clusters": G, "span": span, "within": within}
-
-
-def _p_two_sided(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:
-    return 2 * stats.t.sf(np.abs(tstat), df)
-
-
-def _p_less(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:
-    return stats.t.cdf(tstat, df)
 
 
 def _pair_agreement(group: np.ndarray, x: np.ndarray, steps: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -475,10 +355,10 @@ def drifting_indicators(
     cells = _occasion_item_table(tb)
     m = tb.n_items
     it, ts, cl = cells["item"].to_numpy(), cells["session"].to_numpy(), cells["case"].to_numpy()
-    lev = _clustered_trends(it, ts, cells["mean"].to_numpy(), cl, m, covariate=cells["ref"].to_numpy())
-    agr = _clustered_trends(it, ts, cells["agreement"].to_numpy(), cl, m)
-    p_level = _p_two_sided(lev["t"], lev["df"])
-    p_agree = _p_less(agr["t"], agr["df"])
+    lev = clustered_slopes(it, ts, cells["mean"].to_numpy(), cl, m, covariate=cells["ref"].to_numpy())
+    agr = clustered_slopes(it, ts, cells["agreement"].to_numpy(), cl, m)
+    p_level = p_two_sided(lev["t"], lev["df"])
+    p_agree = p_less(agr["t"], agr["df"])
     q_all = _bh(np.concatenate([p_level, p_agree]))
     q_level, q_agree = q_all[:m], q_all[m:]
     level_shift = lev["slope"] * lev["span"]
@@ -551,15 +431,17 @@ def item_trajectories(scores: pd.DataFrame, consensus: pd.DataFrame | None = Non
     return out[["item", "session", "session_index", "session_date", "n_cases", "n_judgements", "mean", "reference", "diff", "agreement"]]
 
 
-def case_disagreement(scores: pd.DataFrame, *, scales=None) -> pd.DataFrame:
+def case_disagreement(scores, consensus=None, *, scales=None) -> pd.DataFrame:
     """Per session, case and item: how split the panel was.
 
     Columns: ``session, case, item, n_raters, agreement`` (mean pairwise agreement, 0..1),
     ``mean`` (panel mean on the 0..1 scale), ``spread`` (SD of the judgements on the 0..1
-    scale), ``values`` (count per code, e.g. ``{"gezien": 4, "niet gezien": 2}``).
-    Sorted from the most to the least divergent.
+    scale), ``values`` (count per code, e.g. ``{"gezien": 4, "niet gezien": 2}``); with a
+    ``consensus`` also ``reference`` (the consensus on the 0..1 scale, NaN where there is
+    none) and ``deviation`` (|panel mean − reference|). Sorted from the most to the least
+    divergent.
     """
-    tb = _prepare(scores, None, scales=scales)
+    tb = _prepare(scores, consensus, scales=scales)
     cells = _occasion_item_table(tb)
     key = tb.occ * tb.n_items + tb.item
     ck = cells["occ"].to_numpy() * tb.n_items + cells["item"].to_numpy()
@@ -567,8 +449,7 @@ def case_disagreement(scores: pd.DataFrame, *, scales=None) -> pd.DataFrame:
     n = cells["n"].to_numpy()
     mean = cells["mean"].to_numpy()
     var = np.maximum(sq / n - mean * mean, 0) * n / np.maximum(n - 1, 1)
-    values = scores.iloc[tb.keep]
-    vc = (values.assign(_k=key).groupby(["_k", values["value"].astype(str).rename("_v")]).size())
+    vc = pd.Series(1, index=pd.MultiIndex.from_arrays([key, tb.values.astype(str)], names=["_k", "_v"])).groupby(level=[0, 1]).size()
     by_key: dict[int, dict[str, int]] = {}
     for (k, v), c in vc.items():
         by_key.setdefault(int(k), {})[v] = int(c)
@@ -582,32 +463,13 @@ def case_disagreement(scores: pd.DataFrame, *, scales=None) -> pd.DataFrame:
         "spread": np.sqrt(var),
         "values": [by_key.get(int(k), {}) for k in ck],
     })
+    if tb.has_consensus:
+        out["reference"] = cells["ref"].to_numpy()
+        out["deviation"] = np.abs(out["mean"] - out["reference"])
     return out.sort_values(["agreement", "spread"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- raters
-def _bootstrap_ratio(sums: np.ndarray, counts: np.ndarray, rng: np.random.Generator, n_boot: int, confidence: float):
-    """Cluster bootstrap of sum(s)/sum(n) over clusters: (ci_low, ci_high, p two-sided)."""
-    G = len(sums)
-    if G < 2:
-        return np.nan, np.nan, np.nan
-    est = sums.sum() / counts.sum()
-    reps = np.empty(n_boot)
-    chunk = max(1, 2_000_000 // G)
-    for start in range(0, n_boot, chunk):
-        b = min(chunk, n_boot - start)
-        idx = rng.integers(0, G, (b, G))
-        reps[start:start + b] = sums[idx].sum(1) / counts[idx].sum(1)
-    a = (1 - confidence) / 2
-    lo, hi = np.quantile(reps, [a, 1 - a])
-    if est == 0:
-        p = 1.0
-    else:
-        tail = np.mean(reps <= 0) if est > 0 else np.mean(reps >= 0)
-        p = min(1.0, 2 * (tail * n_boot + 1) / (n_boot + 1))
-    return lo, hi, p
-
-
 def rater_effects(
     scores: pd.DataFrame,
     consensus: pd.DataFrame | None = None,
@@ -672,7 +534,7 @@ def rater_effects(
         if not m.any():
             continue
         leniency[r] = s_rc[r, m].sum() / n_rc[r, m].sum()
-        lo[r], hi[r], p_len[r] = _bootstrap_ratio(s_rc[r, m], n_rc[r, m], rng, n_boot, confidence)
+        lo[r], hi[r], p_len[r] = cluster_bootstrap_ratio(s_rc[r, m], n_rc[r, m], rng, n_boot, confidence)
     q_len = _bh(p_len)
     flagged = (lo > 0) | (hi < 0)
     flagged = flagged & (q_len <= alpha) & (np.abs(leniency) >= min_shift)
@@ -684,8 +546,8 @@ def rater_effects(
     n_ro = np.bincount(ro, minlength=R * n_occ)
     cells = np.flatnonzero(n_ro > 0)
     rr, oo = cells // n_occ, cells % n_occ
-    tr = _clustered_trends(rr, tb.occ_session[oo], s_ro[cells] / n_ro[cells], tb.occ_case[oo], R)
-    p_drift = _p_two_sided(tr["t"], tr["df"])
+    tr = clustered_slopes(rr, tb.occ_session[oo], s_ro[cells] / n_ro[cells], tb.occ_case[oo], R)
+    p_drift = p_two_sided(tr["t"], tr["df"])
     q_drift = _bh(p_drift)
     change = tr["slope"] * tr["span"]
     crit = stats.t.ppf(0.5 + confidence / 2, tr["df"])
@@ -846,10 +708,14 @@ def rescore_effect(
     cases (the pairing is kept: a resampled case brings both of its rounds).
     ``per_item`` holds before/after/change per item.
     """
-    sub = scores[scores["session"].astype(str).isin([before, after])]
-    if sub.empty or not (sub["session"] == before).any() or not (sub["session"] == after).any():
+    if not isinstance(scores, CodedScores):
+        _check_columns(scores, _REQUIRED, "scores")
+    coded = CodedScores.code(scores, scales=_scales_from(scales))
+    sub = coded.of_sessions([before, after])
+    sess = sub.frame["session"]
+    if not len(sub) or not (sess == before).any() or not (sess == after).any():
         raise InputError(f"sessions {before!r} and {after!r} both need judgements to compare them.")
-    tb = _prepare(sub, None, scales=scales)
+    tb = _prepare(sub, None)
     cells = _occasion_item_table(tb)
     sb, sa = tb.sessions.get_loc(before), tb.sessions.get_loc(after)
     cells = cells[cells["agreement"].notna()]
@@ -861,15 +727,9 @@ def rescore_effect(
     pair = pd.DataFrame({"before": b.reindex(shared), "after": a.reindex(shared)}).reset_index()
     per_case = pair.groupby("case")[["before", "after"]].mean()
     diff = (per_case["after"] - per_case["before"]).to_numpy()
-    rng = np.random.default_rng(seed)
     G = len(diff)
-    if G >= 2:
-        idx = rng.integers(0, G, (n_boot, G))
-        reps = diff[idx].mean(1)
-        al = (1 - confidence) / 2
-        ci = tuple(float(v) for v in np.quantile(reps, [al, 1 - al]))
-    else:
-        ci = (float("nan"), float("nan"))
+    lo, hi, _ = cluster_bootstrap_mean(diff, np.random.default_rng(seed), n_boot, confidence)
+    ci = (float(lo), float(hi))
     per_item = pair.groupby("item")[["before", "after"]].mean()
     per_item["change"] = per_item["after"] - per_item["before"]
     per_item.index = tb.items[per_item.index.to_numpy()]
@@ -887,11 +747,12 @@ def discussion_effects(scores: pd.DataFrame, sessions: pd.DataFrame, **kwargs) -
     out = []
     if "parent" not in sessions.columns:
         return out
-    have = set(scores["session"].astype(str).unique())
+    coded = CodedScores.code(scores)
+    have = {s for s, n in zip(coded.sessions, np.bincount(coded.codes("session"), minlength=len(coded.sessions))) if n}
     for child, parent in sessions[["session", "parent"]].dropna().itertuples(index=False):
         if child in have and parent in have:
             try:
-                out.append(rescore_effect(scores, parent, child, **kwargs))
+                out.append(rescore_effect(coded, parent, child, **kwargs))
             except InputError:
                 continue
     return out
