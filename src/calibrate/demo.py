@@ -12,6 +12,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from .schema import DEFAULT_FRAMEWORK
 from .store import Store
 
 DEMO_MARKER = ".calibrate-demo"
@@ -34,7 +35,7 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
     """Build the demo workspace in ``workspace`` (must be new or empty) and return what was made."""
     from . import privacy
     from .frameworks import load_framework
-    from .simulate import DEMO_CONFIG, simulate
+    from .devtools.simulate import DEMO_CONFIG, simulate
 
     ws = Path(workspace).expanduser().resolve()
     if (ws / DEMO_MARKER).exists():
@@ -50,7 +51,7 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
     (ws / DEMO_MARKER).write_text("made by `calibrate demo`; running it again rebuilds this folder\n")
     say = (lambda *_: None) if quiet else print
     src = data_dir()
-    fw = load_framework("han-wpl2-2025")
+    fw = load_framework(DEFAULT_FRAMEWORK)
     store = Store.open(ws)
     try:
         store.ensure_framework(fw)

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import InputError
+from .options import Integer, Interval, validate_options
 from .inference import cluster_bootstrap_mean, cluster_bootstrap_ratio, clustered_slopes, p_less, p_two_sided
 from .schema import CODES
 from .scores import OFF_SCALE, CodedScores
@@ -290,6 +291,7 @@ def _occasion_item_table(tb: _Table) -> pd.DataFrame:
     return out
 
 
+@validate_options(alpha=Interval(0, 1), min_shift=Interval(0, 1, closed=True))
 def drifting_indicators(
     scores: pd.DataFrame,
     consensus: pd.DataFrame | None = None,
@@ -343,14 +345,13 @@ def drifting_indicators(
     Examples
     --------
     >>> from calibrate.frameworks import load_framework
-    >>> from calibrate.simulate import SimulationConfig, simulate
+    >>> from calibrate.devtools.simulate import SimulationConfig, simulate
     >>> sim = simulate(load_framework("han-wpl2-2025"), SimulationConfig(n_sessions=5, n_raters=6,
     ...     cases_per_session=12, drifting_items={"leerklimaat.klassenmanagement.2": 1.0}, seed=1))
     >>> res = drifting_indicators(sim.scores, sim.consensus)
     >>> res.loc[res["flagged"], ["item", "drift", "direction"]].to_dict("records")
     [{'item': 'leerklimaat.klassenmanagement.2', 'drift': 'level', 'direction': 1}]
     """
-    _check_options(alpha=alpha, min_shift=min_shift)
     tb = _prepare(scores, consensus, scales=scales)
     cells = _occasion_item_table(tb)
     m = tb.n_items
@@ -470,6 +471,8 @@ def case_disagreement(scores, consensus=None, *, scales=None) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- raters
+@validate_options(alpha=Interval(0, 1), min_shift=Interval(0, 1, closed=True), confidence=Interval(0, 1),
+                  n_boot=Integer(1))
 def rater_effects(
     scores: pd.DataFrame,
     consensus: pd.DataFrame | None = None,
@@ -511,9 +514,6 @@ def rater_effects(
     central_tendency, halo, halo_ci_low, halo_ci_high, halo_flagged, accuracy,
     accuracy_panel, reference``.
     """
-    _check_options(alpha=alpha, min_shift=min_shift)
-    if not 0 < confidence < 1:
-        raise InputError(f"The 'confidence' parameter of rater_effects must be between 0 and 1. Got {confidence!r} instead.")
     tb = _prepare(scores, consensus, scales=scales)
     ref, source = _reference(tb)
     d = tb.x - ref
@@ -690,6 +690,7 @@ class RescoreResult:
                 "n_items": self.n_items, "confidence": self.confidence}
 
 
+@validate_options(confidence=Interval(0, 1), n_boot=Integer(1))
 def rescore_effect(
     scores: pd.DataFrame,
     before: str,
@@ -759,13 +760,6 @@ def discussion_effects(scores: pd.DataFrame, sessions: pd.DataFrame, **kwargs) -
 
 
 # ----------------------------------------------------------------------------- helpers
-def _check_options(*, alpha: float, min_shift: float) -> None:
-    if not 0 < alpha < 1:
-        raise InputError(f"The 'alpha' parameter must be between 0 and 1 (a false-discovery rate). Got {alpha!r} instead.")
-    if not 0 <= min_shift <= 1:
-        raise InputError(f"The 'min_shift' parameter must be a share of the scale between 0 and 1. Got {min_shift!r} instead.")
-
-
 def session_order(scores: pd.DataFrame) -> list[str]:
     """Session ids in time order (by ``session_date``, then id)."""
     sd = scores[["session", "session_date"]].drop_duplicates("session")

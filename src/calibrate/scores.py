@@ -113,7 +113,10 @@ def item_table(item_ids: Sequence[str], kinds: Sequence[str | None], *, framewor
             dim, out = item_hierarchy(item)
         rows.append({"item": item, "kind": kind, "codes": codes, "steps": float(max(len(codes) - 1, 1)),
                      "outcome": out, "dimension": dim, "known": it is not None})
-    return pd.DataFrame(rows, columns=["item", "kind", "codes", "steps", "outcome", "dimension", "known"])
+    out = pd.DataFrame(rows, columns=["item", "kind", "codes", "steps", "outcome", "dimension", "known"])
+    for c in ("kind", "outcome", "dimension"):  # None stays None (not NaN): these are labels
+        out[c] = pd.Series([r[c] for r in rows], dtype=object, index=out.index)
+    return out
 
 
 def positions(item_codes: np.ndarray, value_codes: np.ndarray, value_labels: Sequence[str],

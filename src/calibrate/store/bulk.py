@@ -285,4 +285,5 @@ class PostgresWriter(_Writer):
             select = select.where(~(i.session.in_(old_sessions) & unchanged))
         select = select.order_by(i.row)
         cols = [k for k, _ in key] + ["value", "note", "scored_at", "saved_at", "source"]
-        return conn.execute(sa.insert(j).from_select(cols, select)).rowcount
+        inserted = sa.insert(j).from_select(cols, select).returning(j.c.id).cte("inserted")
+        return int(conn.execute(sa.select(sa.func.count()).select_from(inserted)).scalar_one())
