@@ -27,6 +27,7 @@ Conventions used throughout
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -119,10 +120,25 @@ def _used(codes: np.ndarray, labels: pd.Index) -> tuple[np.ndarray, pd.Index]:
     return remap[codes].astype(np.int64), pd.Index(np.asarray(labels, dtype=object)[used]).astype(str)
 
 
+_PREPARED: "weakref.WeakKeyDictionary[CodedScores, tuple]" = weakref.WeakKeyDictionary()
+
+
 def _prepare(scores, consensus=None, *, scales=None) -> _Table:
     """The score table as arrays — from :class:`~calibrate.scores.CodedScores`, coded once
     at the door when a plain DataFrame comes in — with the consensus value of each
-    judgement attached."""
+    judgement attached. For a coded table (and consensus) the arrays are made once and
+    kept with it: the report asks for items, trajectories and raters of the same table."""
+    if isinstance(scores, CodedScores) and scales is None and (consensus is None or isinstance(consensus, CodedScores)):
+        hit = _PREPARED.get(scores)
+        if hit is not None and hit[0] is consensus:
+            return hit[1]
+        tb = _arrays(scores, consensus)
+        _PREPARED[scores] = (consensus, tb)
+        return tb
+    return _arrays(scores, consensus, scales=scales)
+
+
+def _arrays(scores, consensus=None, *, scales=None) -> _Table:
     if not isinstance(scores, CodedScores):
         _check_columns(scores, _REQUIRED, "scores")
     cs = CodedScores.code(scores, scales=_scales_from(scales))

@@ -111,25 +111,27 @@ def cluster_bootstrap_mean(values: np.ndarray, rng: np.random.Generator, n_boot:
 
 # ----------------------------------------------------------------------- clustered slopes
 def clustered_slopes(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_groups: int,
-                     covariate: np.ndarray | None = None) -> dict:
-    """OLS slope of ``y`` on ``t`` per group, with cluster-robust (CR1) standard errors.
+                      covariate: np.ndarray | None = None) -> dict:
+    """OLS slope of ``y`` on ``t`` per group, with statsmodels' cluster-robust (CR1) SEs.
 
-    Each row is one occasion (a case in a session); ``cluster`` is its case. When most of
-    a group's occasions belong to cases seen in more than one session, the slope is
-    estimated *within* cases (``t``, ``y`` and the covariate centred on the case mean;
-    cases seen once drop out), so that hard or easy cases revisited in alternate sessions
-    cannot pose as a trend; otherwise it is the ordinary slope between occasions. With a
-    ``covariate`` (the reference judgement) the slope is adjusted for it (ANCOVA).
+    Each row is one occasion (a case in a session). When most of a group's occasions
+    belong to cases judged in more than one session, the slope is estimated *within*
+    cases (case fixed effects: ``t`` and ``y`` centred on the case mean; cases seen once
+    drop out), so that hard or easy cases revisited in alternate sessions cannot pose as a
+    trend. Otherwise (fresh cases every session) it is the ordinary slope between
+    occasions. Returns arrays per group: slope, se, df (clusters − 1), t statistic,
+    n (occasions used), clusters, span (max t − min t of the sessions), within (bool).
 
-    The fit and its covariance are statsmodels' (``OLS(...).fit(cov_type="cluster")``:
-    CR1, small-sample factor G/(G−1)·(N−1)/(N−K)); p-values then use *t* with
-    (clusters − 1) degrees of freedom. Returns arrays per group: slope, se, df, t, n
-    (occasions used), clusters, span (max t − min t), within (bool). A slope needs at
-    least K + 1 occasions, 3 clusters and variation in ``t``; an exact fit gives t = ±inf
-    for a non-zero slope and 0 for a zero one.
+    With a ``covariate`` (the reference judgement of the occasion) the slope is adjusted for
+    it per group (ANCOVA, by Frisch–Waugh–Lovell: ``t`` and ``y`` are first residualised on
+    the covariate), one more parameter in the small-sample correction.
+
+    The slopes are the closed-form least-squares slopes of all groups at once; their
+    variance is statsmodels' cluster-robust covariance (``OLS(...).fit(cov_type="cluster")``:
+    CR1, small-sample factor G/(G−1)·(N−1)/(N−K)), fitted per group on the same
+    (transformed) data; *t* then has (clusters − 1) degrees of freedom. An exact fit (no
+    residual variation) gives t = ±inf for a non-zero slope and 0 for a zero one.
     """
-    import statsmodels.api as sm
-
     ok = np.isfinite(y) if covariate is None else np.isfinite(y) & np.isfinite(covariate)
     g, t, y, cl = group[ok].astype(np.int64), t[ok].astype(float), y[ok], cluster[ok].astype(np.int64)
     z = None if covariate is None else covariate[ok].astype(float)
@@ -159,46 +161,64 @@ def clustered_slopes(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: n
             zc = np.bincount(codes, weights=z, minlength=len(uniq)) / np.maximum(size, 1)
             z = np.where(w_row, z - zc[codes], z)
         use = ~w_row | rec
-        g, t, y, codes, cl = g[use], t[use], y[use], codes[use], cl[use]
+        g, t, y, codes = g[use], t[use], y[use], codes[use]
         z = None if z is None else z[use]
-    k = 2 if z is None else 3
-    slope = np.full(n_groups, np.nan)
-    se = np.full(n_groups, np.nan)
-    tstat = np.full(n_groups, np.nan)
     n = np.bincount(g, minlength=n_groups).astype(float)
-    G = np.zeros(n_groups)
+    k = 2.0
+    if z is not None:
+        # residualise t and y on the covariate within each group
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zbar = np.bincount(g, weights=z, minlength=n_groups) / n
+            dz = z - zbar[g]
+            szz = np.bincount(g, weights=dz * dz, minlength=n_groups)
+            has_var = szz > 1e-12
+            bt = np.where(has_var, np.bincount(g, weights=dz * t, minlength=n_groups) / szz, 0.0)
+            by = np.where(has_var, np.bincount(g, weights=dz * y, minlength=n_groups) / szz, 0.0)
+        t = t - bt[g] * dz
+        y = y - by[g] * dz
+        k = 3.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tbar = np.bincount(g, weights=t, minlength=n_groups) / n
+        ybar = np.bincount(g, weights=y, minlength=n_groups) / n
+        dt = t - tbar[g]
+        sxx = np.bincount(g, weights=dt * dt, minlength=n_groups)
+        sxy = np.bincount(g, weights=dt * (y - ybar[g]), minlength=n_groups)
+        slope = sxy / sxx
+        e = y - ybar[g] - slope[g] * dt
+        # CR1: meat = sum over clusters of (sum of dt * e within the cluster)^2
+        score = np.bincount(codes, weights=dt * e, minlength=len(uniq))
+        used = np.bincount(codes, minlength=len(uniq)) > 0
+        meat = np.bincount(ug[used], weights=score[used] ** 2, minlength=n_groups)
+        G = np.bincount(ug[used], minlength=n_groups).astype(float)
+        valid = (n >= k + 1) & (G >= 3) & (sxx > 1e-12) & (span > 0)
+        exact = meat == 0  # no residual variation
+        se = _cluster_robust_se(g, t, y, codes, valid & ~exact, n_groups, k)
+        se = np.where(exact, 0.0, se)
+        tstat = np.where(valid & (se > 0), slope / se, np.nan)
+        # no residual variation at all (an exact fit): a zero slope is no evidence, any other is overwhelming
+        tstat = np.where(valid & ~(se > 0), np.where(np.abs(slope) > 1e-12, np.sign(slope) * np.inf, 0.0), tstat)
+    df = np.maximum(G - 1, 1)
+    return {"slope": np.where(valid, slope, np.nan), "se": np.where(valid, se, np.nan), "df": df, "t": tstat,
+            "n": n, "clusters": G, "span": span, "within": within}
+
+
+def _cluster_robust_se(g: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndarray, fit: np.ndarray,
+                       n_groups: int, k: float) -> np.ndarray:
+    """Per group where ``fit``: the SE of the slope of ``y`` on ``t`` (with an intercept) by
+    statsmodels' cluster-robust covariance; ``k`` parameters count in its small-sample
+    factor (3 when ``t`` and ``y`` were residualised on a covariate beforehand)."""
+    import statsmodels.api as sm
+
+    se = np.full(n_groups, np.nan)
     order = np.argsort(g, kind="stable")
     bounds = np.searchsorted(g[order], np.arange(n_groups + 1))
-    for j in range(n_groups):
+    for j in np.flatnonzero(fit):
         rows = order[bounds[j]:bounds[j + 1]]
-        if not len(rows):
-            continue
-        clusters = cl[rows]
-        G[j] = len(np.unique(clusters))
-        tj = t[rows]
-        if z is not None:  # the variation of t left once the covariate is accounted for
-            zj = z[rows] - z[rows].mean()
-            szz = float(zj @ zj)
-            tj = tj - (float(zj @ tj) / szz) * zj if szz > 1e-12 else tj
-        if not (len(rows) >= k + 1 and G[j] >= 3 and span[j] > 0 and np.sum((tj - tj.mean()) ** 2) > 1e-12):
-            continue
-        tj = t[rows]
-        constant_z = z is not None and np.sum((z[rows] - z[rows].mean()) ** 2) <= 1e-12
-        cols = [np.ones(len(rows)), tj] + ([z[rows]] if z is not None and not constant_z else [])
-        fit = sm.OLS(y[rows], np.column_stack(cols)).fit(cov_type="cluster",
-                                                          cov_kwds={"groups": pd.factorize(clusters)[0]})
-        var = max(float(fit.cov_params()[1, 1]), 0.0)
-        if constant_z:  # the adjusted slope is the plain one; the small-sample factor still counts K = 3
-            var *= (len(rows) - 2) / (len(rows) - k)
-        b, s = float(fit.params[1]), float(np.sqrt(var))
-        slope[j], se[j] = b, s
-        if s > 0 and np.isfinite(s):
-            tstat[j] = b / s
-        else:  # no residual variation at all: a zero slope is no evidence, any other is overwhelming
-            tstat[j] = np.sign(b) * np.inf if abs(b) > 1e-12 else 0.0
-            se[j] = 0.0
-    df = np.maximum(G - 1, 1)
-    return {"slope": slope, "se": se, "df": df, "t": tstat, "n": n, "clusters": G, "span": span, "within": within}
+        X = np.column_stack([np.ones(len(rows)), t[rows]])
+        res = sm.OLS(y[rows], X).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(cluster[rows])[0]})
+        var = float(res.cov_params()[1, 1]) * (len(rows) - 2) / (len(rows) - k)  # statsmodels counts K = 2 here
+        se[j] = np.sqrt(max(var, 0.0))
+    return se
 
 
 def p_two_sided(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:

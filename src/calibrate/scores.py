@@ -73,8 +73,13 @@ def _sorted_codes(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, li
 
 
 def _text(labels: np.ndarray, codes: np.ndarray):
-    """A string array of ``labels[codes]`` (None: missing)."""
-    return pd.array(labels[codes], dtype="string")
+    """A string array of ``labels[codes]`` (the last label is None: missing), built by
+    Arrow from the dictionary, not element by element."""
+    import pyarrow as pa
+
+    dictionary = pa.array(list(labels[:-1]), type=pa.large_string())
+    indices = pa.array(np.asarray(codes, dtype=np.int32), mask=np.asarray(codes) >= len(labels) - 1)
+    return pd.arrays.ArrowStringArray(pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string()))
 
 
 def session_time_order(labels: Sequence[str], dates: Sequence[Any]) -> np.ndarray:

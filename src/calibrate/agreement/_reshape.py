@@ -192,7 +192,7 @@ def _codes(s: pd.Series, keep: np.ndarray | None = None) -> tuple[np.ndarray, np
         try:  # every entry is a str or NA: skip pd.factorize's scan that checks this
             uniques, codes = _StringHashTable(len(a) // 8 + 16).factorize(a, na_sentinel=-1)
             return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
-        except Exception:  # pragma: no cover - pandas internals changed
+        except (TypeError, ValueError):  # pragma: no cover - pandas internals changed: the public path below
             pass
     # size_hint: pandas otherwise sizes the hash table for one unique per row (~60 MB per
     # million rows); ids repeat (raters ~10x per unit, units ~10x per rater), and the

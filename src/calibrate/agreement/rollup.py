@@ -260,11 +260,6 @@ def kijkkader_rollup(
     func = "kijkkader_rollup"
     for lv in levels:
         check_option(func, "levels", lv, LEVELS)
-    if not isinstance(scores, pd.DataFrame):
-        raise InputError(
-            f"The 'scores' parameter of {func} must be the score table (a DataFrame). "
-            f"Got {type(scores).__name__} instead."
-        )
     coded = _Coded(_door(scores, func, framework), func)
     kinds_all = list(KINDS)
     nk = len(kinds_all)

@@ -326,9 +326,12 @@ def _phases(focus: CodedScores, history: CodedScores, framework, warnings: list[
 
     if framework is None or not getattr(framework, "profiles", None):
         return {"available": False, "message": "geen fasenprofiel in het kader"}
+    def verdicts_and_phases(table: CodedScores) -> CodedScores:  # all the classification reads
+        return table.select(table.frame["kind"].isin(["phase", "verdict"]).to_numpy())
+
     try:
-        cls = phases.classify_verdicts(focus, framework)
-        rates = phases.rater_rates(phases.classify_verdicts(history, framework) if len(history) else cls)
+        cls = phases.classify_verdicts(verdicts_and_phases(focus), framework)
+        rates = phases.rater_rates(phases.classify_verdicts(verdicts_and_phases(history), framework) if len(history) else cls)
     except InputError as exc:
         warnings.append(f"De oordelen konden niet naast de fasen worden gelegd: {exc}")
         return {"available": False, "message": "kon niet worden berekend"}

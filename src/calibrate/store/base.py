@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
 from ..errors import InputError, SchemaVersionError, StoreError
-from ..schema import CODES, DEFAULT_FRAMEWORK, ItemSpec
+from ..schema import DEFAULT_FRAMEWORK
 from . import schema as t
 from .engine import describe_url, make_engine, url_from_env
 from .migrations import upgrade_steps
@@ -244,19 +244,6 @@ class StoreBase:
         if rows:
             conn.execute(sa.insert(t.items), rows)
 
-    def _item_specs(self, conn, item_ids: Iterable[str], framework_ids: Iterable[str] = ()) -> dict[str, ItemSpec]:
-        specs: dict[str, ItemSpec] = {}
-        for fid in set(framework_ids):
-            fw = self.framework(fid)
-            for item in fw.items():
-                specs[item.id] = ItemSpec(item.id, item.kind, tuple(item.codes))
-        ids = [i for i in set(item_ids) if i not in specs]
-        for chunk in _chunks(ids, 500):
-            for r in conn.execute(sa.select(t.items.c.id, t.items.c.kind).where(t.items.c.id.in_(chunk))):
-                specs[r.id] = ItemSpec(r.id, r.kind, CODES[r.kind])
-        return specs
-
-
 
 def _insert_ignore(conn, table):
     if conn.dialect.name == "postgresql":
@@ -264,9 +251,3 @@ def _insert_ignore(conn, table):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table).on_conflict_do_nothing()
-
-
-def _chunks(seq, n):
-    seq = list(seq)
-    for i in range(0, len(seq), n):
-        yield seq[i : i + n]

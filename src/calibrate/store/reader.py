@@ -129,8 +129,9 @@ def fetch(engine: sa.Engine, table: sa.Table, columns: Sequence[str], *, session
     driver, where = target
     if driver == "postgresql":
         return _postgres_table(where, query)
-    with engine.connect() as conn:
-        lo, hi = conn.execute(sa.select(sa.func.min(table.c.id), sa.func.max(table.c.id))).one()
+    with engine.connect() as conn:  # two scalar subqueries: SQLite answers each from the index end
+        lo, hi = conn.execute(sa.select(sa.select(sa.func.min(table.c.id)).scalar_subquery(),
+                                        sa.select(sa.func.max(table.c.id)).scalar_subquery())).one()
     if lo is None or hi - lo < SMALL_ROWS:
         return _dbapi_table(engine, query, columns)
     k = max(1, min(8, (hi - lo + 1) // PARTITION_ROWS)) if parallel else 1
