@@ -61,35 +61,40 @@ def rater_rates(
             f"{func} takes the table of classify_verdicts / decision_consistency "
             "(columns rater, case, classification).",
         )
-    det = classified[classified["classification"] != "insufficient"]
+    cls = classified["classification"].to_numpy(dtype=object)
+    det = cls != "insufficient"
     if cluster == "case":
-        clus = det["case"].astype(str)
+        clus = classified["case"].astype(str).to_numpy(dtype=object)
     elif cluster == "session_case":
-        clus = det["session"].astype(str) + "/" + det["case"].astype(str)
+        clus = (classified["session"].astype(str) + "/" + classified["case"].astype(str)).to_numpy(dtype=object)
     else:
         clus = None
+    labels, rcode = np.unique(classified["rater"].astype(str).to_numpy(dtype=object), return_inverse=True)
+    cases = classified["case"].to_numpy(dtype=object)
+    n_det = int(det.sum())
+    total = {c: int(((cls == c) & det).sum()) for c in ("lenient", "severe")}
     rows = []
-    for rater in sorted(classified["rater"].astype(str).unique()):
-        mine = (det["rater"].astype(str) == rater).to_numpy()
-        sub = det[mine]
-        all_mine = classified[classified["rater"].astype(str) == rater]
+    for k, rater in enumerate(labels):
+        all_mine = rcode == k
+        mine = all_mine & det
+        n = int(mine.sum())
         row = {
             "rater": rater,
-            "n": len(sub),
-            "n_insufficient": int((all_mine["classification"] == "insufficient").sum()),
-            "n_consistent": int((sub["classification"] == "consistent").sum()),
-            "n_lenient": int((sub["classification"] == "lenient").sum()),
-            "n_severe": int((sub["classification"] == "severe").sum()),
-            "n_cases": int(sub["case"].nunique()),
+            "n": n,
+            "n_insufficient": int((all_mine & ~det).sum()),
+            "n_consistent": int((mine & (cls == "consistent")).sum()),
+            "n_lenient": int((mine & (cls == "lenient")).sum()),
+            "n_severe": int((mine & (cls == "severe")).sum()),
+            "n_cases": int(pd.unique(cases[mine]).size),
         }
         for c in ("lenient", "severe"):
-            y = (sub["classification"] == c).to_numpy(dtype=float)
-            p, lo, hi, deff = clustered_proportion(y, None if clus is None else clus[mine].to_numpy(), confidence, method)
-            others = det[~mine]
-            other_rate = float((others["classification"] == c).mean()) if len(others) else math.nan
+            y = (cls[mine] == c).astype(float)
+            p, lo, hi, deff = clustered_proportion(y, None if clus is None else clus[mine], confidence, method)
+            n_others = n_det - n
+            other_rate = (total[c] - row[f"n_{c}"]) / n_others if n_others else math.nan
             row.update({
                 f"{c}_rate": p, f"{c}_ci_low": lo, f"{c}_ci_high": hi, f"{c}_deff": deff,
-                f"{c}_others": other_rate, f"{c}_flagged": bool(len(sub) and lo > other_rate),
+                f"{c}_others": other_rate, f"{c}_flagged": bool(n and lo > other_rate),
             })
         rows.append(row)
     return pd.DataFrame(rows)

@@ -110,7 +110,7 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
     say = step or (lambda _msg: None)
     sessions = store.sessions()
     say("scores lezen")
-    scores = store.coded_scores(notes=False)
+    scores = store.coded_scores(notes=False, stamps=False)
     scored = {s for s, n in zip(scores.sessions, np.bincount(scores.codes("session"), minlength=len(scores.sessions))) if n}
     focus = focus_session(sessions, scored, session)
     framework, problems = None, []
@@ -126,7 +126,7 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
         scores = store.with_notes(scores, [fid_])
         expected = {"cases": len(store.session_cases(fid_)), "raters": len(store.session_raters(fid_))}
     say("consensus lezen")
-    consensus = store.coded_consensus()
+    consensus = store.coded_consensus(stamps=False)
     return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                           warnings=problems, step=step)
 

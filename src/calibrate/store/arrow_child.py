@@ -30,6 +30,20 @@ def _query(database: str, query: list, busy_ms: int):
             return cur.fetch_arrow_table()
 
 
+def _encoded(table, names: set):
+    """The columns ``names`` dictionary-encoded (the ids repeat: the parent gets small
+    integer codes and the few distinct ids instead of millions of strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = []
+    for name, col in zip(table.column_names, table.columns):
+        if name in names and pa.types.is_string(col.type) or name in names and pa.types.is_large_string(col.type):
+            col = pc.dictionary_encode(col.combine_chunks())
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
 def main() -> int:
     import pyarrow as pa
 
@@ -40,6 +54,7 @@ def main() -> int:
             tables = list(pool.map(lambda q: _query(req["database"], q, req.get("busy_ms", 60_000)), queries))
         full = [tb for tb in tables if tb.num_rows]  # SQLite gives an empty result no column types
         table = pa.concat_tables(full) if len(full) > 1 else (full or tables)[0]
+        table = _encoded(table, set(req.get("dictionary", ())))
         with pa.ipc.new_stream(sys.stdout.buffer, table.schema) as out:
             out.write_table(table)
     except Exception as exc:  # reported to the parent, which raises StoreError with it

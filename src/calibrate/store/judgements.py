@@ -26,18 +26,20 @@ class JudgementsMixin:
     """The judgements and consensus of a store, as tables."""
 
     def coded_scores(self, session: str | Iterable[str] | None = None, *, history: bool = False,
-                     notes: bool | Iterable[str] = True, framework=None,
+                     notes: bool | Iterable[str] = True, stamps: bool = True, framework=None,
                      raters: Iterable[str] | None = None) -> CodedScores:
         """The score table decoded once (:class:`~calibrate.scores.CodedScores`): current
         judgements, or every save with ``history=True``; ``notes`` True, False or the
-        sessions whose notes to read; ``framework`` gives scales and hierarchy; ``raters``
-        keeps the judgements of these assessors only."""
+        sessions whose notes to read; ``stamps=False`` leaves out ``scored_at``;
+        ``framework`` gives scales and hierarchy; ``raters`` keeps the judgements of these
+        assessors only."""
         return reader.read(self, t.judgements, sessions=_sessions(session), history=history, notes=notes,
-                           framework=framework, raters=raters)
+                           stamps=stamps, framework=framework, raters=raters)
 
-    def coded_consensus(self, session: str | Iterable[str] | None = None, *, framework=None) -> CodedScores:
+    def coded_consensus(self, session: str | Iterable[str] | None = None, *, stamps: bool = True,
+                        framework=None) -> CodedScores:
         """The current consensus (benchmark) judgements as :class:`~calibrate.scores.CodedScores`."""
-        return reader.read(self, t.consensus, sessions=_sessions(session), framework=framework)
+        return reader.read(self, t.consensus, sessions=_sessions(session), stamps=stamps, framework=framework)
 
     def with_notes(self, coded: CodedScores, sessions: Iterable[str]) -> CodedScores:
         """``coded`` (from :meth:`coded_scores`) with the notes of ``sessions`` filled in."""

@@ -35,6 +35,8 @@ from .latest import latest_in_key_order
 PARTITION_ROWS = 400_000
 #: Below this many rows (by id range) a SQLite table is read with the store's own cursor.
 SMALL_ROWS = 250_000
+#: Columns whose values repeat (ids, codes, time stamps of an import): sent dictionary-encoded.
+_REPEATED = ("session_id", "case_id", "rater_id", "item_id", "value", "scored_at", "saved_at", "source")
 
 
 def _target(engine: sa.Engine) -> tuple[str, str] | None:
@@ -71,13 +73,15 @@ def _postgres_table(uri: str, query) -> pa.Table:
         raise StoreError(f"reading the judgements failed: {' '.join(str(exc).split())[:200]}") from None
 
 
-def _sqlite_tables(database: str, queries: list) -> pa.Table:
-    """The queries through ADBC's SQLite driver, in a child process (:mod:`.arrow_child`)."""
+def _sqlite_tables(database: str, queries: list, dictionary: Sequence[str] = ()) -> pa.Table:
+    """The queries through ADBC's SQLite driver, in a child process (:mod:`.arrow_child`),
+    the ``dictionary`` columns dictionary-encoded there."""
     from sqlalchemy.dialects import sqlite
 
     dialect = sqlite.dialect(paramstyle="qmark")
     request = json.dumps({"database": database, "queries": [_compiled(q, dialect) for q in queries],
-                          "busy_ms": SQLITE_BUSY_TIMEOUT_S * 1000, "workers": min(os.cpu_count() or 1, 4)})
+                          "busy_ms": SQLITE_BUSY_TIMEOUT_S * 1000, "workers": min(os.cpu_count() or 1, 4),
+                          "dictionary": list(dictionary)})
     proc = subprocess.Popen([sys.executable, "-m", "calibrate.store.arrow_child"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdin.write(request.encode())
@@ -137,29 +141,34 @@ def fetch(engine: sa.Engine, table: sa.Table, columns: Sequence[str], *, session
     k = max(1, min(8, (hi - lo + 1) // PARTITION_ROWS)) if parallel else 1
     edges = np.linspace(lo - 1, hi, k + 1).astype(np.int64)
     parts = [query.where(table.c.id > int(a), table.c.id <= int(b)) for a, b in zip(edges[:-1], edges[1:])]
-    return _sqlite_tables(where, parts)
+    return _sqlite_tables(where, parts, dictionary=[c for c in columns if c in _REPEATED])
 
 
 def _dictionary(col: pa.ChunkedArray) -> tuple[np.ndarray, list]:
-    """Integer codes (-1 = null) and labels of a text column, by Arrow's hash table."""
+    """Integer codes (-1 = null) and labels of a text column, by Arrow's hash table (or as
+    the reader's child encoded it)."""
     if len(col) == 0:
         return np.zeros(0, dtype=np.int32), []
-    enc = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+    if pa.types.is_dictionary(col.type):
+        enc = col.unify_dictionaries().combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    else:
+        enc = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
     codes = enc.indices.fill_null(-1).to_numpy() if enc.indices.null_count else enc.indices.to_numpy()
     return codes.astype(np.int32, copy=False), enc.dictionary.to_pylist()
 
 
 def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None = None,
          raters: Iterable[str] | None = None, history: bool = False, notes: bool | Iterable[str] = True,
-         framework=None, parallel: bool = True) -> CodedScores:
+         stamps: bool = True, framework=None, parallel: bool = True) -> CodedScores:
     """Judgements of ``table`` (default ``judgements``; ``consensus`` works the same) as
     :class:`~calibrate.scores.CodedScores`.
 
     Current judgements (the latest save per key) in contract order — session date,
     session, case, rater, item — or with ``history=True`` every save in the order saved,
     with ``saved_at`` and ``source``. ``notes`` is True (every note), False (none) or the
-    sessions whose notes to read. ``framework`` gives the items' scales and hierarchy;
-    without it the contract codes of each item's stored kind are used.
+    sessions whose notes to read; ``stamps=False`` leaves out ``scored_at`` (an analysis
+    needs no time stamps). ``framework`` gives the items' scales and hierarchy; without it
+    the contract codes of each item's stored kind are used.
     """
     table = t.judgements if table is None else table
     engine = store.engine
@@ -167,7 +176,7 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
     key = ["session_id", "case_id"] + (["rater_id"] if with_rater else []) + ["item_id"]
     sessions = None if sessions is None else list(sessions)
     raters = None if raters is None else list(raters)
-    cols = ["id", *key, "value", "scored_at"]
+    cols = ["id", *key, "value"] + (["scored_at"] if stamps or history else [])
     read_notes = notes is True
     if read_notes:
         cols.append("note")
@@ -220,7 +229,8 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
     take = pa.array(keep)
     if read_notes:
         df["note"] = _strings(arrow.column("note").take(take))
-    df["scored_at"] = _strings(arrow.column("scored_at").take(take))
+    if "scored_at" in cols:
+        df["scored_at"] = _strings(arrow.column("scored_at").take(take))
     if history:
         df["saved_at"] = _strings(arrow.column("saved_at").take(take))
         df["source"] = _strings(arrow.column("source").take(take))
@@ -233,6 +243,8 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
 
 def _strings(col: pa.ChunkedArray) -> pd.Series:
     """A text column as pandas ``string`` (Arrow-backed: no Python object per row)."""
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
     col = col.cast(pa.large_string()) if not pa.types.is_large_string(col.type) else col
     return pd.Series(pd.arrays.ArrowStringArray(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)))
 
