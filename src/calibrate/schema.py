@@ -131,19 +131,25 @@ def _spreadsheet_row(index: int) -> int:
 
 
 def clean_text(series: pd.Series) -> pd.Series:
-    """A column as stripped text, empty cells as NA; each distinct value is stripped once."""
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-    stripped = np.array([str(u).strip() for u in uniques] + [None], dtype=object)
-    stripped[[i for i, s in enumerate(stripped[:-1]) if s == ""]] = None
-    out = pd.array(stripped[codes], dtype="string")
-    return pd.Series(out, index=series.index, name=series.name)
+    """A column as stripped text, empty cells as NA (in Arrow, not row by row in Python)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = series.astype("string")
+    arr = pa.array(text.array)  # the Arrow array under (or made from) the string column
+    arr = pc.utf8_trim_whitespace(arr)
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    out = pd.arrays.ArrowStringArray(arr.cast(pa.large_string()))
+    return pd.Series(out, index=series.index, name=series.name).astype("string")
 
 
 def _per_unique(series: pd.Series, func) -> pd.Series:
     """``func`` applied to the distinct values of ``series`` (a Series in, a Series out),
     broadcast back to every row."""
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-    mapped = func(pd.Series(uniques, dtype=object))
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = func(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
     full = pd.concat([mapped.reset_index(drop=True), pd.Series([pd.NA], dtype=mapped.dtype)], ignore_index=True)
     return pd.Series(full.to_numpy()[codes], index=series.index)
 
@@ -155,7 +161,8 @@ class _Labels:
         self.index = pd.Index([], dtype=object)
 
     def codes(self, values: pd.Series) -> np.ndarray:
-        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
         pos = self.index.get_indexer(uniques)
         new = pos < 0
         if new.any():
@@ -352,7 +359,8 @@ class TableValidator:
         full = df[self.key].notna().all(axis=1).to_numpy()
         part = df[full]
         self._keys.append(np.column_stack([self._labels[c].codes(part[c]) for c in self.key]).astype(np.int64))
-        self._hashes.append(pd.util.hash_pandas_object(part, index=False).to_numpy())
+        rest = [c for c in part.columns if c not in self.key]  # rows with one key differ only here
+        self._hashes.append(pd.util.hash_pandas_object(part[rest], index=False).to_numpy())
         self._rows.append(np.full(len(part), self._n_chunks, dtype=np.int32))
         self._labels_of.append(np.asarray(part.index, dtype=np.int64))
 
