@@ -276,9 +276,14 @@ class TableValidator:
         df["session_date"] = self._dates(df)
         df["scored_at"] = self._stamps(df)
 
-        df = df.drop_duplicates()
         key = self.key
-        dup = df[df.duplicated(subset=key, keep=False)].dropna(subset=key)
+        repeated = df.duplicated(subset=key, keep=False).to_numpy()  # an exact copy repeats its key too
+        if repeated.any():
+            copies = np.zeros(len(df), dtype=bool)
+            copies[repeated] = df[repeated].duplicated().to_numpy()
+            df = df[~copies]
+            repeated = repeated[~copies]
+        dup = df[repeated & df.duplicated(subset=key, keep=False).to_numpy()].dropna(subset=key) if repeated.any() else df.iloc[0:0]
         if len(dup):
             for _, grp in dup.groupby(key, sort=False):
                 if not self._room():

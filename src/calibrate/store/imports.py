@@ -174,7 +174,8 @@ class ImportsMixin:
         have = notes.notna().to_numpy()
         if not have.any():
             return notes
-        codes, uniques = pd.factorize(notes[have].astype(object))
+        codes, uniques = pd.factorize(notes[have])
+        uniques = np.asarray(uniques, dtype=object)
         freq = np.bincount(codes, minlength=len(uniques))
         pseudo = self.note_pseudonymiser(conn)
         texts = []
@@ -183,9 +184,11 @@ class ImportsMixin:
             for k, v in res.counts.items():
                 replaced[k] = replaced.get(k, 0) + v * int(n)
             texts.append(res.text)
-        out = notes.astype(object).copy()
+        if all(t == str(u) for t, u in zip(texts, uniques)):
+            return notes  # nothing to replace: the column as it came
+        out = notes.to_numpy(dtype=object, na_value=None)
         out[have] = np.asarray(texts, dtype=object)[codes]
-        return pd.Series(pd.array(out.where(pd.notna(out), None).to_numpy(), dtype="string"), index=notes.index)
+        return pd.Series(pd.array(out, dtype="string"), index=notes.index)
 
 
 def _source(data, source: str | None, default: str) -> str:
