@@ -90,12 +90,16 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 # ------------------------------------------------------------------------- children
+# the peak is VmHWM of the child's own address space (ru_maxrss would carry over the
+# parent's resident size at the fork)
 _IMPORT = """
-import resource, sys, time
+import sys, time
 from calibrate.cli import main
 t0 = time.perf_counter()
 rc = main(["import", "scores", sys.argv[1], *sys.argv[2:]])
-print("SECONDS", time.perf_counter() - t0, "PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "RC", rc)
+seconds = time.perf_counter() - t0
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0] * 1024
+print("SECONDS", seconds, "PEAK", hwm, "RC", rc)
 """
 
 

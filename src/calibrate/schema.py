@@ -363,7 +363,7 @@ class TableValidator:
         judgement in different chunks (:meth:`finish`)."""
         full = df[self.key].notna().all(axis=1).to_numpy()
         part = df[full]
-        self._keys.append(np.column_stack([self._labels[c].codes(part[c]) for c in self.key]).astype(np.int64))
+        self._keys.append(np.column_stack([self._labels[c].codes(part[c]) for c in self.key]).astype(np.int32))
         rest = [c for c in part.columns if c not in self.key]  # rows with one key differ only here
         self._hashes.append(pd.util.hash_pandas_object(part[rest], index=False).to_numpy())
         self._rows.append(np.full(len(part), self._n_chunks, dtype=np.int32))
@@ -395,10 +395,16 @@ class TableValidator:
         labels = np.concatenate(self._labels_of)
         combined = np.zeros(len(keys), dtype=np.int64)
         for k, c in enumerate(self.key):
-            combined = combined * max(len(self._labels[c].index), 1) + keys[:, k]
+            combined = combined * max(len(self._labels[c].index), 1) + keys[:, k].astype(np.int64)
         if len(self.key) and np.prod([float(max(len(self._labels[c].index), 1)) for c in self.key]) >= 2**62:
             combined = pd.MultiIndex.from_arrays([keys[:, k] for k in range(keys.shape[1])]).factorize()[0]
-        dup = pd.Series(combined).duplicated(keep=False).to_numpy()
+        del keys
+        order = np.argsort(combined, kind="stable")  # a sort needs less memory than a hash table
+        same = combined[order[1:]] == combined[order[:-1]]
+        dup = np.zeros(len(combined), dtype=bool)
+        dup[order[1:][same]] = True
+        dup[order[:-1][same]] = True
+        del order, same
         drop: list[int] = []
         if not dup.any():
             return np.zeros(0, dtype=np.int64)
