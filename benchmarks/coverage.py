@@ -1,7 +1,7 @@
 """Coverage of the 95 % intervals calibrate prints, at the size of a kalibreersessie.
 
 Sessions of 4, 6, 8, 12 cases x 3, 5, 8 assessors drawn from a large simulated population
-(calibrate.simulate, one session of 20,000 cases per panel size: the panel's leniencies are
+(calibrate.devtools.simulate, one session of 20,000 cases per panel size: the panel's leniencies are
 drawn once and kept, so every interval is about sampling *cases*, as the Gwet SEs, the F
 intervals and the case bootstrap all are). The true value of each coefficient is its value
 on the whole population. Coefficients and data:
@@ -50,7 +50,7 @@ class Population:
 
     def __init__(self, R: int, P: int, seed: int):
         from calibrate.frameworks import load_framework
-        from calibrate.simulate import SimulationConfig, simulate
+        from calibrate.devtools.simulate import SimulationConfig, simulate
 
         fw = load_framework("han-wpl2-2025")
         ict = [i.id for i in fw.items() if i.kind == "indicator" and i.assessed and i.outcome_id == OUTCOME]

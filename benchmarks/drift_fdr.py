@@ -4,7 +4,7 @@ cluster bootstrap, wild_trends).
 
 Two simulations of 6 sessions with new cases every session and 2 planted drifting
 indicators among the rest:
-* ``package``: calibrate.simulate, 12 cases x 8 assessors x 24 indicators, drift ±0.8 logit
+* ``package``: calibrate.devtools.simulate, 12 cases x 8 assessors x 24 indicators, drift ±0.8 logit
   per session (the design of tests/drift/recovery.py without its noisy item);
 * ``independent``: a generator written here, not by the simulator's author: a probit model
   with case ability, indicator difficulty, assessor leniency and an assessor x indicator
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-import calibrate.drift as drift
+import calibrate.drift.items as drift_items
 from calibrate.smallsample import cr2_trends, wild_trends
 
 
@@ -36,15 +36,15 @@ from calibrate.smallsample import cr2_trends, wild_trends
 def corrected(on):
     """Run drift with another trend test (the lead's wiring: drift calls it instead of CR1):
     ``"cr2"`` (CR2 + Bell-McCaffrey df) or ``"wild"`` (restricted wild cluster bootstrap)."""
-    original = drift._clustered_trends
+    original = drift_items.clustered_slopes
     if on == "cr2":
-        drift._clustered_trends = cr2_trends
+        drift_items.clustered_slopes = cr2_trends
     elif on == "wild":
-        drift._clustered_trends = functools.partial(wild_trends, n_boot=WILD_BOOT)
+        drift_items.clustered_slopes = functools.partial(wild_trends, n_boot=WILD_BOOT)
     try:
         yield
     finally:
-        drift._clustered_trends = original
+        drift_items.clustered_slopes = original
 
 
 WILD_BOOT = 999
@@ -53,7 +53,7 @@ LABELS = {"cr1": "CR1, t(G-1) (now)", "cr2": "CR2 + BM df", "wild": "wild cluste
 
 def package_sim(seed: int):
     from calibrate.frameworks import load_framework
-    from calibrate.simulate import SimulationConfig, simulate
+    from calibrate.devtools.simulate import SimulationConfig, simulate
 
     fw = load_framework("han-wpl2-2025")
     items = [i.id for i in fw.items() if i.kind == "indicator" and i.assessed][:24]

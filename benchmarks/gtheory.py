@@ -1,7 +1,7 @@
 """Speed and memory of a G-study at research scale, beside statsmodels' MixedLM on a sample.
 
 20 sessions x 100 cases x 30 assessors x 45 indicators = 2.7 million judgements, simulated
-in memory with calibrate.simulate (2 % n.v.t., so the c x r x i design is unbalanced and
+in memory with calibrate.devtools.simulate (2 % n.v.t., so the c x r x i design is unbalanced and
 Henderson's Method 1 runs; ``--complete`` gives the balanced table and the ANOVA path).
 Targets: < 30 s and < 2 GB for the G-study from the long table.
 
@@ -22,7 +22,7 @@ import numpy as np
 
 def build(complete: bool):
     from calibrate.frameworks import load_framework
-    from calibrate.simulate import SimulationConfig, simulate
+    from calibrate.devtools.simulate import SimulationConfig, simulate
 
     fw = load_framework("han-wpl2-2025")
     items = [i.id for i in fw.items() if i.kind == "indicator" and i.assessed][:45]

@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from calibrate.pgserver import ThrowawayPostgres
+from calibrate.devtools.pgserver import ThrowawayPostgres
 
 SESSION = "K-LOAD"
 CASES = ("C01", "C02")

@@ -2,7 +2,7 @@
 
 Data: 20 sessions x 100 cases x 30 assessors x 45 items = 2.7 million judgements, the
 design of benchmarks/report.py (30 indicators, 5 levels, 3 verdicts, 6 phases, the
-decision; B03 lenient, B05 drifting), generated in memory by ``calibrate.simulate`` and
+decision; B03 lenient, B05 drifting), generated in memory by ``calibrate.devtools.simulate`` and
 handed to each measurement as a pickled DataFrame (the long score table of CONTRACTS §1).
 
 Each measurement runs in a fresh child process: wall time of the call (from the long
@@ -43,7 +43,7 @@ KINDS = ("indicator", "level", "phase", "verdict", "decision")
 
 def build_table(path: Path) -> dict:
     from calibrate.frameworks import load_framework
-    from calibrate.simulate import SimulationConfig, simulate
+    from calibrate.devtools.simulate import SimulationConfig, simulate
 
     fw = load_framework("han-wpl2-2025")
     items = [i for i in fw.items() if i.assessed]

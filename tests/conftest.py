@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from calibrate.pgserver import ThrowawayPostgres
+from calibrate.devtools.pgserver import ThrowawayPostgres
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _DEMO_DIR: Path | None = None

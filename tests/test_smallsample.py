@@ -1,11 +1,11 @@
 """CR2 + Bell–McCaffrey trend tests (calibrate.smallsample) against closed forms, statsmodels
-and drift's CR1 fits."""
+and drift's CR1 fits (calibrate.inference.clustered_slopes)."""
 
 import numpy as np
 import pytest
 import statsmodels.api as sm
 
-import calibrate.drift as drift
+from calibrate.inference import clustered_slopes
 from calibrate.smallsample import cr2_slope, cr2_trends
 
 
@@ -50,7 +50,7 @@ def test_same_slopes_as_drift_and_same_keys(recurring):
     a = np.array(rows, dtype=float)
     group, t, cluster, y, z = a[:, 0].astype(int), a[:, 1], a[:, 2].astype(int), a[:, 3], a[:, 4]
     ours = cr2_trends(group, t, y, cluster, n_groups, covariate=z)
-    theirs = drift._clustered_trends(group, t, y, cluster, n_groups, covariate=z)
+    theirs = clustered_slopes(group, t, y, cluster, n_groups, covariate=z)
     assert set(theirs) <= set(ours)
     np.testing.assert_allclose(ours["slope"], theirs["slope"], atol=1e-10)
     np.testing.assert_array_equal(ours["within"], theirs["within"])
@@ -71,7 +71,7 @@ def test_wild_bootstrap_same_slopes_and_its_p_through_the_equivalent_t():
     group = np.r_[np.zeros(S * C, int), np.ones(S * C, int)]
     tt, cl = np.r_[t, t], np.r_[cluster, cluster]
     ours = wild_trends(group, tt, y, cl, 2, n_boot=999, seed=1)
-    theirs = drift._clustered_trends(group, tt, y, cl, 2)
+    theirs = clustered_slopes(group, tt, y, cl, 2)
     np.testing.assert_allclose(ours["slope"], theirs["slope"], atol=1e-10)
     np.testing.assert_allclose(ours["se"], theirs["se"], rtol=1e-10)  # the observed t is CR1's
     np.testing.assert_allclose(stats.t.cdf(ours["t"], ours["df"]), np.minimum(ours["p_lower"], 1 - 0.5 / 1000), rtol=1e-8)

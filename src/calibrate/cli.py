@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .errors import CalibrateError
+from .schema import DEFAULT_FRAMEWORK
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -41,6 +42,14 @@ def cmd_import(args) -> int:
     from .tabular import read_table
 
     path = Path(args.file)
+    if args.what in ("scores", "consensus"):  # streamed from the file, chunk by chunk
+        with _store(args) as store:
+            if args.what == "scores":
+                summary = store.import_scores(path, source=path.name, pseudonymise_raters=args.rater_names)
+            else:
+                summary = store.import_consensus(path, source=path.name)
+        print(summary.message())
+        return EXIT_OK
     df = read_table(path)
     if args.what == "cases" and args.check:
         import secrets
@@ -50,17 +59,12 @@ def cmd_import(args) -> int:
         roster = privacy.load_roster(args.roster) if args.roster else None
         return _check_cases(df, privacy.Pseudonymiser(roster, key=secrets.token_bytes(32)), roster, path.name)
     with _store(args) as store:
-        if args.what == "scores":
-            summary = store.import_scores(df, source=path.name, pseudonymise_raters=args.rater_names)
-        elif args.what == "consensus":
-            summary = store.import_consensus(df, source=path.name)
-        else:
-            from . import privacy
+        from . import privacy
 
-            roster = privacy.load_roster(args.roster) if args.roster else None
-            key = privacy.load_or_create_key(store.workspace)
-            pseudo = privacy.Pseudonymiser(roster, key=key)
-            summary = store.import_cases(df, source=path.name, pseudonymiser=pseudo)
+        roster = privacy.load_roster(args.roster) if args.roster else None
+        key = privacy.load_or_create_key(store.workspace)
+        pseudo = privacy.Pseudonymiser(roster, key=key)
+        summary = store.import_cases(df, source=path.name, pseudonymiser=pseudo)
     print(summary.message())
     return EXIT_OK
 
@@ -191,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["create", "reveal", "list", "show-names", "hide-names"])
     p.add_argument("session", nargs="?")
     p.add_argument("--date")
-    p.add_argument("--framework", default="han-wpl2-2025")
+    p.add_argument("--framework", default=DEFAULT_FRAMEWORK)
     p.add_argument("--title")
     p.add_argument("--cases", nargs="*")
     p.add_argument("--raters", nargs="*")

@@ -12,6 +12,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from .schema import DEFAULT_FRAMEWORK
 from .store import Store
 from .tabular import read_table
 
@@ -69,7 +70,7 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
     """
     from . import privacy
     from .frameworks import load_framework
-    from .simulate import DEMO_CONFIG, simulate
+    from .devtools.simulate import DEMO_CONFIG, simulate
 
     ws = Path(workspace).expanduser().resolve()
     if (ws / DEMO_MARKER).exists():
@@ -88,7 +89,7 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
                                   "`calibrate demo --force` rebuilds it\n")
     say = (lambda *_: None) if quiet else print
     src = data_dir()
-    fw = load_framework("han-wpl2-2025")
+    fw = load_framework(DEFAULT_FRAMEWORK)
     store = Store.open(ws)
     try:
         store.ensure_framework(fw)

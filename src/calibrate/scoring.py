@@ -43,8 +43,8 @@ import pandas as pd
 
 from calibrate.dutch import format_time
 from calibrate.errors import InputError
-from calibrate.frameworks.model import NOT_APPLICABLE, Framework, Item, Outcome
-from calibrate.schema import allowed_values
+from calibrate.frameworks.model import Framework, Item, Outcome
+from calibrate.schema import CODES, NOT_APPLICABLE, allowed_values, is_phase_item, is_verdict_item, phase_item, verdict_item
 
 if TYPE_CHECKING:  # pragma: no cover
     from calibrate.rules import RuleResult
@@ -66,7 +66,9 @@ __all__ = [
 ]
 
 #: The three choices per indicator, in the order the form shows them (CONTRACTS §5).
-INDICATOR_CHOICES = ("gezien", "niet gezien", NOT_APPLICABLE)
+NOT_SEEN, SEEN = CODES["indicator"]
+FAIL, PASS = CODES["verdict"]
+INDICATOR_CHOICES = (SEEN, NOT_SEEN, NOT_APPLICABLE)
 
 #: Global phrases with no concrete behaviour (Kwaliteitscriteria, seed 001: "geen globale
 #: uitspraken zoals 'gaat wel goed'"). Matched case-insensitively on word boundaries,
@@ -454,7 +456,7 @@ class CaseForm:
         spec = self.framework.decision
         if spec is None:
             return None
-        verdicts = {o: self.value(f"{o}.oordeel") for o in spec.outcomes}
+        verdicts = {o: self.value(verdict_item(o)) for o in spec.outcomes}
         if any(v is None for v in verdicts.values()):
             return None
         from calibrate.rules import apply_decision
@@ -496,15 +498,11 @@ class CaseForm:
                     if o.verdict_item_id and self.value(o.verdict_item_id) is not None}
         if not verdicts or self.framework.phase_table is None:
             return []
-        try:
-            from calibrate.phases import classify_verdicts
-        except ImportError:
-            findings = [f for o, v in verdicts.items() for f in self._verdict_vs_phases(self.framework.outcome(o), v)]
-            return self._phase_nudges(findings)
+        from calibrate.phases import classify_verdicts  # imported at the first verdict, not at start-up
         rows = [
             {"session": "form", "case": "form", "rater": "form", "item": item_id, "value": entry.value}
             for item_id, entry in sorted(self._entries.items())
-            if entry.value is not None and (item_id.startswith("fase.") or item_id.endswith(".oordeel"))
+            if entry.value is not None and (is_phase_item(item_id) or is_verdict_item(item_id))
         ]
         key = tuple((r["item"], r["value"]) for r in rows)
         if self._phase_cache is not None and self._phase_cache[0] == key:
@@ -535,13 +533,13 @@ class CaseForm:
         for (classification, profile_name, dims), outcomes in groups.items():
             who = _join([o.name for o in outcomes])
             first = outcomes[0].verdict_item_id
-            related = tuple(o.verdict_item_id for o in outcomes[1:]) + tuple(f"fase.{d}" for d in dims)
+            related = tuple(o.verdict_item_id for o in outcomes[1:]) + tuple(phase_item(d) for d in dims)
             if classification == "lenient":
                 profile = self.framework.profiles.get(profile_name)
                 below = []
                 for dim_id in dims:
                     cell = next((c for c in profile.cells if c.dimension_id == dim_id), None) if profile else None
-                    own = self.value(f"fase.{dim_id}")
+                    own = self.value(phase_item(dim_id))
                     want = f" (verwacht minstens {names[cell.phase]})" if cell else ""
                     below.append(f"{ptable.dimension(dim_id).name}: {names.get(own, own)}{want}")
                 msg = (f"{who}: oordeel \u2018voldaan\u2019 op {profile_name}, maar je fasen liggen daar onder \u2014 "
@@ -562,37 +560,21 @@ class CaseForm:
 
     def _verdict_vs_indicators(self, outcome: Outcome, verdict: str) -> list[Nudge]:
         vals = [self.value(i.id) for i in outcome.indicators if i.assessed]
-        seen = sum(v == "gezien" for v in vals)
-        not_seen = sum(v == "niet gezien" for v in vals)
-        if verdict == "voldaan" and not_seen > seen:
+        seen = sum(v == SEEN for v in vals)
+        not_seen = sum(v == NOT_SEEN for v in vals)
+        if verdict == PASS and not_seen > seen:
             return [Nudge(
                 "verdict_indicators", outcome.verdict_item_id,
                 f"{outcome.name}: oordeel \u2018voldaan\u2019, maar je zag {not_seen} van de {seen + not_seen} "
                 "gescoorde indicatoren niet. Past je oordeel bij wat je zag?",
             )]
-        if verdict == "niet voldaan" and seen > 0 and not_seen == 0:
+        if verdict == FAIL and seen > 0 and not_seen == 0:
             return [Nudge(
                 "verdict_indicators", outcome.verdict_item_id,
                 f"{outcome.name}: oordeel \u2018niet voldaan\u2019, terwijl je alle {seen} gescoorde indicatoren "
                 "\u2018gezien\u2019 hebt. Wat ontbrak er?",
             )]
         return []
-
-    def _verdict_vs_phases(self, outcome: Outcome, verdict: str) -> list[tuple]:
-        """Fallback without :mod:`calibrate.phases`: a 'voldaan' at a level with an expected
-        phase profile (tussenniveau) while some of the assessor's own phases lie below it."""
-        table = self.framework.phase_table
-        profile = self.framework.profiles.get(outcome.level_name or "")
-        if verdict != "voldaan" or table is None or profile is None:
-            return []
-        below = []
-        for cell in profile.cells:
-            own = self.value(f"fase.{cell.dimension_id}")
-            if own is None or own not in table.codes:
-                continue
-            if table.position(own) < table.position(cell.phase):
-                below.append(cell.dimension_id)
-        return [(outcome, "lenient", profile.name, tuple(below))] if below else []
 
     def _decision_vs_rule(self) -> list[Nudge]:
         spec = self.framework.decision

@@ -78,7 +78,7 @@ def cr2_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndar
                covariate: np.ndarray | None = None) -> dict:
     """Per group: slope of ``y`` on ``t`` with CR2 SE over ``cluster`` and Bell–McCaffrey df.
 
-    Same arguments and result keys as ``calibrate.drift._clustered_trends`` (slope, se, df,
+    Same arguments and result keys as ``calibrate.inference.clustered_slopes`` (slope, se, df,
     t, n, clusters, span, within) so that drift can call either. As there: a group whose
     occasions mostly belong to cases seen in more than one session (and ≥ 3 such cases) is
     fitted within cases (case dummies; cases seen once drop out), the covariate (the reference

@@ -1,20 +1,35 @@
 """Reading and writing the tables users exchange: CSV and Excel.
 
 Imports take what a Dutch Excel writes (semicolons, a byte-order mark, CRLF) and
-``.xlsx``; exports are UTF-8, comma-separated, with a header row.
+``.xlsx``; exports are UTF-8, comma-separated, with a header row. Files are read in
+chunks (:func:`read_chunks`), so a file of any size costs the memory of one chunk; the
+CSV parser is Arrow's (``pyarrow.csv``), which reads each block in C and reports each
+ragged row with its record number.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from pathlib import Path
+from typing import Iterator
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from .errors import InputError
 
 XLSX_MAGIC = b"PK\x03\x04"
+
+CHUNK_ROWS = 200_000
+"""Rows per chunk handed to an import: bounded memory, few round trips."""
+
+_HEAD_BYTES = 1 << 20
+_BLOCK_BYTES = 1 << 20
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -22,79 +37,248 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
     The delimiter (comma, semicolon or tab) is sniffed from the header line; a UTF-8
     BOM and Windows line ends are accepted; cp1252 is tried when the file is not UTF-8.
-    Ragged rows (more or fewer cells than the header) are an error naming the row.
+    Ragged rows (more or fewer cells than the header) are an error naming the row. The
+    index is the spreadsheet row number minus 2 (the header is row 1).
     """
+    header, chunks = read_chunks(path)
+    parts = list(chunks)
+    if not parts:
+        return pd.DataFrame({h: pd.Series(dtype="string") for h in header})
+    return pd.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def read_chunks(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> tuple[list[str], Iterator[pd.DataFrame]]:
+    """The header of a CSV or ``.xlsx`` file and an iterator over its rows in chunks of
+    at most ``chunk_rows`` (DataFrames of strings, empty cells NA, blank rows left out,
+    index = spreadsheet row - 2). Problems with the file itself (missing, empty, binary,
+    not text, bad quotes, a ragged row) raise :class:`InputError` naming file and row."""
     path = Path(path)
     name = path.name
     if not path.exists():
         raise InputError("file not found.", location=str(path), hint="Check the path.")
-    raw = path.read_bytes()
-    if not raw.strip():
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    if not head.strip() and not _has_text_beyond(path, len(head)):
         raise InputError("the file is empty.", location=name, hint="Export the table again with its header row.")
-    if raw.startswith(XLSX_MAGIC) or path.suffix.lower() in {".xlsx", ".xlsm"}:
-        return _read_xlsx(raw, name)
-    if b"\x00" in raw[:4096]:
+    if head.startswith(XLSX_MAGIC) or path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return _xlsx_chunks(path, name, chunk_rows)
+    if b"\x00" in head[:4096]:
         raise InputError(
             "this is not a text (CSV) file: it holds binary data.",
             location=name,
             hint="Save the table as CSV (UTF-8) or .xlsx and import that.",
         )
-    text = _decode(raw, name)
-    return _read_csv_text(text, name)
+    encoding = _encoding(path, name)
+    return _csv_chunks(path, name, head, encoding, chunk_rows)
 
 
-def _decode(raw: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
+def _has_text_beyond(path: Path, offset: int) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        while block := fh.read(_BLOCK_BYTES):
+            if block.strip():
+                return True
+    return False
+
+
+def _encoding(path: Path, name: str) -> str:
+    """``utf-8`` when the whole file decodes as UTF-8 (checked block by block), else
+    ``cp1252``; neither is an error."""
+    for encoding in ("utf-8", "cp1252"):
+        dec = codecs.getincrementaldecoder(encoding)()
         try:
-            return raw.decode(encoding)
+            with path.open("rb") as fh:
+                while block := fh.read(_BLOCK_BYTES):
+                    dec.decode(block)
+                dec.decode(b"", final=True)
+            return encoding
         except UnicodeDecodeError:
             continue
     raise InputError("the file is neither UTF-8 nor Windows-1252 text.", location=name, hint="Save it as CSV UTF-8.")
 
 
-def _read_csv_text(text: str, name: str) -> pd.DataFrame:
+def _header(head: bytes, encoding: str, name: str) -> tuple[list[str], int, str]:
+    """The header (first non-blank record), its record number and the delimiter."""
+    text = head.decode(encoding, errors="ignore")
+    if text.startswith("\ufeff"):
+        text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    first_line = text.split("\n", 1)[0]
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    if not lines:
+        raise InputError("the file is empty.", location=name)
+    counts = {d: lines[0].count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=counts.get) if max(counts.values()) > 0 else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', strict=True)
     try:
-        rows = list(reader)
+        for number, row in enumerate(reader, start=1):
+            if any(cell.strip() for cell in row):
+                return [h.strip() for h in row], number, delimiter
     except csv.Error as exc:
-        raise InputError(f"not valid CSV ({exc}).", location=f"{name}, row {reader.line_num}", hint="Check the quotes on that row.") from None
-    # blank lines are skipped, not errors
-    numbered = [(i + 1, r) for i, r in enumerate(rows) if any(cell.strip() for cell in r)]
-    if not numbered:
-        raise InputError("the file is empty.", location=name)
-    header_no, header = numbered[0]
+        raise InputError(f"not valid CSV ({exc}).", location=f"{name}, row {reader.line_num}",
+                         hint="Check the quotes on that row.") from None
+    raise InputError("the file is empty.", location=name)
+
+
+def _csv_chunks(path: Path, name: str, head: bytes, encoding: str, chunk_rows: int):
+    header, header_no, delimiter = _header(head, encoding, name)
     width = len(header)
-    body = []
-    for rowno, r in numbered[1:]:
-        if len(r) != width:
-            raise InputError(
-                f"this row has {len(r)} cells but the header has {width}.",
-                location=f"{name}, row {rowno}",
-                hint=f"Each row needs exactly one cell per column (separator {delimiter!r}); check for a stray separator or a missing cell.",
+    names = [f"c{i}" for i in range(width)]
+    invalid: list[tuple[int, int, str]] = []
+
+    def on_bad_row(row) -> str:
+        invalid.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        try:
+            reader = pacsv.open_csv(
+                str(path),
+                read_options=pacsv.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES, column_names=names,
+                                               skip_rows=header_no, encoding=encoding),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                                 newlines_in_values=True, ignore_empty_lines=False,
+                                                 invalid_row_handler=on_bad_row),
+                convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False),
             )
-        body.append(r)
-    df = pd.DataFrame(body, columns=[h.strip() for h in header], dtype="string")
-    # keep spreadsheet row numbers: the header is row 1; blank lines shift the rest
-    df.index = pd.Index([rowno - 2 for rowno, _ in numbered[1:]])
-    return df.replace({"": pd.NA})
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"not valid CSV ({_arrow_message(exc)}).", location=name,
+                             hint="Check the quotes and the separators of that row.") from None
+        next_record = header_no + 1
+        pending: list[pa.RecordBatch] = []
+        pending_numbers: list[np.ndarray] = []
+        n_pending = 0
+        seen_invalid = 0
+        blanks: set[int] = set()
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as exc:
+                raise InputError(f"not valid CSV ({_arrow_message(exc)}).", location=name,
+                                 hint="Check the quotes and the separators of that row.") from None
+            seen_invalid = _check_invalid(invalid, seen_invalid, blanks, delimiter, width, name)
+            n = batch.num_rows
+            if not any(b >= next_record for b in blanks):
+                numbers = np.arange(next_record, next_record + n)
+                next_record += n
+            else:
+                numbers = []
+                while len(numbers) < n:
+                    if next_record not in blanks:
+                        numbers.append(next_record)
+                    next_record += 1
+                numbers = np.asarray(numbers, dtype=np.int64)
+            while next_record in blanks:
+                next_record += 1
+            pending.append(batch)
+            pending_numbers.append(numbers)
+            n_pending += batch.num_rows
+            if n_pending >= chunk_rows:
+                yield _frame(pending, pending_numbers, header)
+                pending, pending_numbers, n_pending = [], [], 0
+        _check_invalid(invalid, seen_invalid, blanks, delimiter, width, name)
+        if n_pending:
+            yield _frame(pending, pending_numbers, header)
+
+    return header, chunks()
 
 
-def _read_xlsx(raw: bytes, name: str) -> pd.DataFrame:
+def _check_invalid(invalid: list, seen: int, blanks: set, delimiter: str, width: int, name: str) -> int:
+    """Rows the parser set aside: blank ones are skipped (their numbers noted), any other
+    is a ragged row, an error naming it. Returns how many have been looked at."""
+    for number, cells, text in invalid[seen:]:
+        if text.replace(delimiter, "").strip():
+            raise InputError(
+                f"this row has {cells} cells but the header has {width}.",
+                location=f"{name}, row {number}",
+                hint=f"Each row needs exactly one cell per column (separator {delimiter!r}); "
+                     "check for a stray separator or a missing cell.",
+            )
+        blanks.add(number)
+    return len(invalid)
+
+
+def _arrow_message(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    return text.replace("CSV parse error: ", "")[:200]
+
+
+def _frame(batches: list[pa.RecordBatch], numbers: list, header: list[str]) -> pd.DataFrame:
+    """Arrow batches as a DataFrame of strings: empty cells NA, CR LF inside a value as LF,
+    blank rows dropped, index = record number - 2."""
+    table = pa.Table.from_batches(batches)
+    idx = np.concatenate(numbers) if numbers else np.zeros(0, dtype=np.int64)
+    cols = []
+    blank = None
+    for col in table.columns:
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if pc.any(pc.match_substring(col, "\r")).as_py():
+            col = pc.replace_substring(pc.replace_substring(col, "\r\n", "\n"), "\r", "\n")
+        empty = pc.equal(pc.utf8_trim_whitespace(col), "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+        cols.append(pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col))
+    keep = pc.invert(blank) if blank is not None else None
+    df = pd.DataFrame({i: pd.arrays.ArrowStringArray(c.cast(pa.large_string())) for i, c in enumerate(cols)})
+    df.columns = header
+    df.index = pd.Index(idx - 2)
+    if keep is not None and not pc.all(keep).as_py():
+        df = df[keep.to_numpy(zero_copy_only=False)]
+    return _as_string(df)
+
+
+def _as_string(df: pd.DataFrame) -> pd.DataFrame:
+    """Every column as pandas ``string`` (Arrow- or Python-backed, as pandas prefers)."""
+    return df.astype("string")
+
+
+def _xlsx_chunks(path: Path, name: str, chunk_rows: int):
     try:
-        df = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for a broken archive
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = None
+        header_no = 0
+        for header_no, row in enumerate(rows, start=1):
+            if any(v is not None and str(v).strip() for v in row):
+                header = [str(v).strip() if v is not None else "" for v in row]
+                break
+    except Exception as exc:  # a broken archive: zipfile, XML and openpyxl raise many types
         raise InputError(
             f"could not read this Excel file ({type(exc).__name__}).",
             location=name,
             hint="Open it in Excel and save it again as .xlsx or CSV.",
         ) from None
-    df.columns = [str(c).strip() for c in df.columns]
-    df = df.dropna(how="all").astype("string")
-    return df
+    if header is None:
+        book.close()
+        raise InputError("the file is empty.", location=name, hint="Export the table again with its header row.")
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        buf: list[tuple] = []
+        index: list[int] = []
+        try:
+            for number, row in enumerate(rows, start=header_no + 1):
+                cells = [None if v is None else str(v) for v in row[:width]]
+                cells += [None] * (width - len(cells))
+                if all(c is None for c in cells):
+                    continue
+                buf.append(tuple(cells))
+                index.append(number - 2)
+                if len(buf) >= chunk_rows:
+                    yield _as_string(pd.DataFrame(buf, columns=header, index=index, dtype=object))
+                    buf, index = [], []
+            if buf:
+                yield _as_string(pd.DataFrame(buf, columns=header, index=index, dtype=object))
+        finally:
+            book.close()
+
+    return header, chunks()
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:

@@ -11,7 +11,7 @@ import sys
 
 from calibrate.drift import drifting_indicators, rater_effects
 from calibrate.frameworks import load_framework
-from calibrate.simulate import SimulationConfig, simulate
+from calibrate.devtools.simulate import SimulationConfig, simulate
 
 FW = load_framework("han-wpl2-2025")
 ITEMS = [i.id for i in FW.items() if i.kind == "indicator" and i.assessed][:24]

@@ -15,7 +15,7 @@ from calibrate.gtheory.dstudy import d_study, phi_lambda, raters_needed
 from calibrate.gtheory.figure import d_study_figure
 from calibrate.gtheory.kijkkader import reliability_overview
 from calibrate.gtheory.wording import raters_needed_sentence
-from calibrate.simulate import SimulationConfig, simulate
+from calibrate.devtools.simulate import SimulationConfig, simulate
 
 FW = load_framework("han-wpl2-2025")
 

@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import proportion_confint
 from calibrate import phases as P
 from calibrate.errors import InputError
 from calibrate.frameworks import load_framework
-from calibrate.simulate import SimulationConfig, simulate
+from calibrate.devtools.simulate import SimulationConfig, simulate
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ def framework():
 
 @pytest.fixture(scope="session")
 def demo(framework):
-    from calibrate.simulate import simulate
+    from calibrate.devtools.simulate import simulate
 
     return simulate(framework)
 

@@ -1,6 +1,6 @@
 """Recovery study of calibrate.raters over seeds of the package's simulator.
 
-The demo design (``calibrate.simulate.DEMO_CONFIG``: 4 sessions x 8 cases, 6 assessors, all
+The demo design (``calibrate.devtools.simulate.DEMO_CONFIG``: 4 sessions x 8 cases, 6 assessors, all
 items of han-wpl2-2025) with its planted effects — B03 lenient (+1.2 logits), B04
 verdict-lenient (+1.5 on verdicts only), B05 drifting severe — under other seeds. Per seed:
 
@@ -21,7 +21,7 @@ import sys
 
 from calibrate.frameworks import load_framework
 from calibrate.raters import implicit_cutoffs, latent_consensus, rasch_measures
-from calibrate.simulate import DEMO_CONFIG, simulate
+from calibrate.devtools.simulate import DEMO_CONFIG, simulate
 
 FW = load_framework("han-wpl2-2025")
 

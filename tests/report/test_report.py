@@ -64,7 +64,7 @@ def test_json_keys_per_contract(reports):
 def test_planted_effects_show_up(reports):
     c = reports["json"]
     agenda = [a["item"] for a in c["agenda"]]
-    # planted by the demo simulator (calibrate.simulate.DEMO_CONFIG): level drift on two
+    # planted by the demo simulator (calibrate.devtools.simulate.DEMO_CONFIG): level drift on two
     # indicators (one lenient, one severe) — flagged after the FDR correction, and nothing else
     flagged = {d["item"]: d for d in c["drifting_indicators"]}
     assert set(flagged) == {"leerklimaat.klassenmanagement.2", "leerstof.activerend_lesgeven.4"}

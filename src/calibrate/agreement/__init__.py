@@ -2,7 +2,8 @@
 
 Functions take the long score table (``unit, rater, value``; other names via ``units=``,
 ``raters=``, ``values=``) and return frozen result objects. The kijkkader roll-up lives in
-:mod:`calibrate.agreement.rollup`; methods notes in ``docs/agreement.md``.
+:mod:`calibrate.agreement.rollup`; methods notes in ``docs/agreement.md``; the Dutch
+interpretation bands in :mod:`calibrate.wording`.
 """
 
 from calibrate.agreement._reshape import table_to_long
@@ -42,8 +43,6 @@ from calibrate.agreement.rollup import (  # noqa: E402
     applicability_disagreements,
     disagreements,
     kijkkader_rollup,
-    krippendorff_band,
-    landis_koch_band,
     rater_agreement_matrix,
 )
 
@@ -51,7 +50,5 @@ __all__ += [
     "applicability_disagreements",
     "disagreements",
     "kijkkader_rollup",
-    "krippendorff_band",
-    "landis_koch_band",
     "rater_agreement_matrix",
 ]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.errors import InputError
+from calibrate.schema import NOT_APPLICABLE
 
 try:  # the hash table behind pd.factorize for string arrays (private, hence guarded)
     from pandas._libs.hashtable import StringHashTable as _StringHashTable
@@ -23,7 +24,7 @@ except ImportError:  # pragma: no cover
     _StringHashTable = None
 
 #: Value codes that mean "no rating": not applicable counts as missing (CONTRACTS §1).
-MISSING_CODES = ("", "n.v.t.")
+MISSING_CODES = ("", NOT_APPLICABLE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,7 +193,7 @@ def _codes(s: pd.Series, keep: np.ndarray | None = None) -> tuple[np.ndarray, np
         try:  # every entry is a str or NA: skip pd.factorize's scan that checks this
             uniques, codes = _StringHashTable(len(a) // 8 + 16).factorize(a, na_sentinel=-1)
             return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
-        except Exception:  # pragma: no cover - pandas internals changed
+        except (TypeError, ValueError):  # pragma: no cover - pandas internals changed: the public path below
             pass
     # size_hint: pandas otherwise sizes the hash table for one unique per row (~60 MB per
     # million rows); ids repeat (raters ~10x per unit, units ~10x per rater), and the

@@ -1,7 +1,8 @@
 """Seeded bootstrap over units for any coefficient, and for a difference between sessions.
 
 Owns :func:`bootstrap` and :func:`bootstrap_difference`. Units (cases, or case x item
-pairs) are resampled with replacement; raters stay as they are. Coefficients whose
+pairs) are resampled with replacement; raters stay as they are. Resampling, intervals and
+the p-value rule come from :mod:`calibrate.inference`. Coefficients whose
 formula is a ratio of unit sums (percent agreement, Fleiss/Scott, AC1/AC2, BP,
 Krippendorff's alpha at every level) are evaluated for all resamples at once as matrix
 products of a resample x unit count matrix; the others (Cohen, Conger, ICC) are
@@ -35,6 +36,13 @@ from calibrate.agreement.coefficients import (
 from calibrate.agreement.icc import icc
 from calibrate.agreement.result import AgreementResult, DifferenceResult
 from calibrate.errors import InputError
+from calibrate.inference import (
+    bca_interval,
+    bootstrap_p_value,
+    percentile_interval,
+    resample_counts,
+    resample_indices,
+)
 
 COEFFICIENTS: dict[str, Callable[..., AgreementResult]] = {
     "percent_agreement": percent_agreement,
@@ -68,13 +76,6 @@ def _resolve(func: str, coefficient: Any) -> tuple[str, Callable[..., AgreementR
         )
     check_option(func, "coefficient", coefficient, tuple(COEFFICIENTS))
     return coefficient, COEFFICIENTS[coefficient]
-
-
-def _unit_weights(rng: np.random.Generator, n: int, n_resamples: int) -> np.ndarray:
-    """Resample x unit matrix: how often each unit is drawn in each resample."""
-    idx = rng.integers(0, n, size=(n_resamples, n))
-    idx += (np.arange(n_resamples) * n)[:, None]
-    return np.bincount(idx.ravel(), minlength=n_resamples * n).reshape(n_resamples, n).astype(np.float64)
 
 
 def _counts_values(data: Ratings, kind: str, W: np.ndarray, Wt: np.ndarray) -> np.ndarray:
@@ -175,22 +176,6 @@ def _replicates(name: str, df, data: Ratings | None, options: dict, Wt: np.ndarr
     return out
 
 
-def _bca(theta: float, reps: np.ndarray, jack: np.ndarray, alpha: float) -> tuple[float, float]:
-    from scipy import stats
-
-    reps = reps[np.isfinite(reps)]
-    jack = jack[np.isfinite(jack)]
-    prop = np.mean(reps < theta) + 0.5 * np.mean(reps == theta)
-    prop = min(max(prop, 1.0 / (len(reps) + 1)), 1 - 1.0 / (len(reps) + 1))
-    z0 = stats.norm.ppf(prop)
-    d = jack.mean() - jack
-    den = 6.0 * (np.sum(d**2) ** 1.5)
-    a = float(np.sum(d**3) / den) if den > 0 else 0.0
-    zs = stats.norm.ppf([alpha / 2, 1 - alpha / 2])
-    adj = stats.norm.cdf(z0 + (z0 + zs) / (1 - a * (z0 + zs)))
-    return tuple(float(x) for x in np.quantile(reps, adj))
-
-
 def _run(func, df, coefficient, n_resamples, seed, confidence, method, units, raters, values, options):
     name, fn = _resolve(func, coefficient)
     n_resamples = check_positive_int(func, "n_resamples", n_resamples, minimum=2)
@@ -210,18 +195,17 @@ def _run(func, df, coefficient, n_resamples, seed, confidence, method, units, ra
     rng = np.random.default_rng(seed)
     vectorised = name in _COUNTS_KIND or name == "krippendorff_alpha"
     if vectorised:
-        Wt = _unit_weights(rng, n, n_resamples)
+        Wt = resample_counts(rng, n, n_resamples)
         reps = _replicates(name, sub, data, options, Wt, None, cols)
     else:
-        idx_rows = [rng.integers(0, n, size=n) for _ in range(n_resamples)]
+        idx_rows = resample_indices(rng, n, n_resamples)
         reps = _replicates(name, sub, data, options, None, idx_rows, cols)
-    alpha = 1 - confidence
     finite = reps[np.isfinite(reps)]
     if len(finite) < 2:
         ci = None
         se = None
     elif method == "percentile":
-        ci = tuple(float(x) for x in np.quantile(finite, [alpha / 2, 1 - alpha / 2]))
+        ci = percentile_interval(finite, confidence)
         se = float(np.std(finite, ddof=1))
     else:
         if vectorised:
@@ -230,7 +214,7 @@ def _run(func, df, coefficient, n_resamples, seed, confidence, method, units, ra
         else:
             jack_rows = [np.delete(np.arange(n), i) for i in range(n)]
             jack = _replicates(name, sub, data, options, None, jack_rows, cols)
-        ci = _bca(point.value, finite, jack, alpha)
+        ci = bca_interval(point.value, finite, jack, confidence)
         se = float(np.std(finite, ddof=1))
     note = (
         f"Bootstrap over {n} units: {n_resamples} resamples (seed {seed!r}), "
@@ -295,7 +279,8 @@ def bootstrap_difference(
 
     The two sessions' units are resampled independently (different cases per session);
     the percentile interval of the differences is returned with a two-sided bootstrap
-    p-value of H0: no difference. Pass the same ``categories`` for both sessions.
+    p-value of H0: no difference (:func:`calibrate.inference.bootstrap_p_value`, the rule
+    of every bootstrap here). Pass the same ``categories`` for both sessions.
 
     >>> import pandas as pd
     >>> a = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "rater": ["a", "b"] * 3, "value": [1, 1, 2, 2, 3, 3]})
@@ -312,13 +297,12 @@ def bootstrap_difference(
                               confidence, "percentile", units, raters, values, options)
     diff = r1 - r2
     fin = diff[np.isfinite(diff)]
-    alpha = 1 - confidence
     if len(fin) < 2:
         ci, se, p = (float("nan"), float("nan")), float("nan"), float("nan")
     else:
-        ci = tuple(float(x) for x in np.quantile(fin, [alpha / 2, 1 - alpha / 2]))
+        ci = percentile_interval(fin, confidence)
         se = float(np.std(fin, ddof=1))
-        p = float(min(1.0, 2 * min(np.mean(fin <= 0), np.mean(fin >= 0))))
+        p = bootstrap_p_value(float(p1.value - p2.value), fin)
     return DifferenceResult(
         coefficient=p1.coefficient,
         value=float(p1.value - p2.value),

@@ -1,8 +1,9 @@
 """The kijkkader roll-up: agreement per item, dimension, leeruitkomst, session and overall.
 
-Owns :func:`kijkkader_rollup`, :func:`rater_agreement_matrix`, :func:`disagreements`,
-:func:`applicability_disagreements` and the Dutch interpretation bands. Input is the score
-table of CONTRACTS §1; a unit is one (session, case, item) judged by several raters.
+Owns :func:`kijkkader_rollup`, :func:`rater_agreement_matrix`, :func:`disagreements` and
+:func:`applicability_disagreements`. Input is the score table of CONTRACTS §1 (or the same
+table already coded, :class:`~calibrate.scores.CodedScores`); a unit is one (session,
+case, item) judged by several raters. The Dutch reading lives in :mod:`calibrate.wording`.
 ``n.v.t.`` counts as missing for the coefficients; disagreement about applicability
 (one rater ``n.v.t.``, another a value) is reported on its own.
 """
@@ -10,79 +11,33 @@ table of CONTRACTS §1; a unit is one (session, case, item) judged by several ra
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from calibrate.agreement import _core
-from calibrate.agreement._reshape import MISSING_CODES, Counts, _check_duplicates, _codes, _key
+from calibrate.agreement._reshape import Counts, _check_duplicates, _key
 from calibrate.agreement._validate import check_option
 from calibrate.agreement._weights import weight_matrix
 from calibrate.agreement.coefficients import _alpha_result, _counts_result
 from calibrate.errors import InputError
+from calibrate.schema import CODES, KINDS, MISSING_CODES, NOT_APPLICABLE
+from calibrate.scores import CodedScores
 
-NVT = "n.v.t."
-
-#: Ordered value codes per kind (CONTRACTS §1), lowest first; ``n.v.t.`` is missing.
-KIND_CODES: dict[str, tuple[str, ...]] = {
-    "indicator": ("niet gezien", "gezien"),
-    "level": ("1", "2", "3", "4", "5", "6"),
-    "phase": ("begin", "groei", "vergevorderd"),
-    "verdict": ("niet voldaan", "voldaan"),
-    "decision": ("no go", "go"),
-}
 #: Level of measurement per kind: order matters for level and phase.
 KIND_LEVEL = {"indicator": "nominal", "level": "ordinal", "phase": "ordinal",
               "verdict": "nominal", "decision": "nominal"}
 LEVELS = ("item", "dimension", "outcome", "session", "overall")
 REQUIRED = ("session", "case", "rater", "item", "kind", "value")
 
-LANDIS_KOCH = (
-    (0.0, "slecht"),
-    (0.20, "gering"),
-    (0.40, "redelijk"),
-    (0.60, "matig"),
-    (0.80, "substantieel"),
-    (1.0, "(bijna) perfect"),
-)
 
-
-def landis_koch_band(value: float) -> str:
-    """Dutch Landis & Koch (1977) band: < 0 slecht, ≤ .20 gering, ≤ .40 redelijk,
-    ≤ .60 matig, ≤ .80 substantieel, above (bijna) perfect.
-
-    >>> landis_koch_band(0.65)
-    'substantieel'
-    """
-    if value is None or not np.isfinite(value):
-        return "niet te bepalen"
-    if value < 0:
-        return "slecht"
-    for upper, label in LANDIS_KOCH[1:]:
-        if value <= upper:
-            return label
-    return "(bijna) perfect"
-
-
-def krippendorff_band(value: float) -> str:
-    """Dutch reading of Krippendorff's (2004) thresholds .800 and .667.
-
-    >>> krippendorff_band(0.7)
-    'voorlopig: alleen voorzichtige conclusies'
-    """
-    if value is None or not np.isfinite(value):
-        return "niet te bepalen"
-    if value >= 0.800:
-        return "betrouwbaar"
-    if value >= 0.667:
-        return "voorlopig: alleen voorzichtige conclusies"
-    return "onvoldoende betrouwbaar"
-
-
-def _check_scores(scores: Any, func: str) -> pd.DataFrame:
+def _door(scores: Any, func: str, framework: Any = None) -> CodedScores:
+    """The score table coded once (:class:`~calibrate.scores.CodedScores`), with this
+    module's own messages for a table that is not one."""
+    if isinstance(scores, CodedScores):
+        return scores if framework is None else scores.with_framework(_framework(framework))
     if not isinstance(scores, pd.DataFrame):
         raise InputError(
             f"The 'scores' parameter of {func} must be the score table (a DataFrame). "
@@ -94,70 +49,26 @@ def _check_scores(scores: Any, func: str) -> pd.DataFrame:
             f"{func}: the score table lacks the column(s) {missing}.",
             hint="See CONTRACTS §1: session, case, rater, item, kind, value.",
         )
-    # strip each distinct value once instead of every row
-    df = pd.DataFrame(
-        {c: pd.array(np.append(labels, None)[codes], dtype="string")
-         for c, (codes, labels) in ((c, _text_codes(scores[c])) for c in REQUIRED)},
-        index=scores.index,
-    )
-    unknown = sorted(set(df["kind"].dropna()) - set(KIND_CODES))
+    return CodedScores.code(scores[list(REQUIRED)], framework=_framework(framework))
+
+
+def _framework(framework: Any):
+    if isinstance(framework, str):
+        from calibrate.frameworks import load_framework
+
+        return load_framework(framework)
+    return framework
+
+
+def _check_scores(scores: Any, func: str) -> pd.DataFrame:
+    """The score table as stripped text (for the functions that group by value)."""
+    coded = _door(scores, func)
+    unknown = sorted(set(coded.frame["kind"].dropna().astype(object)) - set(KINDS))
     if unknown:
-        raise InputError(
-            f"{func}: unknown kind(s) {unknown}; allowed are {list(KIND_CODES)}.",
-        )
+        raise InputError(f"{func}: unknown kind(s) {unknown}; allowed are {list(KINDS)}.")
+    df = coded.to_frame(list(REQUIRED))
+    df.index = coded.frame.index
     return df
-
-
-def _item_map(items: Sequence[str], framework: Any) -> dict[str, tuple[str | None, str | None]]:
-    """item -> (dimension_id, outcome_id), from the framework or the id's prefix."""
-    out: dict[str, tuple[str | None, str | None]] = {}
-    if framework is not None:
-        fw = framework
-        if isinstance(fw, str):
-            from calibrate.frameworks import load_framework  # lazy: optional dependency
-
-            fw = load_framework(fw)
-        for it in fw.items():
-            out[str(it.id)] = (getattr(it, "dimension_id", None), getattr(it, "outcome_id", None))
-    for item in items:
-        if item in out:
-            continue
-        m = re.fullmatch(r"([^.]+)\.([^.]+)\.(\d+)", item)
-        if m:
-            out[item] = (f"{m.group(1)}.{m.group(2)}", m.group(1))
-            continue
-        m = re.fullmatch(r"([^.]+)\.(niveau|oordeel)", item)
-        if m:
-            out[item] = (None, m.group(1))
-            continue
-        out[item] = (None, None)
-    return out
-
-
-def _paradox_note(pa: float | None, alpha: float, ac: float) -> str:
-    if pa is None or not np.isfinite(pa) or pa < 0.8:
-        return ""
-    if np.isfinite(alpha) and alpha >= 0.6:
-        return ""
-    a = "niet te bepalen" if not np.isfinite(alpha) else f"{alpha:.2f}"
-    ac_s = "niet te bepalen" if not np.isfinite(ac) else f"{ac:.2f}"
-    return (
-        f"Hoge ruwe overeenstemming ({pa:.0%}) maar lage alpha ({a}): bijna iedereen koos "
-        "dezelfde score, waardoor de kansovereenstemming hoog is (prevalentieparadox). "
-        f"AC1 ({ac_s}) en de verdeling van de scores geven hier een eerlijker beeld."
-    )
-
-
-def _text_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (-1 = missing) and labels of a column read as stripped text.
-
-    Strips the few distinct values, not every row: labels that become equal after
-    stripping share one code."""
-    codes, uniq = _codes(s)
-    labels = np.array([str(u).strip() for u in uniq], dtype=object)
-    lcodes, luniq = pd.factorize(labels, sort=False) if len(labels) else (np.zeros(0, np.int64), labels)
-    lut = np.concatenate([[-1], np.asarray(lcodes, dtype=np.int64)])
-    return lut[codes + 1], np.asarray(luniq, dtype=object)
 
 
 def _combine(*codes_sizes: tuple[np.ndarray, int]) -> np.ndarray:
@@ -180,26 +91,21 @@ class _Coded:
     """The score table coded once for the roll-up: one row per unit (session, case,
     item, kind) with its category counts on the kind's scale."""
 
-    def __init__(self, scores: pd.DataFrame, func: str, framework: Any):
-        missing = [c for c in REQUIRED if c not in scores.columns]
-        if missing:
-            raise InputError(
-                f"{func}: the score table lacks the column(s) {missing}.",
-                hint="See CONTRACTS §1: session, case, rater, item, kind, value.",
-            )
-        cols = {c: _text_codes(scores[c]) for c in REQUIRED}
-        kinds_all = list(KIND_CODES)
-        kcode_u, klabels = cols["kind"]
-        unknown = sorted(set(klabels) - set(KIND_CODES))
+    def __init__(self, coded: CodedScores, func: str):
+        kinds_all = list(KINDS)
+        klabels = list(coded.frame["kind"].cat.categories)
+        kused = np.unique(coded.codes("kind"))
+        unknown = sorted({klabels[k] for k in kused if k >= 0} - set(KINDS))
         if unknown:
-            raise InputError(f"{func}: unknown kind(s) {unknown}; allowed are {list(KIND_CODES)}.")
-        kmap = np.array([kinds_all.index(k) for k in klabels], dtype=np.int64)
-        kind = np.where(kcode_u >= 0, np.concatenate([[-1], kmap])[kcode_u + 1], -1)
+            raise InputError(f"{func}: unknown kind(s) {unknown}; allowed are {list(KINDS)}.")
+        kind = coded.codes("kind")  # the categories start with KINDS, in order
+        kind = np.where(kind < len(kinds_all), kind, -1)
         # value -> position on its kind's scale (-1: missing, -2: not on the scale)
-        vcode, vlabels = cols["value"]
+        vcode = coded.codes("value")
+        vlabels = np.asarray(coded.frame["value"].cat.categories, dtype=object)
         lut = np.full((len(kinds_all), len(vlabels) + 1), -1, dtype=np.int64)
         for ki, k in enumerate(kinds_all):
-            pos = {_key(c): i for i, c in enumerate(KIND_CODES[k])}
+            pos = {_key(c): i for i, c in enumerate(CODES[k])}
             for j, v in enumerate(vlabels):
                 if v not in MISSING_CODES:
                     lut[ki, j + 1] = pos.get(_key(v), -2)
@@ -213,16 +119,16 @@ class _Coded:
                 f"{func}: column 'value' holds codes outside the scale of their kind: {bad}.",
                 hint="Codes per kind are listed in CONTRACTS §1; n.v.t. means not applicable.",
             )
-        scode, slabels = cols["session"]
-        ccode, clabels = cols["case"]
-        icode, ilabels = cols["item"]
-        rcode, rlabels = cols["rater"]
+        scode, slabels = coded.codes("session"), np.asarray(coded.sessions, dtype=object)
+        ccode, clabels = coded.codes("case"), np.asarray(coded.frame["case"].cat.categories, dtype=object)
+        icode, ilabels = coded.codes("item"), np.asarray(coded.items["item"], dtype=object)
+        rcode, rlabels = coded.codes("rater"), np.asarray(coded.frame["rater"].cat.categories, dtype=object)
         valid = vpos >= 0
         unit = _combine((scode, len(slabels)), (ccode, len(clabels)), (icode, len(ilabels)),
                         (kind, len(kinds_all)))
         lacking = valid & ((unit < 0) | (rcode < 0))
         if lacking.any():
-            rows = scores.index[lacking][:5].tolist()
+            rows = coded.frame.index[lacking][:5].tolist()
             raise InputError(
                 f"{func}: rows {rows} have a score but no session, case, item or rater.",
                 hint="Every judgement needs a session, case, item and rater id.",
@@ -233,7 +139,7 @@ class _Coded:
         n_units = len(ukeys)
         rows = np.flatnonzero(has_unit)
         # per unit: its session, item, kind and first row (rows of a unit share them)
-        first = np.full(n_units, len(scores), dtype=np.int64)
+        first = np.full(n_units, len(coded), dtype=np.int64)
         np.minimum.at(first, ucode, rows)
         self.unit_session = scode[first]
         self.unit_item = icode[first]
@@ -248,16 +154,16 @@ class _Coded:
             lambda u: (slabels[scode[first[u]]], clabels[ccode[first[u]]], ilabels[icode[first[u]]]),
             rlabels,
         )
-        q = max(len(c) for c in KIND_CODES.values())
+        q = max(len(c) for c in CODES.values())
         self.counts = np.bincount(vu * q + vp, minlength=n_units * q).reshape(n_units, q)
         self.r = self.counts.sum(axis=1)
         self.rating_unit = vu
         self.rating_rater = vrater
         self.n_rater_ids = nr
         self.slabels, self.ilabels = slabels, ilabels
-        imap = _item_map(sorted(ilabels), framework)
-        self.dim_labels, self.item_dim = self._item_groups([imap.get(i, (None, None))[0] for i in ilabels])
-        self.out_labels, self.item_out = self._item_groups([imap.get(i, (None, None))[1] for i in ilabels])
+        # the hierarchy outcome -> dimension -> item, as columns of the coded table
+        self.dim_labels, self.item_dim = self._item_groups(list(coded.items["dimension"]))
+        self.out_labels, self.item_out = self._item_groups(list(coded.items["outcome"]))
 
     @staticmethod
     def _item_groups(names: list) -> tuple[np.ndarray, np.ndarray]:
@@ -286,7 +192,7 @@ class _Coded:
 
 
 def _segment_stats(coded: _Coded, units: np.ndarray, n_raters: int, kind: str, confidence: float) -> dict[str, Any]:
-    cats = KIND_CODES[kind]
+    cats = CODES[kind]
     q = len(cats)
     units = units[coded.r[units] > 0]
     n_ratings = int(coded.r[units].sum())
@@ -337,28 +243,25 @@ def kijkkader_rollup(
     ratings that are not missing (empty or ``n.v.t.``).
 
     Columns: level, group, kind, n_units, n_raters, n_ratings, percent_agreement, alpha,
-    alpha_ci_low, alpha_ci_high, ac, ac_ci_low, ac_ci_high, band_landis_koch,
-    band_krippendorff, note (Dutch; flags high raw agreement with low alpha).
+    alpha_ci_low, alpha_ci_high, ac, ac_ci_low, ac_ci_high. The Dutch reading (Landis &
+    Koch and Krippendorff bands, the prevalence-paradox note) is added by
+    :func:`calibrate.wording.with_readings`.
 
     ``framework`` (a Framework or its id) maps items to dimension and outcome; without
-    it, or for items it does not know, ids of the form ``<outcome>.<dimension>.<n>`` and
-    ``<outcome>.niveau|oordeel`` are parsed, and other items (a researcher's own) only
-    appear at item, session and overall level.
+    it, or for items it does not know, the id grammar of :mod:`calibrate.schema` places
+    ``<outcome>.<dimension>.<n>`` and ``<outcome>.niveau|oordeel``, and other items (a
+    researcher's own) only appear at item, session and overall level.
 
-    The table is coded once (text stripped per distinct value, one count row per unit);
+    The table comes coded (:class:`~calibrate.scores.CodedScores`) or is coded once at the
+    door (text stripped per distinct value), then one count row per unit;
     every group is then a set of units whose count rows feed the same formulas as
     :func:`krippendorff_alpha`, :func:`gwet_ac` and :func:`percent_agreement`.
     """
     func = "kijkkader_rollup"
     for lv in levels:
         check_option(func, "levels", lv, LEVELS)
-    if not isinstance(scores, pd.DataFrame):
-        raise InputError(
-            f"The 'scores' parameter of {func} must be the score table (a DataFrame). "
-            f"Got {type(scores).__name__} instead."
-        )
-    coded = _Coded(scores, func, framework)
-    kinds_all = list(KIND_CODES)
+    coded = _Coded(_door(scores, func, framework), func)
+    kinds_all = list(KINDS)
     nk = len(kinds_all)
     nr = coded.n_rater_ids
     rows = []
@@ -389,14 +292,7 @@ def kijkkader_rollup(
             rows.append(st)
     cols = ["level", "group", "kind", "n_units", "n_raters", "n_ratings", "percent_agreement",
             "alpha", "alpha_ci_low", "alpha_ci_high", "ac", "ac_ci_low", "ac_ci_high"]
-    out = pd.DataFrame(rows, columns=cols)
-    out["band_landis_koch"] = [landis_koch_band(v) for v in out["alpha"]]
-    out["band_krippendorff"] = [krippendorff_band(v) for v in out["alpha"]]
-    out["note"] = [
-        _paradox_note(pa, al, ac)
-        for pa, al, ac in zip(out["percent_agreement"], out["alpha"], out["ac"], strict=True)
-    ]
-    return out
+    return pd.DataFrame(rows, columns=cols)
 
 
 def rater_agreement_matrix(
@@ -414,11 +310,11 @@ def rater_agreement_matrix(
     func = "rater_agreement_matrix"
     check_option(func, "statistic", statistic, ("percent_agreement", "n_common"))
     if kind is not None:
-        check_option(func, "kind", kind, tuple(KIND_CODES))
+        check_option(func, "kind", kind, KINDS)
     df = _check_scores(scores, func)
     if kind is not None:
         df = df[df["kind"] == kind]
-    df = df[df["value"].notna() & (df["value"] != NVT)]
+    df = df[df["value"].notna() & (df["value"] != NOT_APPLICABLE)]
     unit = df["session"] + "\x1f" + df["case"] + "\x1f" + df["item"]
     wide = pd.DataFrame({"unit": unit, "rater": df["rater"], "value": df["value"]}).pivot_table(
         index="unit", columns="rater", values="value", aggfunc="last"
@@ -450,7 +346,7 @@ def disagreements(scores: pd.DataFrame, *, top: int | None = None) -> pd.DataFra
     least two ratings (``n.v.t.`` excluded) and some disagreement are listed.
     """
     df = _check_scores(scores, "disagreements")
-    nvt = df["value"] == NVT
+    nvt = df["value"] == NOT_APPLICABLE
     n_nvt = df[nvt].groupby(["session", "case", "item"]).size()
     df = df[df["value"].notna() & ~nvt]
     rows = []
@@ -459,7 +355,7 @@ def disagreements(scores: pd.DataFrame, *, top: int | None = None) -> pd.DataFra
         m = len(vals)
         if m < 2:
             continue
-        codes = KIND_CODES[str(k)]
+        codes = CODES[str(k)]
         pos = {v: p for p, v in enumerate(codes)}
         pairs = list(itertools.combinations(vals, 2))
         if KIND_LEVEL[str(k)] == "ordinal" and all(v in pos for v in vals):
@@ -497,7 +393,7 @@ def applicability_disagreements(scores: pd.DataFrame) -> pd.DataFrame:
     df = df[df["value"].notna()]
     rows = []
     for (s, c, i, k), g in df.groupby(["session", "case", "item", "kind"], sort=False):
-        is_nvt = g["value"] == NVT
+        is_nvt = g["value"] == NOT_APPLICABLE
         if is_nvt.any() and (~is_nvt).any():
             rows.append(
                 {
@@ -512,8 +408,3 @@ def applicability_disagreements(scores: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["split", "session", "case", "item"], ascending=[False, True, True, True],
                            kind="stable").reset_index(drop=True)
-
-
-def interpretation(value: float) -> Mapping[str, str]:
-    """Both Dutch bands for one coefficient value."""
-    return {"landis_koch": landis_koch_band(value), "krippendorff": krippendorff_band(value)}

@@ -13,23 +13,26 @@ from pathlib import Path
 from typing import Mapping
 
 from calibrate.errors import InputError
+from calibrate.schema import (  # noqa: F401  (NOT_APPLICABLE and the suffixes are re-exported)
+    CODES,
+    KINDS,
+    LEVEL_SUFFIX,
+    NOT_APPLICABLE,
+    PHASE_PREFIX,
+    VERDICT_SUFFIX,
+    level_item,
+    phase_item,
+    verdict_item,
+)
 
-#: Code for "not applicable" on indicator items. Not part of ``Item.codes``: it counts as
-#: missing, and calibrate.schema handles it.
-NOT_APPLICABLE = "n.v.t."
-
-#: Item kinds, as in the score-table contract (shared/CONTRACTS.md §1).
-ITEM_KINDS = ("indicator", "level", "phase", "verdict", "decision")
+#: Item kinds, as in the score-table contract (:mod:`calibrate.schema`, CONTRACTS §1).
+ITEM_KINDS = KINDS
 #: Codes of indicator items, lowest first (``n.v.t.`` is separate: :data:`NOT_APPLICABLE`).
-INDICATOR_CODES = ("niet gezien", "gezien")
+INDICATOR_CODES = CODES["indicator"]
 #: Codes of verdict items (``<outcome>.oordeel``), lowest first.
-VERDICT_CODES = ("niet voldaan", "voldaan")
+VERDICT_CODES = CODES["verdict"]
 #: Assessment modes of a leeruitkomst.
 ASSESSMENT_MODES = ("summatief", "formatief")
-
-LEVEL_SUFFIX = "niveau"
-VERDICT_SUFFIX = "oordeel"
-PHASE_PREFIX = "fase"
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,11 @@ class Outcome:
 
     @property
     def level_item_id(self) -> str:
-        return f"{self.id}.{LEVEL_SUFFIX}"
+        return level_item(self.id)
 
     @property
     def verdict_item_id(self) -> str | None:
-        return f"{self.id}.{VERDICT_SUFFIX}" if self.summative else None
+        return verdict_item(self.id) if self.summative else None
 
 
 # --------------------------------------------------------------------------- phase table
@@ -136,7 +139,7 @@ class PhaseDimension:
 
     @property
     def item_id(self) -> str:
-        return f"{PHASE_PREFIX}.{self.id}"
+        return phase_item(self.id)
 
 
 @dataclass(frozen=True)
@@ -476,7 +479,7 @@ def build_items(framework: Framework) -> list[Item]:
         if outcome.summative:
             items.append(
                 Item(
-                    id=f"{outcome.id}.{VERDICT_SUFFIX}",
+                    id=verdict_item(outcome.id),
                     kind="verdict",
                     label=f"Oordeel — {outcome.name}",
                     codes=VERDICT_CODES,

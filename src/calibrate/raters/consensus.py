@@ -10,7 +10,7 @@ independently of the other assessors given ``z``. EM alternates the posterior of
 (E-step) and the maximum a posteriori ``pi`` and ``theta`` given that posterior (M-step).
 
 >>> from calibrate.frameworks import load_framework
->>> from calibrate.simulate import simulate
+>>> from calibrate.devtools.simulate import simulate
 >>> fw = load_framework("han-wpl2-2025")
 >>> res = latent_consensus(simulate(fw).scores, kinds=["verdict"], n_boot=0)
 >>> sorted(res.most_likely["value"].unique())

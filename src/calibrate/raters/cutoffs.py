@@ -11,7 +11,7 @@ The cut-off is read on one number per verdict: how many of the profile's dimensi
 assessor themself put at or above the expected phase ("dimensies op niveau").
 
 >>> from calibrate.frameworks import load_framework
->>> from calibrate.simulate import simulate
+>>> from calibrate.devtools.simulate import simulate
 >>> fw = load_framework("han-wpl2-2025")
 >>> cut = implicit_cutoffs(simulate(fw).scores, fw, n_boot=50)
 >>> cut.loc[cut["rater"] == "B04", "classification"].item()
@@ -30,6 +30,7 @@ import pandas as pd
 from calibrate.errors import InputError
 from calibrate.frameworks.model import VERDICT_CODES, Framework
 from calibrate.raters._door import code_judgements
+from calibrate.schema import phase_item, verdict_item
 
 __all__ = ["implicit_cutoffs", "describe_cutoff", "cutoff_features", "STATUSES"]
 
@@ -85,7 +86,7 @@ def cutoff_features(scores: pd.DataFrame, framework: Framework | str) -> pd.Data
     dims = [d.id for d in table.dimensions]
     pos = np.full((n_key, len(dims)), -1, dtype=np.int64)
     for di, d in enumerate(dims):
-        items_d = np.flatnonzero((ids == f"fase.{d}") & (kind == "phase"))
+        items_d = np.flatnonzero((ids == phase_item(d)) & (kind == "phase"))
         if items_d.size:
             m = np.isin(J.item, items_d)
             pos[key[m], di] = J.value[m]
@@ -95,7 +96,7 @@ def cutoff_features(scores: pd.DataFrame, framework: Framework | str) -> pd.Data
         ind_outcome[it.id] = it.id.split(".", 1)[0]
     rows = []
     for outcome, profile in outcome_profile.items():
-        v_items = np.flatnonzero(ids == f"{outcome}.oordeel")
+        v_items = np.flatnonzero(ids == verdict_item(outcome))
         if not v_items.size:
             continue
         vm = J.item == v_items[0]

@@ -15,7 +15,7 @@ likelihood (JMLE), as FACETS does: every element a parameter, Newton–Raphson s
 of them from the same expected values each round, assessors and items centred at 0.
 
 >>> from calibrate.frameworks import load_framework
->>> from calibrate.simulate import simulate
+>>> from calibrate.devtools.simulate import simulate
 >>> fw = load_framework("han-wpl2-2025")
 >>> res = rasch_measures(simulate(fw).scores)
 >>> res.raters.sort_values("measure")["element"].iloc[0]   # the most lenient assessor

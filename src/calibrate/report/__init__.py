@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 from ..errors import InputError
 from .content import DRIFT_BONUS, SIGNAL_BONUS, build_report_content
@@ -79,12 +80,14 @@ def render_html(content: dict, *, step=None) -> str:
                       phase_cols=phase_cols)
 
 
-def write_report(store, out, *, session: str | None = None, progress: bool = False) -> Path:
+def write_report(store, out, *, session: str | None = None, progress: bool = False,
+                 step: Callable[[str], None] | None = None) -> Path:
     """Write the report for ``session`` (default: the latest with judgements) to ``out``.
 
     The suffix chooses the format: ``.html`` (self-contained page), ``.pdf`` (via
     WeasyPrint, ``pip install calibrate[pdf]``) or ``.json`` (the content, see
-    CONTRACTS §4). ``progress=True`` shows a progress bar on stderr.
+    CONTRACTS §4). ``progress=True`` shows a progress bar on stderr; ``step`` is called
+    with the name of each phase as it starts (what the benchmark times).
     """
     out = Path(out)
     suffix = out.suffix.lower()
@@ -98,7 +101,11 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
         n = len(_STEPS) - (2 if suffix == ".json" else 0)
         bar = tqdm(total=n, desc="rapport", unit="stap", leave=True)
 
+    outer = step
+
     def step(msg: str) -> None:
+        if outer is not None:
+            outer(msg)
         if bar is not None:
             if bar.n or bar.postfix:
                 bar.update(1)

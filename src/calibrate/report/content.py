@@ -1,29 +1,31 @@
 """The content of the kalibreersessie report, as plain JSON-ready data.
 
-Owns :func:`build_report_content`: it reads the store once, calls the analyses
-(:mod:`calibrate.drift`, :mod:`calibrate.agreement.rollup`, :mod:`calibrate.phases`) and
-returns a dict of numbers, lists and Dutch labels. Rendering (HTML, PDF) and JSON output
-use this dict only, so the three formats always say the same thing.
+Owns :func:`report_content` — the tables in (the score table decoded once,
+:class:`~calibrate.scores.CodedScores`, the consensus, the sessions, the framework), a
+dict of numbers, lists and Dutch labels out — and :func:`build_report_content`, which
+reads those tables from a store once and calls it. Rendering (HTML, PDF) and JSON
+output use this dict only, so the three formats always say the same thing. A part that
+cannot be computed says why in ``warnings`` (Dutch sentences), never silently.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from .. import drift
-from ._load import load_scores
+from ..errors import CalibrateError, InputError
+from ..schema import DEFAULT_FRAMEWORK, phase_item
+from ..scores import NOT_APPLICABLE_POSITION, CodedScores
+from ..wording import CLASSIFICATION_LABELS, KIND_LABELS, with_readings  # noqa: F401 (KIND_LABELS: re-exported)
 
 AGENDA_SIZE = 10
 CASES_PER_AGENDA_ITEM = 3
 DRIFT_BONUS = 0.30
 SIGNAL_BONUS = 0.15
-
-KIND_LABELS = {"indicator": "indicator", "level": "niveau", "phase": "fase", "verdict": "oordeel", "decision": "besluit"}
 
 
 def _num(v: Any, digits: int | None = None):
@@ -72,7 +74,7 @@ def _labels(framework) -> dict[str, dict]:
         for d in getattr(o, "dimensions", ()):
             names[getattr(d, "id", "")] = getattr(d, "name", getattr(d, "id", ""))
     for dim in getattr(framework.phase_table, "dimensions", ()):
-        names[f"fase.{dim.id.split('.')[-1]}"] = dim.name
+        names[phase_item(dim.id)] = dim.name
     for it in framework.items():
         out[it.id] = {
             "label": it.label, "kind": it.kind, "outcome": it.outcome_id, "outcome_name": names.get(it.outcome_id),
@@ -81,12 +83,12 @@ def _labels(framework) -> dict[str, dict]:
     return out
 
 
-def _focus_session(sessions: pd.DataFrame, scored: set[str], session: str | None) -> pd.Series | None:
+def focus_session(sessions: pd.DataFrame, scored: set[str], session: str | None) -> pd.Series | None:
+    """The row of ``sessions`` the report is about: ``session``, else the latest one with
+    judgements (None when there is none)."""
     if session is not None:
         hit = sessions[sessions["session"] == session]
         if hit.empty:
-            from ..errors import InputError
-
             raise InputError(f"session {session!r} does not exist.", hint=f"Known sessions: {', '.join(sessions['session'])}.")
         return hit.iloc[0]
     with_scores = sessions[sessions["session"].isin(scored)]
@@ -99,34 +101,68 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
                          step: Callable[[str], None] | None = None) -> dict:
     """Everything the report shows, as a JSON-ready dict (keys documented in docs/drift.md).
 
-    ``session`` is the kalibreersessie the report is about (default: the latest session
-    with judgements). Drift and assessor profiles use every first-round session up to and
-    including it; re-score rounds are compared with their parent session. ``progress`` is
-    accepted for symmetry with :func:`write_report`; progress is reported through ``step``.
+    Reads the store once — the score table decoded once by the store's reader, the
+    consensus, the sessions and the focus session's framework — and hands the tables to
+    :func:`report_content`. ``session`` is the kalibreersessie the report is about
+    (default: the latest session with judgements). ``progress`` is accepted for symmetry
+    with :func:`~calibrate.report.write_report`; progress is reported through ``step``.
+    """
+    say = step or (lambda _msg: None)
+    sessions = store.sessions()
+    say("scores lezen")
+    scores = store.coded_scores(notes=False, stamps=False)
+    scored = {s for s, n in zip(scores.sessions, np.bincount(scores.codes("session"), minlength=len(scores.sessions))) if n}
+    focus = focus_session(sessions, scored, session)
+    framework, problems = None, []
+    expected = None
+    if focus is not None:
+        fid = focus["framework"] or DEFAULT_FRAMEWORK
+        try:
+            framework = store.framework(fid)
+        except CalibrateError as exc:  # a researcher's own items without a framework file
+            problems.append(f"Het kader {fid} kon niet worden geladen ({exc}); de indeling naar leeruitkomst, "
+                            "dimensie en fase ontbreekt daarom.")
+        fid_ = str(focus["session"])
+        scores = store.with_notes(scores, [fid_])
+        expected = {"cases": len(store.session_cases(fid_)), "raters": len(store.session_raters(fid_))}
+    say("consensus lezen")
+    consensus = store.coded_consensus(stamps=False)
+    return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                          warnings=problems, step=step)
+
+
+def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None, session: str | None = None,
+                   expected: dict | None = None, warnings: list[str] | None = None,
+                   step: Callable[[str], None] | None = None) -> dict:
+    """The report's content from tables: ``scores`` and ``consensus`` (long tables of
+    CONTRACTS §1 or :class:`~calibrate.scores.CodedScores`, coded once here if plain),
+    ``sessions`` (as :meth:`calibrate.store.Store.sessions` gives them: session,
+    session_date, framework, title, revealed, round, parent), the focus session's
+    ``framework`` (None: the contract codes and the id grammar), ``expected`` numbers of
+    cases and raters of the focus session. Drift and assessor profiles use every
+    first-round session up to and including the focus session; re-score rounds are
+    compared with their parent session.
     """
     say = step or (lambda _msg: None)
     import calibrate
 
-    sessions = store.sessions()
-    say("scores lezen")
-    all_scores = load_scores(store)
-    scored = set(map(str, all_scores["session"].unique())) if len(all_scores) else set()
-    focus = _focus_session(sessions, scored, session)
+    all_scores = CodedScores.code(scores).with_framework(framework)
+    cons_all = CodedScores.code(consensus, required=("session", "case", "item", "value"), what="consensus",
+                                framework=framework) if consensus is not None and len(consensus) else None
+    counts = np.bincount(all_scores.codes("session"), minlength=len(all_scores.sessions)) if len(all_scores) else []
+    scored = {s for s, n in zip(all_scores.sessions, counts) if n}
+    focus = focus_session(sessions, scored, session)
     content: dict[str, Any] = {
         "title": "Kalibreersessierapport",
         "version": getattr(calibrate, "__version__", "0"),
-        "warnings": [],
+        "warnings": list(warnings or []),
     }
     if focus is None:
         content.update(session=None, drifting_indicators=[], rater_effects=[], agenda=[], agreement={"available": False},
                        drift={"items": []}, phases={"available": False}, discussion=[])
         content["warnings"].append("Er zijn nog geen oordelen opgeslagen: er valt nog niets te rapporteren.")
         return content
-    fid = focus["framework"] or "han-wpl2-2025"
-    try:
-        framework = store.framework(fid)
-    except Exception:  # a researcher's own items without a framework file
-        framework = None
+    fid = focus["framework"] or DEFAULT_FRAMEWORK
     labels = _labels(framework)
     focus_id = str(focus["session"])
     focus_date = str(focus["session_date"])
@@ -136,26 +172,26 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
     history_ids = [s for s in first_rounds["session"] if s in scored]
     if focus_id not in history_ids and focus_id in scored:
         history_ids.append(focus_id)
-    history = all_scores[all_scores["session"].isin(history_ids)]
-    focus_scores = load_scores(store, sessions=[focus_id], notes_for=[focus_id]).astype({
-        c: "string" for c in ("session", "session_date", "case", "rater", "item", "kind", "value")})
-    say("consensus lezen")
-    consensus = store.consensus()
-    consensus = consensus[consensus["session"].isin(history_ids)]
-    has_consensus = len(consensus) > 0
+    history = all_scores.of_sessions(history_ids)
+    focus_scores = all_scores.of_sessions([focus_id])
+    consensus = cons_all.of_sessions(history_ids) if cons_all is not None else None
+    has_consensus = consensus is not None and len(consensus) > 0
+    if not has_consensus:
+        consensus = None
 
     # ------------------------------------------------------------- the session at a glance
-    n_cases = int(focus_scores["case"].nunique())
-    n_raters = int(focus_scores["rater"].nunique())
+    ff = focus_scores.frame
+    n_cases = int(ff["case"].nunique())
+    n_raters = int(ff["rater"].nunique())
     content["session"] = {
         "id": focus_id, "date": focus_date, "title": None if pd.isna(focus["title"]) else str(focus["title"]),
         "framework": fid, "revealed": bool(focus["revealed"]), "round": int(focus["round"]),
         "parent": None if pd.isna(focus["parent"]) else str(focus["parent"]),
         "n_cases": n_cases, "n_raters": n_raters, "n_judgements": int(len(focus_scores)),
-        "n_not_applicable": int((focus_scores["value"] == "n.v.t.").sum()),
-        "n_items": int(focus_scores["item"].nunique()),
-        "cases_expected": len(store.session_cases(focus_id)) if hasattr(store, "session_cases") else None,
-        "raters_expected": len(store.session_raters(focus_id)) if hasattr(store, "session_raters") else None,
+        "n_not_applicable": int((focus_scores.position == NOT_APPLICABLE_POSITION).sum()),
+        "n_items": int(ff["item"].nunique()),
+        "cases_expected": (expected or {}).get("cases"),
+        "raters_expected": (expected or {}).get("raters"),
         "history": history_ids, "n_sessions_history": len(history_ids), "consensus": has_consensus,
     }
     if not bool(focus["revealed"]):
@@ -174,23 +210,22 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
 
     # ------------------------------------------------------------- agreement (kijkkader)
     say("overeenstemming")
-    content["agreement"] = _agreement(focus_scores, framework)
+    content["agreement"] = _agreement(focus_scores, framework, content["warnings"])
 
     # ------------------------------------------------------------- drift
     say("drift per indicator")
-    scales = framework if framework is not None else None
     try:
-        items = drift.drifting_indicators(history, consensus if has_consensus else None, scales=scales)
-        traj = drift.item_trajectories(history, consensus if has_consensus else None, scales=scales)
-    except Exception as exc:  # an odd table must not cost the whole report
-        warnings.warn(f"drift analysis failed: {exc}")
+        items = drift.drifting_indicators(history, consensus)
+        traj = drift.item_trajectories(history, consensus)
+    except InputError as exc:  # a table the tests cannot read: say so, keep the rest
+        content["warnings"].append(f"Drift per indicator kon niet worden berekend: {exc}")
         items, traj = pd.DataFrame(columns=["item", "flagged"]), pd.DataFrame()
     say("beoordelaars")
     try:
-        raters = drift.rater_effects(history, consensus if has_consensus else None, scales=scales)
-        rtraj = drift.rater_trajectories(history, consensus if has_consensus else None, scales=scales)
-    except Exception as exc:
-        warnings.warn(f"rater analysis failed: {exc}")
+        raters = drift.rater_effects(history, consensus)
+        rtraj = drift.rater_trajectories(history, consensus)
+    except InputError as exc:
+        content["warnings"].append(f"De beoordelaarsprofielen konden niet worden berekend: {exc}")
         raters, rtraj = pd.DataFrame(columns=["rater", "leniency", "flagged", "drift_flagged"]), pd.DataFrame()
 
     traj_by_item = {i: g for i, g in traj.groupby("item", sort=False)} if len(traj) else {}
@@ -233,7 +268,7 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
 
     # ------------------------------------------------------------- phases
     say("oordelen en fasen")
-    content["phases"] = _phases(focus_scores, history, framework)
+    content["phases"] = _phases(focus_scores, history, framework, content["warnings"])
 
     # ------------------------------------------------------------- before / after
     say("voor en na de bespreking")
@@ -241,7 +276,7 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
 
     # ------------------------------------------------------------- agenda
     say("agenda")
-    focus_consensus = consensus[consensus["session"] == focus_id] if has_consensus else None
+    focus_consensus = consensus.of_sessions([focus_id]) if has_consensus else None
     content["agenda"] = _agenda(focus_scores, focus_consensus, item_rows, labels)
     content["summary"] = {
         "n_drifting": len(content["drifting_indicators"]),
@@ -265,20 +300,15 @@ def _signal(rec: dict) -> bool:
     return bool(lvl or agr)
 
 
-def _agreement(focus: pd.DataFrame, framework) -> dict:
+def _agreement(focus: CodedScores, framework, warnings: list[str]) -> dict:
     """Agreement per leeruitkomst, dimension and indicator (kijkkader roll-up) for the session."""
+    from ..agreement.rollup import kijkkader_rollup
+
     try:
-        from ..agreement.rollup import kijkkader_rollup
-    except ImportError:
-        return {"available": False, "message": "nog niet beschikbaar"}
-    df = focus[["session", "case", "rater", "item", "kind", "value"]].astype(str)
-    df.loc[focus["value"].isna().to_numpy(), "value"] = np.nan
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            roll = kijkkader_rollup(df, framework=framework)
-    except Exception as exc:
-        return {"available": False, "message": f"kon niet worden berekend ({type(exc).__name__})"}
+        roll = with_readings(kijkkader_rollup(focus, framework=framework))
+    except InputError as exc:
+        warnings.append(f"De overeenstemming kon niet worden berekend: {exc}")
+        return {"available": False, "message": "kon niet worden berekend"}
     cols = ["group", "kind", "n_units", "n_raters", "percent_agreement", "alpha", "alpha_ci_low", "alpha_ci_high",
             "ac", "ac_ci_low", "ac_ci_high", "band_landis_koch", "note"]
     out = {"available": True, "coefficient": "Krippendorffs alfa (met 95%-BI), Gwets AC1/AC2 en % overeenstemming"}
@@ -289,30 +319,22 @@ def _agreement(focus: pd.DataFrame, framework) -> dict:
     return out
 
 
-def _phases(focus: pd.DataFrame, history: pd.DataFrame, framework) -> dict:
+def _phases(focus: CodedScores, history: CodedScores, framework, warnings: list[str]) -> dict:
     """Verdict–phase consistency: counts for the session, and each assessor's rate of
     lenient/severe verdicts over every session so far (more verdicts, narrower CIs)."""
-    try:
-        from .. import phases
-    except ImportError:
-        return {"available": False, "message": "nog niet beschikbaar"}
+    from .. import phases
+
     if framework is None or not getattr(framework, "profiles", None):
         return {"available": False, "message": "geen fasenprofiel in het kader"}
-
-    def plain(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame[frame["kind"].isin(["phase", "verdict"])]  # all the classification reads
-        df = frame[["session", "session_date", "case", "rater", "item", "kind", "value"]].astype(str)
-        df.loc[frame["value"].isna().to_numpy(), "value"] = np.nan
-        return df
+    def verdicts_and_phases(table: CodedScores) -> CodedScores:  # all the classification reads
+        return table.select(table.frame["kind"].isin(["phase", "verdict"]).to_numpy())
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cls = phases.classify_verdicts(plain(focus), framework)
-            rates = phases.rater_rates(phases.classify_verdicts(plain(history), framework) if len(history) else cls)
-    except Exception as exc:
-        return {"available": False, "message": f"kon niet worden berekend ({type(exc).__name__}: {exc})"[:200]}
-    labels = getattr(phases, "DISPLAY_LABELS", {})
+        cls = phases.classify_verdicts(verdicts_and_phases(focus), framework)
+        rates = phases.rater_rates(phases.classify_verdicts(verdicts_and_phases(history), framework) if len(history) else cls)
+    except InputError as exc:
+        warnings.append(f"De oordelen konden niet naast de fasen worden gelegd: {exc}")
+        return {"available": False, "message": "kon niet worden berekend"}
     counts = cls["classification"].value_counts()
     by_outcome = cls.groupby(["outcome" if "outcome" in cls.columns else "item", "classification"]).size().unstack(fill_value=0) \
         if len(cls) else pd.DataFrame()
@@ -320,7 +342,7 @@ def _phases(focus: pd.DataFrame, history: pd.DataFrame, framework) -> dict:
         "available": True,
         "n_verdicts": int(len(cls)),
         "counts": {str(k): int(v) for k, v in counts.items()},
-        "labels": {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+        "labels": dict(CLASSIFICATION_LABELS),
         "by_outcome": [{"group": str(idx), **{str(c): int(v) for c, v in row.items()}} for idx, row in by_outcome.iterrows()],
         "raters": _rows(rates),
     }
@@ -333,7 +355,7 @@ def _discussion(scores: pd.DataFrame, sessions: pd.DataFrame, focus_id: str) -> 
     if related.empty:
         return []
     need = set(related["session"]) | set(related["parent"])
-    sub = scores[scores["session"].isin(need)].astype({c: "string" for c in ("session", "case", "rater", "item", "kind", "value")})
+    sub = scores.of_sessions(sorted(need))
     out = []
     for res in drift.discussion_effects(sub, related):
         d = res.to_dict()
@@ -342,7 +364,7 @@ def _discussion(scores: pd.DataFrame, sessions: pd.DataFrame, focus_id: str) -> 
     return out
 
 
-def _agenda(focus: pd.DataFrame, focus_consensus: pd.DataFrame | None, item_rows: list[dict], labels: dict) -> list[dict]:
+def _agenda(focus: CodedScores, focus_consensus: CodedScores | None, item_rows: list[dict], labels: dict) -> list[dict]:
     """Items ranked for the next kalibreersessie; each with its most divergent cases and the
     assessors' (pseudonymised) evidence notes on them.
 
@@ -351,17 +373,10 @@ def _agenda(focus: pd.DataFrame, focus_consensus: pd.DataFrame | None, item_rows
     + DRIFT_BONUS for drift after correction, SIGNAL_BONUS for an uncorrected drift signal.
     A case's divergence is its own (1 − agreement) + |panel − consensus|.
     """
-    if focus.empty:
+    if not len(focus):
         return []
-    div = drift.case_disagreement(focus)
-    div["deviation"] = 0.0
-    if focus_consensus is not None and len(focus_consensus):
-        cons = drift._prepare(focus, focus_consensus)
-        ref_by = pd.DataFrame({"case": cons.cases[cons.case], "item": cons.items[cons.item], "x": cons.x, "ref": cons.ref})
-        dev = ref_by.groupby(["case", "item"]).agg(x=("x", "mean"), ref=("ref", "first"))
-        dev = (dev["x"] - dev["ref"]).abs().rename("deviation")
-        div = div.drop(columns="deviation").merge(dev.reset_index(), on=["case", "item"], how="left")
-        div["deviation"] = div["deviation"].fillna(0.0)
+    div = drift.case_disagreement(focus, focus_consensus)
+    div["deviation"] = div["deviation"].fillna(0.0) if "deviation" in div else 0.0
     div["divergence"] = (1 - div["agreement"].fillna(1)) + div["deviation"]
     div = div.sort_values(["divergence", "case"], ascending=[False, True], kind="stable")
     per_item = div.groupby("item").agg(agreement=("agreement", "mean"), deviation=("deviation", "mean"))
@@ -385,7 +400,8 @@ def _agenda(focus: pd.DataFrame, focus_consensus: pd.DataFrame | None, item_rows
             reasons.append("panel wijkt af van de consensus")
         rows.append((priority, item, disagreement, deviation, rec, reasons))
     rows.sort(key=lambda r: (-r[0], r[1]))
-    notes = focus[focus["note"].notna()]
+    ff = focus.frame
+    notes = ff[ff["note"].notna()] if "note" in ff else ff.iloc[0:0].assign(note=pd.Series(dtype="string"))
     agenda = []
     for rank, (priority, item, disagreement, deviation, rec, reasons) in enumerate(rows[:AGENDA_SIZE], start=1):
         cases = div[(div["item"] == item) & (div["divergence"] > 0)].head(CASES_PER_AGENDA_ITEM)

@@ -81,5 +81,5 @@ def describe_url(url: str) -> str:
     """The URL without its password, fit for messages and logs."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:
+    except sa.exc.ArgumentError:  # not a URL SQLAlchemy can read: name no part of it
         return "<database>"

@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .schema import CONSENSUS_COLUMNS, NOT_APPLICABLE, SCORE_COLUMNS
+from ..schema import CODES, CONSENSUS_COLUMNS, NOT_APPLICABLE, SCORE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -194,8 +194,9 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
                 eta = config.discrimination * (true[:, None] + lam[None, :] + shift) + rng.normal(0.0, noise_sd, (len(cases_s), R)) * config.discrimination
                 seen = rng.random((len(cases_s), R)) < 1.0 / (1.0 + np.exp(-eta))
                 nvt = rng.random((len(cases_s), R)) < config.not_applicable_rate
-                vals = np.where(nvt, NOT_APPLICABLE, np.where(seen, "gezien", "niet gezien"))
-                cons = np.where(true > 0, "gezien", "niet gezien")
+                unseen, seen_code = item.codes  # niet gezien, gezien
+                vals = np.where(nvt, NOT_APPLICABLE, np.where(seen, seen_code, unseen))
+                cons = np.where(true > 0, seen_code, unseen)
             elif kind == "level":
                 o = out_index[item.outcome_id]
                 true = 3.5 + 1.1 * theta[cidx, o]
@@ -213,8 +214,9 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
                 o = out_index[item.outcome_id]
                 true = theta[cidx, o] + 0.3
                 perceived = true[:, None] + (lam + verdict_shift)[None, :] + rng.normal(0.0, 0.45, (len(cases_s), R))
-                vals = np.where(perceived > 0, "voldaan", "niet voldaan")
-                cons = np.where(true > 0, "voldaan", "niet voldaan")
+                fail, passed = item.codes  # niet voldaan, voldaan
+                vals = np.where(perceived > 0, passed, fail)
+                cons = np.where(true > 0, passed, fail)
                 for ci, c in enumerate(cases_s):
                     for ri, r in enumerate(raters):
                         verdicts.setdefault((c, r), {})[item.outcome_id] = vals[ci, ri]
@@ -228,7 +230,7 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
                 for ri, r in enumerate(raters):
                     score_rows.append((sid, date, c, r, item.id, kind, str(vals[ci, ri])))
         if decision is not None and any(i.id == decision.item_id for i in items) and verdicts:
-            from .rules import apply_decision
+            from ..rules import apply_decision
 
             for c in cases_s:
                 cons_rows.append((sid, date, c, decision.item_id, "decision", apply_decision(framework, verdicts[(c, "__consensus__")]).value))
@@ -238,7 +240,7 @@ def simulate(framework, config: SimulationConfig = DEMO_CONFIG) -> Simulation:
     scores = pd.DataFrame(score_rows, columns=["session", "session_date", "case", "rater", "item", "kind", "value"])
     scores["note"] = pd.NA
     if config.with_notes:
-        is_ind = (scores["kind"] == "indicator") & (scores["value"] == "gezien")
+        is_ind = (scores["kind"] == "indicator") & (scores["value"] == CODES["indicator"][1])
         pick = is_ind & (rng.random(len(scores)) < 0.04)
         scores.loc[pick, "note"] = rng.choice(_EVIDENCE, int(pick.sum()))
     base = _dt.datetime.combine(config.first_date, _dt.time(9, 0), tzinfo=_dt.timezone.utc)

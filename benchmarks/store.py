@@ -1,0 +1,328 @@
+"""Benchmark: the store's bulk paths against the floor of the same engine, in one run.
+
+* **SQLite import** — ``calibrate import scores FILE.csv`` (read, validate, pseudonymise,
+  write; in a child process) against the floor: the same rows, already parsed, inserted
+  with one ``executemany`` in one transaction into the same schema (sessions, cases,
+  raters and memberships made beforehand, untimed). Target: ≥ 0.7× the floor's rows/s.
+* **PostgreSQL import** (``--pg``, a throwaway server on loopback) — the same command
+  with ``--db`` against ``COPY`` of the same CSV into a staging table and one
+  ``INSERT … SELECT`` into ``judgements``. Target: within 2× of the floor's time.
+* **Reading the current judgements** — ``Store.coded_scores()`` (the store's one reader)
+  against ``pyarrow.parquet.read_table`` of the same rows. Targets: ≥ 2 M rows/s, within
+  4× of Parquet. ``--read-workspace DIR`` reads a workspace made elsewhere (e.g. the
+  2.7-million-judgement one of ``benchmarks/report.py --keep DIR``).
+* **Peak memory of a large import** (``--big N``, e.g. 5000000) — peak resident memory of
+  the import command on an N-row file. Target: < 1 GB.
+
+Runs are interleaved (ours, floor, ours, floor, …); the best of ``--repeat`` is compared
+and the spread is printed. Run::
+
+    uv run --no-sync python benchmarks/store.py --rows 1000000 --repeat 3 --pg
+    uv run --no-sync python benchmarks/store.py --rows 200000 --big 5000000 --read-workspace /tmp/bench-ws
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SQLITE_RATIO = 0.7
+PG_FACTOR = 2.0
+READ_ROWS_PER_S = 2_000_000
+READ_PARQUET_FACTOR = 4.0
+PEAK_BYTES = 1024**3
+
+N_SESSIONS, N_RATERS = 20, 30
+NOTES = ["Zag een startopdracht op het bord; leerlingen gingen direct aan de slag.",
+         "Stelde twee controlevragen en liet leerlingen op wisbordjes antwoorden.",
+         "Benoemde het gewenste gedrag bij onrust achterin."]
+
+
+# ------------------------------------------------------------------------- the file
+def make_scores(n_rows: int, seed: int = 7) -> pd.DataFrame:
+    """A valid score table of about ``n_rows`` judgements of the built-in framework: 20
+    sessions x 30 assessors x 45 items x as many cases as it takes."""
+    from calibrate.frameworks import load_framework
+    from calibrate.schema import DEFAULT_FRAMEWORK, NOT_APPLICABLE
+
+    fw = load_framework(DEFAULT_FRAMEWORK)
+    items = [i for i in fw.items() if i.assessed]
+    by_kind = {k: [i for i in items if i.kind == k] for k in ("indicator", "level", "verdict", "phase", "decision")}
+    chosen = by_kind["indicator"][:30] + by_kind["level"][:5] + by_kind["verdict"][:3] + by_kind["phase"][:6] + by_kind["decision"][:1]
+    cases = max(1, math.ceil(n_rows / (N_SESSIONS * N_RATERS * len(chosen))))
+    rng = np.random.default_rng(seed)
+    s, c, r, i = np.meshgrid(np.arange(N_SESSIONS), np.arange(cases), np.arange(N_RATERS), np.arange(len(chosen)), indexing="ij")
+    s, c, r, i = (a.ravel()[:n_rows] for a in (s, c, r, i))
+    n = len(s)
+    value = np.empty(n, dtype=object)
+    for k, item in enumerate(chosen):
+        m = i == k
+        codes = list(item.codes) + ([NOT_APPLICABLE] if item.kind == "indicator" else [])
+        p = None if item.kind != "indicator" else [0.33, 0.65, 0.02]
+        value[m] = rng.choice(np.array(codes, dtype=object), int(m.sum()), p=p)
+    dates = pd.date_range("2026-01-19", periods=N_SESSIONS, freq="56D").strftime("%Y-%m-%d").to_numpy()
+    session_ids = np.array([f"K{k + 1:02d}-{d[:7]}" for k, d in enumerate(dates)], dtype=object)
+    note = np.full(n, None, dtype=object)
+    pick = rng.random(n) < 0.04
+    note[pick] = rng.choice(np.array(NOTES, dtype=object), int(pick.sum()))
+    return pd.DataFrame({
+        "session": session_ids[s], "session_date": dates[s], "case": np.char.add("C", (s * cases + c).astype(str).astype("U7")),
+        "rater": np.char.add("B", (r + 1).astype(str)), "item": np.array([it.id for it in chosen], dtype=object)[i],
+        "kind": np.array([it.kind for it in chosen], dtype=object)[i], "value": value, "note": note,
+        "scored_at": np.char.add(dates[s].astype("U10"), "T10:00:00+00:00"),
+    })
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    for k in range(0, len(df), 500_000):
+        df.iloc[k:k + 500_000].to_csv(path, mode="w" if k == 0 else "a", header=k == 0, index=False)
+
+
+# ------------------------------------------------------------------------- children
+# the peak is VmHWM of the child's own address space (ru_maxrss would carry over the
+# parent's resident size at the fork)
+_IMPORT = """
+import sys, time
+from calibrate.cli import main
+t0 = time.perf_counter()
+rc = main(["import", "scores", sys.argv[1], *sys.argv[2:]])
+seconds = time.perf_counter() - t0
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0] * 1024
+print("SECONDS", seconds, "PEAK", hwm, "RC", rc)
+"""
+
+
+def run_import(csv: Path, target: list[str]) -> tuple[float, int]:
+    """``calibrate import scores`` in a child process: (seconds of the import itself, peak RSS bytes)."""
+    out = subprocess.run([sys.executable, "-c", _IMPORT, str(csv), *target], capture_output=True, text=True)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("SECONDS")]
+    if out.returncode != 0 or not line or not line[0].endswith("RC 0"):
+        raise SystemExit(f"the import failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    parts = line[0].split()
+    return float(parts[1]), int(parts[3])
+
+
+def prepare_sqlite_floor(ws: Path, df: pd.DataFrame) -> tuple[str, list[tuple]]:
+    """A workspace with the schema and every session, case, rater and membership of ``df``
+    (untimed), and the judgement rows as tuples ready for ``executemany``."""
+    from calibrate.store import Store
+
+    head = df.drop_duplicates(["session", "case", "rater"]).copy()
+    head["item"], head["kind"], head["value"], head["note"] = "besluit", "decision", "go", None
+    with Store.open(ws) as st:
+        st.import_scores(head.drop_duplicates(["session", "case", "rater"]), source="setup")
+    db = str(ws / "calibrate.sqlite")
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM judgements")
+    con.commit()
+    con.close()
+    rows = list(zip(df["session"], df["case"], df["rater"], df["item"], df["value"], df["note"], df["scored_at"],
+                    ["2026-12-01T00:00:00+00:00"] * len(df), ["floor"] * len(df)))
+    return db, rows
+
+
+def sqlite_floor(db: str, rows: list[tuple]) -> float:
+    """One transaction, one executemany, into the same tables with the store's pragmas."""
+    con = sqlite3.connect(db, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+        con.execute(f"PRAGMA {pragma}")
+    con.execute("DELETE FROM judgements")
+    t0 = time.perf_counter()
+    con.execute("BEGIN IMMEDIATE")
+    con.executemany("INSERT INTO judgements (session_id, case_id, rater_id, item_id, value, note, scored_at, saved_at, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute("COMMIT")
+    seconds = time.perf_counter() - t0
+    con.execute("DELETE FROM judgements")
+    con.close()
+    return seconds
+
+
+def pg_floor(url: str, csv: Path) -> float:
+    """``COPY`` the CSV into a staging table, then one ``INSERT … SELECT`` (keys checked by
+    the database) — into a database where the sessions, cases and raters exist."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as con:
+        con.execute("DELETE FROM judgements")
+        con.commit()
+        t0 = time.perf_counter()
+        with con.transaction():
+            con.execute("CREATE TEMP TABLE staging (session text, session_date text, \"case\" text, rater text, item text, "
+                        "kind text, value text, note text, scored_at text) ON COMMIT DROP")
+            with con.cursor() as cur, cur.copy("COPY staging FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                with open(csv, "rb") as fh:
+                    while block := fh.read(1 << 20):
+                        copy.write(block)
+            con.execute("INSERT INTO judgements (session_id, case_id, rater_id, item_id, value, note, scored_at, saved_at, source) "
+                        "SELECT session, \"case\", rater, item, value, note, scored_at, '2026-12-01', 'floor' FROM staging")
+        seconds = time.perf_counter() - t0
+        con.execute("DELETE FROM judgements")
+        con.commit()
+    return seconds
+
+
+# ------------------------------------------------------------------------- reading
+# each child reads twice and reports the second read: the first pays for lazy imports
+_READ = """
+import sys, time
+from calibrate.store import Store
+with Store.open(sys.argv[1], create=False) as st:
+    for _ in range(2):
+        t0 = time.perf_counter()
+        coded = st.coded_scores(notes=False)
+        seconds = time.perf_counter() - t0
+    print("SECONDS", seconds, "ROWS", len(coded))
+"""
+
+_PARQUET = """
+import sys, time
+import pyarrow.parquet as pq
+for _ in range(2):
+    t0 = time.perf_counter()
+    tb = pq.read_table(sys.argv[1])
+    seconds = time.perf_counter() - t0
+print("SECONDS", seconds, "ROWS", tb.num_rows)
+"""
+
+
+def timed_child(code: str, *args: str) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("SECONDS")]
+    if out.returncode != 0 or not line:
+        raise SystemExit(f"the read failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    parts = line[0].split()
+    return float(parts[1]), int(parts[3])
+
+
+def parquet_of(ws: Path, path: Path) -> None:
+    """The same columns the reader reads, of the same rows, as Parquet (untimed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    con = sqlite3.connect(str(ws / "calibrate.sqlite"))
+    cur = con.execute("SELECT id, session_id, case_id, rater_id, item_id, value, scored_at FROM judgements")
+    names = [d[0] for d in cur.description]
+    writer = None
+    while rows := cur.fetchmany(500_000):
+        cols = list(zip(*rows))
+        tb = pa.table({n: pa.array(list(c)) for n, c in zip(names, cols)})
+        writer = writer or pq.ParquetWriter(path, tb.schema)
+        writer.write_table(tb)
+    writer.close()
+    con.close()
+
+
+def spread(values: list[float]) -> str:
+    return f"best {min(values):.2f} s, all {', '.join(f'{v:.2f}' for v in values)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the import file (default 1,000,000)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pg", action="store_true", help="also PostgreSQL (a throwaway server on loopback)")
+    parser.add_argument("--big", type=int, default=0, help="rows of the large-import memory check (e.g. 5000000)")
+    parser.add_argument("--read-workspace", type=Path, default=None, help="read this workspace instead of the imported one")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the files in this folder")
+    args = parser.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} (timings on a shared machine vary)")
+    tmp = Path(tempfile.mkdtemp(prefix="calibrate-store-bench-")) if args.keep is None else args.keep
+    tmp.mkdir(parents=True, exist_ok=True)
+    ok = True
+    try:
+        df = make_scores(args.rows)
+        csv = tmp / "scores.csv"
+        write_csv(df, csv)
+        n = len(df)
+        print(f"\nfile: {n:,} judgements, {csv.stat().st_size / 1e6:.0f} MB")
+
+        # ---------------------------------------------------------------- SQLite
+        floor_ws = tmp / "floor-ws"
+        db, rows = prepare_sqlite_floor(floor_ws, df)
+        ours, floor = [], []
+        for k in range(args.repeat):
+            ws = tmp / f"ws{k}"
+            shutil.rmtree(ws, ignore_errors=True)
+            ours.append(run_import(csv, ["--workspace", str(ws)])[0])
+            floor.append(sqlite_floor(db, rows))
+        del rows
+        ratio = (n / min(ours)) / (n / min(floor))
+        print("\nSQLite import")
+        print(f"  calibrate import scores   : {n / min(ours):9,.0f} rows/s  ({spread(ours)})")
+        print(f"  executemany, one transaction: {n / min(floor):7,.0f} rows/s  ({spread(floor)})")
+        print(f"  ratio {ratio:.2f}x   (target >= {SQLITE_RATIO})   {'OK' if ratio >= SQLITE_RATIO else 'BELOW TARGET'}")
+        ok &= ratio >= SQLITE_RATIO
+
+        # ---------------------------------------------------------------- PostgreSQL
+        if args.pg:
+            from calibrate.devtools.pgserver import ThrowawayPostgres
+            from calibrate.store import Store
+
+            server = ThrowawayPostgres(fast=False)
+            server.start()
+            try:
+                ours_pg, floor_pg = [], []
+                floor_url = server.createdb("floor_")
+                with Store.open(db_url=floor_url) as st:
+                    head = df.drop_duplicates(["session", "case", "rater"]).assign(item="besluit", kind="decision", value="go", note=None)
+                    st.import_scores(head, source="setup")
+                for k in range(args.repeat):
+                    url = server.createdb(f"ours{k}_")
+                    ours_pg.append(run_import(csv, ["--db", url])[0])
+                    floor_pg.append(pg_floor(floor_url, csv))
+                factor = min(ours_pg) / min(floor_pg)
+                print("\nPostgreSQL import")
+                print(f"  calibrate import scores --db      : {n / min(ours_pg):9,.0f} rows/s  ({spread(ours_pg)})")
+                print(f"  COPY + one INSERT ... SELECT      : {n / min(floor_pg):9,.0f} rows/s  ({spread(floor_pg)})")
+                print(f"  time {factor:.2f}x the floor   (target <= {PG_FACTOR})   {'OK' if factor <= PG_FACTOR else 'ABOVE TARGET'}")
+                ok &= factor <= PG_FACTOR
+            finally:
+                server.stop()
+
+        # ---------------------------------------------------------------- reading
+        read_ws = args.read_workspace or (tmp / "ws0")
+        pq_path = tmp / "judgements.parquet"
+        parquet_of(read_ws, pq_path)
+        ours_r, pq_r = [], []
+        rows_read = 0
+        for _ in range(args.repeat):
+            s, rows_read = timed_child(_READ, str(read_ws))
+            ours_r.append(s)
+            pq_r.append(timed_child(_PARQUET, str(pq_path))[0])
+        rate = rows_read / min(ours_r)
+        factor = min(ours_r) / min(pq_r)
+        print(f"\nReading the current judgements of {read_ws.name} ({rows_read:,} rows)")
+        print(f"  Store.coded_scores()      : {rate:11,.0f} rows/s  ({spread(ours_r)})")
+        print(f"  pyarrow.parquet.read_table: {rows_read / min(pq_r):11,.0f} rows/s  ({spread(pq_r)})")
+        print(f"  {rate / 1e6:.2f} M rows/s (target >= {READ_ROWS_PER_S / 1e6:.0f} M): {'OK' if rate >= READ_ROWS_PER_S else 'BELOW TARGET'}; "
+              f"{factor:.1f}x Parquet's time (target <= {READ_PARQUET_FACTOR:.0f}x): {'OK' if factor <= READ_PARQUET_FACTOR else 'ABOVE TARGET'}")
+        ok &= rate >= READ_ROWS_PER_S and factor <= READ_PARQUET_FACTOR
+
+        # ---------------------------------------------------------------- a big file
+        if args.big:
+            big = tmp / "big.csv"
+            write_csv(make_scores(args.big, seed=11), big)
+            seconds, peak = run_import(big, ["--workspace", str(tmp / "big-ws")])
+            print(f"\nLarge import: {args.big:,} rows in {seconds:.0f} s ({args.big / seconds:,.0f} rows/s), "
+                  f"peak {peak / 1024**3:.2f} GB (target < 1 GB): {'OK' if peak < PEAK_BYTES else 'TOO MUCH'}")
+            ok &= peak < PEAK_BYTES
+    finally:
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The bulk paths of an import, one per engine, inside the import's one write transaction.
+
+* :class:`SQLiteWriter` — per chunk, the new sessions, cases, raters, memberships and
+  items, then the judgements with one ``executemany`` on the driver's connection (no
+  parameter building per row in Python beyond the tuple). Rows equal to the current
+  judgement of a session that existed before are left out (idempotent re-import).
+* :class:`PostgresWriter` — per chunk a ``COPY`` into a temporary staging table; at the
+  end one ``INSERT … SELECT`` per table, the keys checked by the database in bulk.
+
+Both write rows in file order and leave the deciding to the validator: a writer never
+sees a chunk with a problem in it, and any exception rolls the transaction back.
+"""
+
+from __future__ import annotations
+
+import io
+from itertools import repeat
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from ..errors import InputError
+from ..scores import CodedScores
+from . import reader
+from . import schema as t
+from .latest import combined_key
+
+
+def _objects(col: pd.Series) -> list:
+    """A column as a list of Python values, None for NA."""
+    return col.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _distinct(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    return df[cols].drop_duplicates()
+
+
+def _sqlite_insert(table: sa.Table, columns: list[str], *, ignore: bool = False) -> str:
+    """The text of ``INSERT [OR IGNORE] INTO table (columns) VALUES (?, …)``, made by
+    SQLAlchemy's SQLite compiler, for the driver's ``executemany``."""
+    from sqlalchemy.dialects import sqlite
+
+    stmt = sa.insert(table).values({c: sa.bindparam(c) for c in columns})
+    if ignore:
+        stmt = stmt.prefix_with("OR IGNORE")
+    return str(stmt.compile(dialect=sqlite.dialect(paramstyle="qmark")))
+
+
+class _Current:
+    """The current value (and note) per key of some stored sessions, to tell which
+    imported rows change nothing."""
+
+    def __init__(self, coded: CodedScores, keys: list[str], with_note: bool):
+        self.keys = keys
+        self.cats = {k: pd.Index(coded.frame[k].cat.categories) for k in keys}
+        self.sizes = [len(self.cats[k]) for k in keys]
+        self.index = pd.Index(combined_key([coded.codes(k) for k in keys], self.sizes))
+        vc = coded.codes("value")
+        labels = np.append(np.asarray(coded.frame["value"].cat.categories, dtype=object), None)
+        self.value = labels[np.where(vc >= 0, vc, len(labels) - 1)]
+        self.note = _objects(coded.frame["note"]) if with_note and "note" in coded.frame else None
+        if self.note is not None:
+            self.note = np.asarray(self.note, dtype=object)
+
+    def same(self, chunk: pd.DataFrame) -> np.ndarray:
+        codes = [self.cats[k].get_indexer(chunk[k].astype(object)) for k in self.keys]
+        known = np.logical_and.reduce([c >= 0 for c in codes])
+        key = combined_key([np.where(known, c, 0) for c in codes], self.sizes)
+        pos = np.where(known, self.index.get_indexer(key), -1)
+        hit = pos >= 0
+        out = np.zeros(len(chunk), dtype=bool)
+        if not hit.any():
+            return out
+        p = pos[hit]
+        same = _equal(self.value[p], np.asarray(_objects(chunk["value"]), dtype=object)[hit])
+        if self.note is not None:
+            same &= _equal(self.note[p], np.asarray(_objects(chunk["note"]), dtype=object)[hit])
+        out[hit] = same
+        return out
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise equality of two object arrays, None equal to None."""
+    return np.fromiter((x == y for x, y in zip(a, b)), dtype=bool, count=len(a))
+
+
+class _Writer:
+    def __init__(self, store, conn, table: sa.Table, *, source: str, now: str, framework_id: str):
+        self.store, self.conn, self.table = store, conn, table
+        self.with_rater = "rater_id" in table.c
+        self.source, self.now, self.framework_id = source, now, framework_id
+        self.new_sessions: list[str] = []
+        self.new_cases: list[str] = []
+        self.new_raters: list[str] = []
+
+
+class SQLiteWriter(_Writer):
+    """Chunk by chunk into SQLite: the driver's ``executemany`` in the import's transaction."""
+
+    def __init__(self, store, conn, table, **kw):
+        super().__init__(store, conn, table, **kw)
+        self.db = conn.connection.driver_connection
+        self.sessions = {r.id: r.session_date for r in conn.execute(sa.select(t.sessions.c.id, t.sessions.c.session_date))}
+        self.existing = set(self.sessions)  # sessions stored before this import
+        self.cases = {r[0] for r in conn.execute(sa.select(t.cases.c.id))}
+        self.raters = {r[0] for r in conn.execute(sa.select(t.raters.c.id))}
+        self.items = {r[0] for r in conn.execute(sa.select(t.items.c.id))}
+        self.start_id = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+        self.current: list[_Current] = []
+        self.loaded: set[str] = set()
+        self.inserted: list[np.ndarray] = []
+        self.n_inserted = 0
+        names = ["session_id", "case_id"] + (["rater_id"] if self.with_rater else []) + \
+            ["item_id", "value", "note", "scored_at", "saved_at", "source"]
+        self.insert_sql = _sqlite_insert(table, names)
+
+    def write(self, clean: pd.DataFrame) -> None:
+        db, now = self.db, self.now
+        sess = clean.groupby("session", sort=False)["session_date"].first()
+        for s, d in sess.items():
+            if s in self.sessions and self.sessions[s] != d:
+                row = int(clean.index[(clean["session"] == s).to_numpy()][0]) + 2
+                raise InputError(
+                    f"session {s!r} is stored with date {self.sessions[s]}, the file says {d}; nothing was imported.",
+                    location=f"{self.source}, row {row}, column 'session_date'",
+                    hint="Use the stored date or another session id.",
+                )
+        new = [s for s in sess.index if s not in self.sessions]
+        if new:
+            db.executemany(
+                _sqlite_insert(t.sessions, ["id", "session_date", "framework_id", "title", "revealed", "show_rater_names",
+                                            "parent_id", "round", "created_at"], ignore=True),
+                [(s, sess[s], self.framework_id, None, True, False, None, 1, now) for s in new])
+            self.sessions.update({s: sess[s] for s in new})
+            self.new_sessions += new
+        cases = [c for c in pd.unique(clean["case"].astype(object)) if c not in self.cases]
+        if cases:
+            db.executemany(_sqlite_insert(t.cases, ["id", "created_at"], ignore=True), [(c, now) for c in cases])
+            self.cases.update(cases)
+            self.new_cases += cases
+        db.executemany(_sqlite_insert(t.session_cases, ["session_id", "case_id", "position"], ignore=True),
+                       ((s, c, 0) for s, c in _distinct(clean, ["session", "case"]).itertuples(index=False, name=None)))
+        if self.with_rater:
+            raters = [r for r in pd.unique(clean["rater"].astype(object)) if r not in self.raters]
+            if raters:
+                db.executemany(_sqlite_insert(t.raters, ["id", "created_at"], ignore=True), [(r, now) for r in raters])
+                self.raters.update(raters)
+                self.new_raters += raters
+            db.executemany(_sqlite_insert(t.session_raters, ["session_id", "rater_id"], ignore=True),
+                           _distinct(clean, ["session", "rater"]).itertuples(index=False, name=None))
+        items = clean[["item", "kind"]].drop_duplicates("item")
+        items = items[~items["item"].isin(self.items)]
+        if len(items):
+            db.executemany(_sqlite_insert(t.items, ["id", "kind"], ignore=True), items.itertuples(index=False, name=None))
+            self.items.update(items["item"])
+        todo = clean[~self._unchanged(clean)]
+        if not len(todo):
+            return
+        cols = [_objects(todo["session"]), _objects(todo["case"])]
+        if self.with_rater:
+            cols.append(_objects(todo["rater"]))
+        cols += [_objects(todo["item"]), _objects(todo["value"]),
+                 _objects(todo["note"]) if "note" in todo else repeat(None),
+                 [s if s is not None else now for s in _objects(todo["scored_at"])]]
+        db.executemany(self.insert_sql, zip(*cols, repeat(now), repeat(self.source)))
+        self.inserted.append(np.asarray(todo.index, dtype=np.int64))
+        self.n_inserted += len(todo)
+
+    def _unchanged(self, clean: pd.DataFrame) -> np.ndarray:
+        """Rows equal to the current judgement (only sessions stored before can have one)."""
+        old = clean["session"].isin(self.existing).to_numpy()
+        if not old.any():
+            return np.zeros(len(clean), dtype=bool)
+        want = sorted(set(clean.loc[old, "session"]) - self.loaded)
+        if want:
+            coded = reader.read(self.store, self.table, sessions=want, notes=self.with_rater)
+            keys = ["session", "case"] + (["rater"] if self.with_rater else []) + ["item"]
+            self.current.append(_Current(coded, keys, self.with_rater))
+            self.loaded.update(want)
+        same = np.zeros(len(clean), dtype=bool)
+        for cur in self.current:
+            same |= cur.same(clean)
+        return same
+
+    def finish(self, drop: np.ndarray) -> int:
+        """Remove later exact copies of earlier rows (found across chunks); return the
+        number of rows appended."""
+        if len(drop) and self.inserted:
+            labels = pd.Index(np.concatenate(self.inserted))
+            pos = labels.get_indexer(drop)
+            ids = (self.start_id + 1 + pos[pos >= 0]).tolist()
+            for i in range(0, len(ids), 500):
+                self.conn.execute(sa.delete(self.table).where(self.table.c.id.in_(ids[i:i + 500])))
+            self.n_inserted -= len(ids)
+        return self.n_inserted
+
+
+class PostgresWriter(_Writer):
+    """``COPY`` every chunk into a staging table; at the end one ``INSERT … SELECT`` per table."""
+
+    def __init__(self, store, conn, table, **kw):
+        super().__init__(store, conn, table, **kw)
+        self.raw = conn.connection.driver_connection
+        self.columns = ["row", "session", "session_date", "case"] + (["rater"] if self.with_rater else []) + \
+            ["item", "kind", "value", "note", "scored_at"]
+        self.staging = sa.Table(
+            "calibrate_import", sa.MetaData(),
+            *[sa.Column(c, sa.BigInteger if c == "row" else sa.Text) for c in self.columns],
+            prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+        )
+        self.staging.create(conn)
+
+    def write(self, clean: pd.DataFrame) -> None:
+        from psycopg import sql
+
+        frame = clean.assign(row=np.asarray(clean.index, dtype=np.int64))
+        if "note" not in frame:
+            frame["note"] = pd.NA
+        buf = io.StringIO()
+        frame[self.columns].to_csv(buf, header=False, index=False, lineterminator="\n")
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+            sql.Identifier(self.staging.name), sql.SQL(", ").join(map(sql.Identifier, self.columns)))
+        with self.raw.cursor() as cur:
+            with cur.copy(copy_sql) as copy:
+                copy.write(buf.getvalue())
+
+    def _new(self, col: str, table: sa.Table) -> list[str]:
+        """Ids in the staging table's ``col`` that ``table`` does not hold yet, in file order."""
+        i = self.staging.c
+        q = (sa.select(i[col]).where(~sa.exists().where(table.c.id == i[col]))
+             .group_by(i[col]).order_by(sa.func.min(i.row)))
+        return [r[0] for r in self.conn.execute(q)]
+
+    def finish(self, drop: np.ndarray) -> int:
+        from sqlalchemy.dialects.postgresql import insert
+
+        conn, i, now = self.conn, self.staging.c, self.now
+        if len(drop):
+            conn.execute(sa.delete(self.staging).where(i.row.in_([int(x) for x in drop])))
+        s = t.sessions
+        bad = conn.execute(
+            sa.select(i.session, sa.func.min(i.row), s.c.session_date, sa.func.min(i.session_date))
+            .join(s, s.c.id == i.session).where(s.c.session_date != i.session_date)
+            .group_by(i.session, s.c.session_date).order_by(sa.func.min(i.row)).limit(1)).first()
+        if bad is not None:
+            raise InputError(
+                f"session {bad[0]!r} is stored with date {bad[2]}, the file says {bad[3]}; nothing was imported.",
+                location=f"{self.source}, row {int(bad[1]) + 2}, column 'session_date'",
+                hint="Use the stored date or another session id.",
+            )
+        old_sessions = [r[0] for r in conn.execute(sa.select(i.session).distinct().join(s, s.c.id == i.session))]
+        self.new_sessions = self._new("session", s)
+        lit = sa.literal
+        conn.execute(insert(s).from_select(
+            ["id", "session_date", "framework_id", "title", "revealed", "show_rater_names", "parent_id", "round", "created_at"],
+            sa.select(i.session, sa.func.min(i.session_date), lit(self.framework_id), sa.null(), sa.true(), sa.false(),
+                      sa.null(), lit(1), lit(now)).group_by(i.session)).on_conflict_do_nothing())
+        self.new_cases = self._new("case", t.cases)
+        conn.execute(insert(t.cases).from_select(
+            ["id", "created_at"], sa.select(i.case, lit(now)).distinct()).on_conflict_do_nothing())
+        conn.execute(insert(t.session_cases).from_select(
+            ["session_id", "case_id", "position"], sa.select(i.session, i.case, lit(0)).distinct()).on_conflict_do_nothing())
+        if self.with_rater:
+            self.new_raters = self._new("rater", t.raters)
+            conn.execute(insert(t.raters).from_select(
+                ["id", "created_at"], sa.select(i.rater, lit(now)).distinct()).on_conflict_do_nothing())
+            conn.execute(insert(t.session_raters).from_select(
+                ["session_id", "rater_id"], sa.select(i.session, i.rater).distinct()).on_conflict_do_nothing())
+        conn.execute(insert(t.items).from_select(
+            ["id", "kind"], sa.select(i.item, sa.func.min(i.kind)).group_by(i.item)).on_conflict_do_nothing())
+        j = self.table
+        key = [("session_id", "session"), ("case_id", "case")] + ([("rater_id", "rater")] if self.with_rater else []) + \
+            [("item_id", "item")]
+        source_cols = [i[c] for _, c in key] + [i.value, i.note, sa.func.coalesce(i.scored_at, lit(now)), lit(now),
+                                               lit(self.source)]
+        select = sa.select(*source_cols)
+        if old_sessions:
+            last = (sa.select(j.c.value, j.c.note).where(*[j.c[k] == i[c] for k, c in key])
+                    .order_by(j.c.id.desc()).limit(1).correlate(self.staging).subquery("last"))
+            same = last.c.value.is_not_distinct_from(i.value)
+            if self.with_rater:
+                same = same & last.c.note.is_not_distinct_from(i.note)
+            unchanged = sa.exists(sa.select(sa.literal(1)).select_from(last).where(same))
+            select = select.where(~(i.session.in_(old_sessions) & unchanged))
+        select = select.order_by(i.row)
+        cols = [k for k, _ in key] + ["value", "note", "scored_at", "saved_at", "source"]
+        inserted = sa.insert(j).from_select(cols, select).returning(j.c.id).cte("inserted")
+        return int(conn.execute(sa.select(sa.func.count()).select_from(inserted)).scalar_one())

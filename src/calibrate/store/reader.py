@@ -1,0 +1,266 @@
+"""The store's one reader of judgements: current (latest per key) or every save.
+
+Both :meth:`calibrate.store.Store.scores` and the report read here. The append-only table
+is read column by column into Arrow — through ADBC (``adbc-driver-sqlite`` on a workspace
+file, in id ranges on parallel connections; ``adbc-driver-postgresql``, which uses
+PostgreSQL's binary ``COPY``) — each text column is dictionary-encoded by Arrow, the
+latest save per (session, case, rater, item) is kept by the store's rule
+(:func:`calibrate.store.latest.latest_rows`) and the result is a
+:class:`~calibrate.scores.CodedScores`: the one decoding of the table on its way from the
+database to every analysis. No Python object is made per row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from ..errors import StoreError
+from ..schema import KINDS
+from ..scores import CodedScores, item_table, positions, session_time_order
+from . import schema as t
+from .engine import SQLITE_BUSY_TIMEOUT_S
+from .latest import latest_in_key_order
+
+#: Rows per partition when a SQLite file is read on several connections at once.
+PARTITION_ROWS = 400_000
+#: Below this many rows (by id range) a SQLite table is read with the store's own cursor.
+SMALL_ROWS = 250_000
+#: Columns whose values repeat (ids, codes, time stamps of an import): sent dictionary-encoded.
+_REPEATED = ("session_id", "case_id", "rater_id", "item_id", "value", "scored_at", "saved_at", "source")
+
+
+def _target(engine: sa.Engine) -> tuple[str, str] | None:
+    """(driver, where) for a columnar read, or None when only the driver's cursor will do."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            return None
+        return "sqlite", url.database
+    if url.get_backend_name() == "postgresql":
+        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return None
+
+
+def _compiled(query, dialect) -> tuple[str, list]:
+    """The statement text and its parameters, made by SQLAlchemy's compiler for ADBC."""
+    c = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    return str(c), [c.params[name] for name in c.positiontup]
+
+
+def _postgres_table(uri: str, query) -> pa.Table:
+    """One query through ADBC's PostgreSQL driver (binary ``COPY``) into Arrow."""
+    import adbc_driver_manager
+    import adbc_driver_postgresql.dbapi as adbc
+    from sqlalchemy.dialects import postgresql
+
+    text, params = _compiled(query, postgresql.dialect(paramstyle="numeric_dollar"))
+    try:
+        with adbc.connect(uri) as conn:
+            with conn.cursor() as cur:
+                cur.execute(text, params or None)
+                return cur.fetch_arrow_table()
+    except adbc_driver_manager.Error as exc:  # ADBC's errors do not cross process boundaries: ours do
+        raise StoreError(f"reading the judgements failed: {' '.join(str(exc).split())[:200]}") from None
+
+
+def _sqlite_tables(database: str, queries: list, dictionary: Sequence[str] = ()) -> pa.Table:
+    """The queries through ADBC's SQLite driver, in a child process (:mod:`.arrow_child`),
+    the ``dictionary`` columns dictionary-encoded there."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect(paramstyle="qmark")
+    request = json.dumps({"database": database, "queries": [_compiled(q, dialect) for q in queries],
+                          "busy_ms": SQLITE_BUSY_TIMEOUT_S * 1000, "workers": min(os.cpu_count() or 1, 4),
+                          "dictionary": list(dictionary)})
+    proc = subprocess.Popen([sys.executable, "-m", "calibrate.store.arrow_child"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write(request.encode())
+    proc.stdin.close()
+    try:
+        table = pa.ipc.open_stream(proc.stdout).read_all()
+    except pa.ArrowInvalid:
+        table = None
+    err = proc.stderr.read().decode(errors="replace")
+    if proc.wait() != 0 or table is None:
+        raise StoreError(f"reading the judgements of {database} failed: {err.strip()[:300] or 'the reader stopped'}.")
+    return table
+
+
+def _dbapi_table(engine: sa.Engine, query, names: Sequence[str]) -> pa.Table:
+    """Small reads and other databases: the store's own connection, fetched in chunks
+    into Arrow arrays."""
+    parts: list[pa.Table] = []
+    with engine.connect() as conn:
+        res = conn.execute(query)
+        while True:
+            rows = res.fetchmany(200_000)
+            if not rows:
+                break
+            cols = list(zip(*rows))
+            parts.append(pa.table({n: pa.array(list(c), type=pa.int64() if n == "id" else pa.string())
+                                   for n, c in zip(names, cols)}))
+    if not parts:
+        return pa.table({n: pa.array([], type=pa.int64() if n == "id" else pa.string()) for n in names})
+    return pa.concat_tables(parts)
+
+
+def fetch(engine: sa.Engine, table: sa.Table, columns: Sequence[str], *, sessions: Sequence[str] | None = None,
+          raters: Sequence[str] | None = None, parallel: bool = True) -> pa.Table:
+    """The columns of ``table`` (rows of ``sessions`` / ``raters`` when given) as Arrow.
+
+    One assessor's rows, a small table and an in-memory database are read with the
+    store's own connection; a large SQLite table with ADBC in a child process, in id
+    ranges on parallel connections; PostgreSQL with ADBC (binary ``COPY``). Statements
+    are SQLAlchemy's, values bound as parameters."""
+    query = sa.select(*[table.c[c] for c in columns])
+    if sessions is not None:
+        query = query.where(table.c.session_id.in_(list(sessions)))
+    if raters is not None:
+        query = query.where(table.c.rater_id.in_(list(raters)))
+    target = _target(engine)
+    if target is None or raters is not None:
+        return _dbapi_table(engine, query, columns)
+    driver, where = target
+    if driver == "postgresql":
+        return _postgres_table(where, query)
+    with engine.connect() as conn:  # two scalar subqueries: SQLite answers each from the index end
+        lo, hi = conn.execute(sa.select(sa.select(sa.func.min(table.c.id)).scalar_subquery(),
+                                        sa.select(sa.func.max(table.c.id)).scalar_subquery())).one()
+    if lo is None or hi - lo < SMALL_ROWS:
+        return _dbapi_table(engine, query, columns)
+    k = max(1, min(8, (hi - lo + 1) // PARTITION_ROWS)) if parallel else 1
+    edges = np.linspace(lo - 1, hi, k + 1).astype(np.int64)
+    parts = [query.where(table.c.id > int(a), table.c.id <= int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return _sqlite_tables(where, parts, dictionary=[c for c in columns if c in _REPEATED])
+
+
+def _dictionary(col: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+    """Integer codes (-1 = null) and labels of a text column, by Arrow's hash table (or as
+    the reader's child encoded it)."""
+    if len(col) == 0:
+        return np.zeros(0, dtype=np.int32), []
+    if pa.types.is_dictionary(col.type):
+        enc = col.unify_dictionaries().combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    else:
+        enc = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+    codes = enc.indices.fill_null(-1).to_numpy() if enc.indices.null_count else enc.indices.to_numpy()
+    return codes.astype(np.int32, copy=False), enc.dictionary.to_pylist()
+
+
+def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None = None,
+         raters: Iterable[str] | None = None, history: bool = False, notes: bool | Iterable[str] = True,
+         stamps: bool = True, framework=None, parallel: bool = True) -> CodedScores:
+    """Judgements of ``table`` (default ``judgements``; ``consensus`` works the same) as
+    :class:`~calibrate.scores.CodedScores`.
+
+    Current judgements (the latest save per key) in contract order — session date,
+    session, case, rater, item — or with ``history=True`` every save in the order saved,
+    with ``saved_at`` and ``source``. ``notes`` is True (every note), False (none) or the
+    sessions whose notes to read; ``stamps=False`` leaves out ``scored_at`` (an analysis
+    needs no time stamps). ``framework`` gives the items' scales and hierarchy; without it
+    the contract codes of each item's stored kind are used.
+    """
+    table = t.judgements if table is None else table
+    engine = store.engine
+    with_rater = "rater_id" in table.c
+    key = ["session_id", "case_id"] + (["rater_id"] if with_rater else []) + ["item_id"]
+    sessions = None if sessions is None else list(sessions)
+    raters = None if raters is None else list(raters)
+    cols = ["id", *key, "value"] + (["scored_at"] if stamps or history else [])
+    read_notes = notes is True
+    if read_notes:
+        cols.append("note")
+    if history:
+        cols += ["saved_at", "source"]
+    arrow = fetch(engine, table, cols, sessions=sessions, raters=raters if with_rater else None, parallel=parallel)
+    if arrow.num_rows == 0:  # an empty result carries no column types
+        arrow = pa.table({c: pa.array([], type=pa.int64() if c == "id" else pa.string()) for c in cols})
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(sa.select(t.items.c.id, t.items.c.kind)).all())
+        dates = dict(conn.execute(sa.select(t.sessions.c.id, t.sessions.c.session_date)).all())
+    ids = arrow.column("id").to_numpy()
+    names = {"session_id": "session", "case_id": "case", "rater_id": "rater", "item_id": "item"}
+    out_codes: dict[str, np.ndarray] = {}
+    out_labels: dict[str, list] = {}
+    for c in key:  # categories: sessions in time order; cases, raters, items sorted
+        codes, labels = _dictionary(arrow.column(c))
+        if c == "session_id":
+            order = session_time_order(labels, [dates.get(x) for x in labels]) if labels else np.zeros(0, np.int64)
+        else:
+            order = np.argsort(np.array(labels, dtype=object), kind="stable") if labels else np.zeros(0, np.int64)
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        out_codes[names[c]] = rank[codes] if len(labels) else codes
+        out_labels[names[c]] = [labels[i] for i in order]
+    sizes = [len(out_labels[names[c]]) for c in key]
+    if history:
+        keep = np.argsort(ids, kind="stable")
+    else:  # the latest save per key, in key order: session (in time), case, rater, item
+        keep = latest_in_key_order(ids, [out_codes[names[c]] for c in key], sizes)
+    out_codes = {n: c[keep] for n, c in out_codes.items()}
+    slabels = out_labels["session"]
+    vcodes, vlabels = _dictionary(arrow.column("value"))
+    vcodes = vcodes[keep]
+    item_labels = out_labels["item"]
+    item_kinds = [kinds.get(i) for i in item_labels]
+    items = item_table(item_labels, item_kinds, framework=framework)
+    frame = {n: pd.Categorical.from_codes(out_codes[n], categories=pd.Index(out_labels[n], dtype=object),
+                                          ordered=(n == "session"))
+             for n in ("session", "case", "rater", "item") if n in out_codes}
+    kind_cats = list(KINDS) + sorted({k for k in item_kinds if k is not None} - set(KINDS))
+    per_item = np.array([kind_cats.index(k) if k is not None else -1 for k in item_kinds] + [-1], dtype=np.int64)
+    icodes = out_codes["item"]
+    frame["kind"] = pd.Categorical.from_codes(per_item[np.where(icodes >= 0, icodes, len(item_kinds))],
+                                              categories=pd.Index(kind_cats, dtype=object))
+    frame["value"] = pd.Categorical.from_codes(vcodes, categories=pd.Index(vlabels, dtype=object))
+    df = pd.DataFrame(frame)
+    df["position"] = positions(icodes, vcodes, vlabels, items)
+    df["id"] = ids[keep]
+    take = pa.array(keep)
+    if read_notes:
+        df["note"] = _strings(arrow.column("note").take(take))
+    if "scored_at" in cols:
+        df["scored_at"] = _strings(arrow.column("scored_at").take(take))
+    if history:
+        df["saved_at"] = _strings(arrow.column("saved_at").take(take))
+        df["source"] = _strings(arrow.column("source").take(take))
+    session_dates = tuple(dates.get(s) for s in slabels)
+    coded = CodedScores(df, items, session_dates)
+    if not isinstance(notes, bool):
+        coded = attach_notes(store, coded, notes, table)
+    return coded
+
+
+def _strings(col: pa.ChunkedArray) -> pd.Series:
+    """A text column as pandas ``string`` (Arrow-backed: no Python object per row)."""
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    col = col.cast(pa.large_string()) if not pa.types.is_large_string(col.type) else col
+    return pd.Series(pd.arrays.ArrowStringArray(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)))
+
+
+def attach_notes(store, coded: CodedScores, sessions: Iterable[str], table: sa.Table | None = None) -> CodedScores:
+    """``coded`` (read by :func:`read`, which keeps each row's ``id``) with the notes of
+    ``sessions`` filled in (NA elsewhere): the report quotes the notes of one session only."""
+    table = t.judgements if table is None else table
+    q = sa.select(table.c.id, table.c.note).where(table.c.session_id.in_(list(sessions)), table.c.note.is_not(None))
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    frame = coded.frame.copy()
+    notes = np.full(len(frame), None, dtype=object)
+    if rows:
+        pos = pd.Index(frame["id"].to_numpy()).get_indexer([r[0] for r in rows])
+        hit = pos >= 0
+        notes[pos[hit]] = np.asarray([r[1] for r in rows], dtype=object)[hit]
+    frame["note"] = pd.array(notes, dtype="string")
+    return CodedScores(frame, coded.items, coded.session_dates)
