@@ -277,3 +277,16 @@ def test_the_fixed_texts_are_dutch_and_complete():
     js = (STATIC / "facilitator.js").read_text(encoding="utf-8")
     used = set(re.findall(r"\bT\.([a-z_]+)", js)) | {f"screen_{s}" for s in SCREENS}
     assert used - set(TEXT) == set()
+
+
+def test_a_store_error_is_said_on_the_screen(env, st, upcoming, monkeypatch):
+    from calibrate.store.retry import DatabaseUnavailableError
+
+    panel = FacilitatorPanel(st)
+
+    def down(*_a, **_k):
+        raise DatabaseUnavailableError("the database is unreachable.", attempts=3, elapsed=1.0)
+
+    monkeypatch.setattr(st, "sessions", down)
+    panel._on_msg(panel.widget, {"type": "screen", "screen": "open"})
+    assert "database is niet bereikbaar" in panel.state["messages"]["open"]["text"]

@@ -217,8 +217,13 @@ class FacilitatorPanel:
             "goto": lambda: self.on_goto(content.get("case"), content.get("item")),
         }
         handler = handlers.get(kind)
-        if handler is not None:
+        if handler is None:
+            return
+        try:
             handler()
+        except CalibrateError as exc:  # e.g. the database went away: said on the screen, never a traceback
+            self._say(self.screen, "error", dutch_error(exc))
+            self.widget.state = {**self.widget.state, "messages": dict(self.messages)}
 
     # ---------------------------------------------------------------- handlers: looking around
     def on_hello(self) -> None:

@@ -148,7 +148,15 @@ function render({ model, el }) {
   function renderConfirm() {
     const c = st.confirm;
     for (const [s, area] of confirms) if (!c || c.screen !== s) area.replaceChildren();
-    if (!c) { confirmToken = null; return; }
+    if (!c) {
+      if (confirmToken !== null) {  // answered or cancelled: focus goes to what happened, not to the page's top
+        confirmToken = null;
+        const msg = msgs.get(st.screen);
+        const target = msg && msg.textContent ? msg : screens.get(st.screen).querySelector("h3");
+        if (target) { target.setAttribute("tabindex", "-1"); requestAnimationFrame(() => target.focus()); }
+      }
+      return;
+    }
     if (confirmToken === c.token && confirms.get(c.screen).firstChild) return;
     confirmToken = c.token;
     const area = confirms.get(c.screen);
