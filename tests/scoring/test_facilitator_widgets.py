@@ -268,6 +268,7 @@ def test_messages_from_the_browser_reach_the_handlers(env, st, upcoming):
     panel._on_msg(panel.widget, {"type": "session", "session": upcoming})
     panel._on_msg(panel.widget, {"type": "refresh", "quiet": True})
     panel._on_msg(panel.widget, {"type": "nonsense"})
+    panel._on_msg(panel.widget, {"type": "session", "session": "K77"})  # unknown: ignored
     assert panel.session == upcoming
 
 

@@ -223,7 +223,8 @@ class FacilitatorPanel:
             handler()
         except CalibrateError as exc:  # e.g. the database went away: said on the screen, never a traceback
             self._say(self.screen, "error", dutch_error(exc))
-            self.widget.state = {**self.widget.state, "messages": dict(self.messages)}
+            self.widget.state = {**self.widget.state, "hello": self._hellos, "screen": self.screen,
+                                 "messages": dict(self.messages)}
 
     # ---------------------------------------------------------------- handlers: looking around
     def on_hello(self) -> None:
@@ -235,7 +236,7 @@ class FacilitatorPanel:
 
     def on_session(self, session: str | None) -> None:
         """Another session was chosen."""
-        if session == self.session:
+        if session == self.session or session not in set(self.store.sessions()["session"]):
             return
         self._open_session(session)
 
