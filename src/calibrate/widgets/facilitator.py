@@ -179,7 +179,10 @@ class FacilitatorPanel:
         self.item_status: dict[str, dict] = {}
         self.focus_item: str | None = None
         self._hellos = 0
-        self._progress: tuple[str, dict] | None = None  # (session, state): counts change only by the assessors
+        # read again on hello, Vernieuwen, another session or case; not on every consensus saved
+        self._progress: tuple[str, dict] | None = None  # (session, state)
+        self._scores: tuple[str, object] | None = None  # (session, score table)
+        self._setup: dict | None = None
         self.discussion: CaseDiscussion | None = None
         self.widget = FacilitatorWidget(spec={"text": TEXT, "screens": list(SCREENS)})
         self.widget.on_msg(self._on_msg)
@@ -231,7 +234,7 @@ class FacilitatorPanel:
         """A browser view has connected: show the store as it is now (a preheated kernel ran
         the notebook earlier)."""
         self._hellos += 1
-        self._progress = None
+        self._forget()
         self._refresh()
 
     def on_session(self, session: str | None) -> None:
@@ -261,6 +264,7 @@ class FacilitatorPanel:
         self.case = case
         self.item_status = {}
         self.focus_item = None
+        self._scores = None
         self._refresh()
 
     def on_order(self, order: str | None) -> None:
@@ -273,7 +277,7 @@ class FacilitatorPanel:
         read the assessors' progress again."""
         if not quiet:
             self.messages.pop("progress", None)
-        self._progress = None
+        self._forget()
         self._refresh()
 
     def on_goto(self, case: str | None, item: str | None) -> None:
@@ -337,7 +341,7 @@ class FacilitatorPanel:
             self._say(screen, "error", dutch_error(exc))
             return None
         at = format_time()
-        self._progress = None
+        self._forget()
         if plan.action == "create":
             self._open_session(result, refresh=False)
             self.screen = "progress"
@@ -373,9 +377,13 @@ class FacilitatorPanel:
         return n
 
     # ---------------------------------------------------------------- state
+    def _forget(self) -> None:
+        """Read the store again at the next refresh (what the assessors and other screens change)."""
+        self._progress = self._scores = self._setup = None
+
     def _open_session(self, session: str | None, *, refresh: bool = True) -> None:
         self.session = session
-        self._progress = None
+        self._progress = self._scores = None
         self.pending = None
         self.messages = {}
         self.item_status = {}
@@ -406,8 +414,9 @@ class FacilitatorPanel:
             "session": self.session,
             "messages": dict(self.messages),
             "confirm": None,
-            "setup": self._setup_state(sessions),
+            "setup": self._setup or self._setup_state(sessions),
         }
+        self._setup = state["setup"]
         if self.pending is not None:
             p = self.pending
             state["confirm"] = {"action": p.action, "title": p.title, "lines": list(p.lines), "problems": list(p.problems),
@@ -486,7 +495,9 @@ class FacilitatorPanel:
         if self.case not in cases:
             self.case = cases[0]
         cons = store.consensus(session)
-        d = fac.case_discussion(store, session, self.case, order=self.order, consensus=cons)
+        if self._scores is None or self._scores[0] != session:
+            self._scores = (session, store.scores(session))
+        d = fac.case_discussion(store, session, self.case, order=self.order, scores=self._scores[1], consensus=cons)
         self.discussion = d
         fw = store.session_framework(session)
         titles = fac.case_titles(store, session)
