@@ -88,3 +88,103 @@ def test_open_rescore_round(st, upcoming):
 def test_unknown_session(st):
     with pytest.raises(InputError, match="does not exist"):
         fac.session_status(st, "K77")
+
+
+# ----------------------------------------------------------------------------- discussion over the store
+IND = "leerklimaat.klassenmanagement.1"
+
+
+def _score_c01(st, upcoming, fill_all):
+    """Every assessor scores C01 (first choices); B02 says 'niet gezien' on IND, with a note."""
+    for rater in st.session_raters(upcoming):
+        s = ScoringSession.open(st, rater, upcoming)
+        form = s.form("C01")
+        fill_all(form)
+        if rater == "B02":
+            form.set_value(IND, "niet gezien")
+            form.set_note(IND, "Twee leerlingen praatten door de instructie heen.")
+        s.save(form)
+
+
+def test_discussion_only_after_the_reveal(st, upcoming, fill_all):
+    _score_c01(st, upcoming, fill_all)
+    with pytest.raises(AccessError, match="nog niet onthuld"):
+        fac.case_discussion(st, upcoming, "C01")
+    before = fac.session_open_points(st, upcoming)
+    assert not before.revealed and before.cases == () and len(before.unfinished) == 6  # counts only
+    fac.reveal(st, upcoming)
+    d = fac.case_discussion(st, upcoming, "C01")
+    assert d.by_spread()[0].item == IND and d.n_disputed == 1 and d.title == "Startopdracht in 2 havo"
+    assert [n.text for n in d.item(IND).notes] == ["Twee leerlingen praatten door de instructie heen."]
+    with pytest.raises(InputError, match="not part of session"):
+        fac.case_discussion(st, upcoming, "C09")
+
+
+def test_open_points_and_adopting_the_unanimous_judgements(st, upcoming, fill_all):
+    _score_c01(st, upcoming, fill_all)
+    fac.reveal(st, upcoming)
+    op = fac.session_open_points(st, upcoming)
+    c01 = op.cases[0]
+    assert [r.item for r in c01.disputed] == [IND] and len(c01.unanimous) == 122 and c01.n_consensus == 0
+    assert len(op.cases[1].unjudged) == 123  # C02: nobody scored it
+    plan = fac.adopt_plan(st, upcoming, "C01")
+    assert plan.ok and "122 onderdelen" in plan.lines[0] and "1 onderdeel met verschil" in plan.lines[1]
+    before = st.counts()["consensus"]
+    assert fac.carry_out(st, plan) == 122
+    assert st.counts()["consensus"] == before + 122
+    cons = st.consensus(upcoming).set_index("item")
+    assert IND not in cons.index  # the disputed item stays open for the discussion
+    assert cons.loc["leerklimaat.klassenmanagement.2", "note"].startswith("Eensgezind in de blinde ronde: alle 6")
+    assert not fac.adopt_plan(st, upcoming, "C01").ok  # nothing left to adopt
+    assert fac.adopt_unanimous(st, upcoming, "C01") == 0
+    op = fac.session_open_points(st, upcoming)
+    assert op.cases[0].n_open == 1 and op.cases[0].unanimous == ()
+
+
+def test_plans_say_what_happens_and_change_nothing(st, upcoming):
+    before = st.counts()
+    p = fac.session_plan(st, "K09-2026-11", "2-11-2026", cases=["C03", "C01"], raters=["B01", "B04"], title=" Extra ")
+    assert p.ok and p.action == "create" and p.title == "Sessie K09-2026-11 aanmaken?"
+    assert "Datum: 2 november 2026." in p.lines and "2 casussen: C03 \u2014 Uitleg breuken in 1 vwo; C01 \u2014 Startopdracht in 2 havo." in p.lines
+    bad = fac.session_plan(st, upcoming, "31-2-2026", cases=[], raters=["B01"])
+    assert not bad.ok and len(bad.problems) == 4
+    assert any("al een sessie" in x for x in bad.problems) and any("niet herkend" in x for x in bad.problems)
+    assert any("minstens één casus" in x for x in bad.problems) and any("minstens twee" in x for x in bad.problems)
+    with pytest.raises(InputError, match="cannot be carried out"):
+        fac.carry_out(st, bad)
+    r = fac.reveal_plan(st, upcoming)
+    assert r.ok and any("sluit de blinde ronde" in x for x in r.lines) and any("Nog niet klaar: B01" in x for x in r.lines)
+    rs = fac.rescore_plan(st, upcoming)
+    assert not rs.ok and "nog blind" in rs.problems[0]
+    assert st.counts() == before and not st.is_revealed(upcoming) and "K09-2026-11" not in set(st.sessions()["session"])
+    assert fac.carry_out(st, p) == "K09-2026-11"
+    assert st.sessions().set_index("session").loc["K09-2026-11", "title"] == "Extra"
+    assert fac.carry_out(st, r) is not None and st.is_revealed(upcoming)
+    assert not fac.reveal_plan(st, upcoming).ok
+
+
+def test_rescore_plan_names_its_cases_and_assessors(st, upcoming):
+    fac.reveal(st, upcoming)
+    p = fac.rescore_plan(st, upcoming, cases=["C01", "C03"], raters=["B01", "B02", "B05"], session_date="14-9-2026")
+    assert p.ok and p.title == f"Herbeoordelingsronde {upcoming}-R2 openen?"
+    assert p.lines[1] == "2 casussen: C01 \u2014 Startopdracht in 2 havo; C03 \u2014 Uitleg breuken in 1 vwo."
+    assert p.lines[2] == "3 beoordelaars: B01, B02, B05." and "14 september 2026" in p.lines[0]
+    assert not fac.rescore_plan(st, upcoming, cases=["C09"]).ok
+    assert not fac.rescore_plan(st, upcoming, raters=["B01"]).ok
+    new = fac.carry_out(st, p)
+    assert new == f"{upcoming}-R2" and st.session_cases(new) == ["C01", "C03"] and st.session_raters(new) == ["B01", "B02", "B05"]
+    assert str(st.sessions().set_index("session").loc[new, "session_date"])[:10] == "2026-09-14"
+
+
+def test_rater_names_are_read_locally_and_checked(tmp_path):
+    f = tmp_path / "namen.csv"
+    f.write_text("rater;name\nB01;Jeroen Bakker\nB02;\n", encoding="utf-8-sig")
+    assert fac.load_rater_names(f) == {"B01": "Jeroen Bakker"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,naam\nB01,Jeroen\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.csv: column\(s\) rater, name missing"):
+        fac.load_rater_names(bad)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("rater,name\n,Jeroen\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 2, column 'rater'"):
+        fac.load_rater_names(empty)

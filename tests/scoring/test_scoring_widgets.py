@@ -7,7 +7,7 @@ import re
 import pytest
 
 from calibrate.scoring import INDICATOR_CHOICES, ScoringSession
-from calibrate.widgets import FacilitatorPanel, RaterPicker, ScoringForm, facilitator_app, scoring_app
+from calibrate.widgets import RaterPicker, ScoringForm, scoring_app
 
 IND = "leerklimaat.klassenmanagement.1"
 
@@ -252,69 +252,3 @@ def test_no_workspace_is_explained(monkeypatch, tmp_path):
     out = scoring_app(rater="B01")
     assert "CALIBRATE_WORKSPACE" in out.value
     assert not (tmp_path / "workspace").exists()
-
-
-# ------------------------------------------------------------------------- facilitator panel
-def test_panel_is_read_only_until_a_button_is_pressed(env, st, upcoming):
-    before = st.counts()
-    panel = facilitator_app()
-    assert isinstance(panel, FacilitatorPanel)
-    assert panel.session.value == upcoming
-    assert "nog niet onthuld" in panel.notice.value and "0 van 6 beoordelaars klaar" in panel.status_table.value
-    assert "nog blind" in panel.consensus_rows.children[0].value
-    assert st.counts() == before and not st.is_revealed(upcoming)
-
-
-def test_panel_shows_when_each_assessor_last_saved_in_dutch(env, st, upcoming):
-    s = ScoringSession.open(st, "B01")
-    form = s.form("C01")
-    form.set_value(IND, "gezien")
-    s.save(form)
-    panel = FacilitatorPanel(st)
-    assert re.search(r"\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) "
-                     r"\d{4} om \d\d:\d\d", panel.status_table.value)
-    assert "+00:00" not in panel.status_table.value and "T" not in re.sub(r"<[^>]+>", "", panel.status_table.value).split("Laatst bewaard")[-1][:40]
-
-
-def test_panel_reveal_needs_confirmation(env, st, upcoming):
-    panel = FacilitatorPanel(st)
-    panel.on_reveal()
-    assert not st.is_revealed(upcoming) and "Bevestig" in panel.reveal_button.description
-    panel.on_reveal()
-    assert st.is_revealed(upcoming) and "onthuld" in panel.message.value
-    assert panel.reveal_button.disabled
-
-
-def test_panel_consensus_after_reveal(env, st, upcoming):
-    st.reveal(upcoming)
-    panel = FacilitatorPanel(st, session=upcoming)
-    assert IND in panel.controls
-    panel.on_consensus_value(IND, "gezien")
-    panel.on_consensus_reason(IND, "Regels en routines expliciet benoemd.")
-    assert panel.on_save_consensus() == 1
-    cons = st.consensus(upcoming)
-    assert cons.loc[cons["item"] == IND, "note"].iloc[0] == "Regels en routines expliciet benoemd."
-    panel.on_part("fase")
-    assert set(panel.controls) == {f"fase.{d.id}" for d in st.session_framework(upcoming).phase_table.dimensions}
-
-
-def test_panel_creates_a_session_and_a_rescore_round(env, st, upcoming):
-    panel = FacilitatorPanel(st)
-    panel.new_id.value = "K10-2026-11"
-    panel.new_date.value = "2026-11-02"
-    panel.new_cases.value = ("C01",)
-    panel.new_raters.value = ("B01",)
-    assert panel.on_create() is None and "minstens twee beoordelaars" in panel.create_message.value
-    panel.new_cases.value = ()
-    assert panel.on_create() is None and "minstens één casus" in panel.create_message.value
-    panel.new_cases.value = ("C01",)
-    panel.new_raters.value = ("B01", "B02")
-    panel.new_date.value = "31-2-2026"
-    assert panel.on_create() is None and "niet herkend" in panel.create_message.value
-    panel.new_date.value = "2-11-2026"  # Dutch spelling: day first
-    panel.new_raters.value = ("B01", "B02")
-    assert panel.on_create() == "K10-2026-11" and panel.session.value == "K10-2026-11"
-    assert "2 november 2026" in panel.create_message.value
-    assert str(st.sessions().set_index("session").loc["K10-2026-11", "session_date"])[:10] == "2026-11-02"
-    new = panel.on_rescore()
-    assert new == "K10-2026-11-R2" and st.sessions().set_index("session").loc[new, "parent"] == "K10-2026-11"

@@ -1,7 +1,10 @@
-"""What the app's screens share: the stylesheet folder, Dutch error sentences, a message box.
+"""What the app's screens share: the static folder (CSS and the browser-side code), the
+rubric's descriptor cells, Dutch error sentences, a message box.
 
-The scoring form (an anywidget) and the facilitator's panel (ipywidgets) use the same
-colours, focus ring and selected-state marks from ``static/common.css``.
+The scoring form and the facilitator's screens (both anywidgets) use the same colours,
+focus ring, radio groups and selected-state marks: ``static/common.css`` and
+``static/common.js``, put in front of each widget's own file by :func:`stylesheet` and
+:func:`esm`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,36 @@ STATIC = Path(__file__).parent / "static"
 def stylesheet(*names: str) -> str:
     """The CSS of ``static/common.css`` followed by ``names`` (files in ``static/``)."""
     return "\n".join((STATIC / n).read_text(encoding="utf-8") for n in ("common.css", *names))
+
+
+def esm(name: str) -> str:
+    """The browser-side module of a widget: ``static/common.js`` followed by ``static/<name>``
+    (one module, so the shared functions need no import)."""
+    return "\n".join((STATIC / n).read_text(encoding="utf-8") for n in ("common.js", name))
+
+
+#: Shown in a level's cell where the handbook gives the level no name and no descriptor.
+UNNAMED_LEVEL = "naam niet vastgelegd in de handleiding"
+
+
+def level_cells(scale) -> list[dict]:
+    """The rubric levels as descriptor cells: ``{value, name, text, unnamed}`` per level,
+    lowest first (name as :func:`calibrate.discussion.level_label`; the institute's
+    descriptor, else plain Dutch where the handbook names no level)."""
+    from calibrate.discussion import level_label
+
+    return [
+        {"value": lv.code, "name": level_label(lv),
+         "text": lv.descriptor or ("" if lv.named_in_seed else UNNAMED_LEVEL),
+         "unnamed": not lv.named_in_seed and not lv.descriptor}
+        for lv in scale.levels
+    ]
+
+
+def phase_cells(table, dimension) -> list[dict]:
+    """One row of the tabel complexe beroepsvaardigheden as descriptor cells."""
+    return [{"value": p.code, "name": p.name, "text": dimension.descriptors.get(p.code, "")}
+            for p in table.phases]
 
 
 def dutch_error(exc: CalibrateError, *, saving: bool = False, html: bool = False) -> str:

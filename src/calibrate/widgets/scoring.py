@@ -23,13 +23,12 @@ import traitlets
 from calibrate.dutch import format_date
 from calibrate.errors import CalibrateError
 from calibrate.scoring import INDICATOR_CHOICES, CaseForm, SaveResult, ScoringSession, sessions_for
-from calibrate.widgets._common import STATIC, dutch_error, message_widget, stylesheet
+from calibrate.widgets._common import dutch_error, esm, level_cells, message_widget, phase_cells, stylesheet
 
 __all__ = ["RaterPicker", "ScoringForm", "ScoringWidget", "scoring_app", "TEXT"]
 
 SAVE_LABEL = "Opslaan"
 NOTE_PLACEHOLDER = "Bewijs (optioneel): wat zag je de student concreet doen?"
-UNNAMED_LEVEL = "naam niet vastgelegd in de handleiding"
 
 #: Every fixed Dutch text of the form, in one place (the browser side reads them from the spec).
 TEXT = {
@@ -73,19 +72,10 @@ class ScoringWidget(anywidget.AnyWidget):
     choices, descriptors, texts); ``state`` is what changes (the case, values, notes,
     counts, what is missing, nudges, the save status)."""
 
-    _esm = STATIC / "scoring.js"
+    _esm = esm("scoring.js")
     _css = stylesheet("scoring.css")
     spec = traitlets.Dict().tag(sync=True)
     state = traitlets.Dict().tag(sync=True)
-
-
-def _level_cells(scale) -> list[dict]:
-    return [
-        {"value": lv.code, "name": f"{lv.code} {lv.name}" if lv.named_in_seed else f"Niveau {lv.code}",
-         "text": lv.descriptor or ("" if lv.named_in_seed else UNNAMED_LEVEL),
-         "unnamed": not lv.named_in_seed and not lv.descriptor}
-        for lv in scale.levels
-    ]
 
 
 def build_spec(scoring: ScoringSession) -> dict:
@@ -112,7 +102,7 @@ def build_spec(scoring: ScoringSession) -> dict:
             blocks.append({"type": "rubric", "id": f"{outcome.id}-niveau",
                            "title": f"Niveau \u2014 {fw.scale.title}" if fw.scale.title else "Niveau (rubric)",
                            "intro": "Klik op het niveau dat past bij wat je zag.",
-                           "rows": [{"item": outcome.level_item_id, "label": outcome.name, "cells": _level_cells(fw.scale),
+                           "rows": [{"item": outcome.level_item_id, "label": outcome.name, "cells": level_cells(fw.scale),
                                      "note_label": TEXT["level_note"]}]})
         if outcome.verdict_item_id:
             vid = outcome.verdict_item_id
@@ -132,8 +122,7 @@ def build_spec(scoring: ScoringSession) -> dict:
         for dim in table.dimensions:
             labels[dim.item_id] = dim.name
             rows.append({"item": dim.item_id, "label": dim.name, "note_label": f"{TEXT['note_for']} {dim.name} (optioneel)",
-                         "cells": [{"value": p.code, "name": p.name, "text": dim.descriptors.get(p.code, "")}
-                                   for p in table.phases]})
+                         "cells": phase_cells(table, dim)})
         sections.append({"id": "fasen", "title": "Fasen", "subtitle": table.title or "Tabel complexe beroepsvaardigheden",
                          "description": None, "description_note": None, "items": [r["item"] for r in rows],
                          "blocks": [{"type": "rubric", "id": "fasen-tabel",

@@ -2,7 +2,8 @@
 // Renders `spec` once, updates from `state`, and sends the assessor's changes to the kernel:
 // {type: "value" | "note" | "autosave" | "save" | "case" | "hello"}. Every change is saved by
 // itself within 2 s (notes are sent while typing, throttled); the page warns before it closes
-// with something unsaved. Radio groups: role=radiogroup/radio, aria-checked, roving focus.
+// with something unsaved. Radio groups: role=radiogroup/radio, aria-checked, roving focus
+// (built with common.js, which _common.esm() puts in front of this file).
 
 const NOTE_THROTTLE_MS = 400;   // a note is sent at most this often while typing
 const QUIET_MS = 700;           // autosave this long after the last change ...
@@ -11,24 +12,6 @@ const RETRY_MS = 8000;          // after a failed save, try again
 const KEYS_PREF = "calibrate.shortcuts";
 
 let counter = 0;
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k === "text") el.textContent = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-function mark_() { return h("span", { class: "cal-mark", "aria-hidden": "true" }); }
 
 function shortcutsOn() {
   try { return window.localStorage.getItem(KEYS_PREF) !== "off"; } catch (e) { return true; }
@@ -121,36 +104,14 @@ function render({ model, el }) {
 
   // ------------------------------------------------------------------ radio groups
   function radioGroup(item, labelledby, options, cls = "cal-choice") {
-    const g = h("div", { class: cls, role: "radiogroup", "aria-labelledby": labelledby, "data-item": item });
-    for (const opt of options) {
-      const b = opt.el || h("button", { type: "button", class: "cal-option" }, mark_(), opt.label);
-      b.setAttribute("type", "button");
-      b.setAttribute("role", "radio");
-      b.setAttribute("aria-checked", "false");
-      b.setAttribute("tabindex", "-1");
-      b.dataset.value = opt.value;
-      b.addEventListener("click", () => choose(item, opt.value, b));
-      g.append(b);
-    }
-    g.addEventListener("keydown", (e) => onGroupKey(e, item, g));
+    const g = calRadioGroup({ item, labelledby, options, cls, onChoose: (value, b) => choose(item, value, b),
+      onKey: (e, rs) => onShortcut(e, g, rs) });
     groups.set(item, g);
-    mark(g, null);
     return g;
-  }
-  function radios(g) { return Array.from(g.querySelectorAll('[role="radio"]')); }
-  function mark(g, value) {
-    const rs = radios(g);
-    let focusable = null;
-    for (const r of rs) {
-      const on = r.dataset.value === value;
-      r.setAttribute("aria-checked", on ? "true" : "false");
-      if (on) focusable = r;
-    }
-    for (const r of rs) r.setAttribute("tabindex", r === (focusable || rs[0]) ? "0" : "-1");
   }
   function choose(item, value, button) {
     const g = groups.get(item);
-    mark(g, value);
+    calMark(g, value);
     if (button) button.focus();
     local.values.set(item, value);
     send({ type: "value", item, value });
@@ -160,31 +121,15 @@ function render({ model, el }) {
     const all = Array.from(el.querySelectorAll('[role="radiogroup"]')).filter((x) => x.offsetParent !== null);
     return all[all.indexOf(g) + 1] || null;
   }
-  function focusGroup(g) {
-    const r = radios(g).find((x) => x.getAttribute("tabindex") === "0") || radios(g)[0];
-    if (r) { r.focus(); r.scrollIntoView({ block: "nearest" }); }
-  }
-  function onGroupKey(e, item, g) {
-    const rs = radios(g);
-    const i = rs.indexOf(document.activeElement);
-    if (i < 0) return;
-    let j = null;
-    if (e.key === "ArrowRight" || e.key === "ArrowDown") j = (i + 1) % rs.length;
-    else if (e.key === "ArrowLeft" || e.key === "ArrowUp") j = (i - 1 + rs.length) % rs.length;
-    else if (e.key === "Home") j = 0;
-    else if (e.key === "End") j = rs.length - 1;
-    if (j !== null) {
-      e.preventDefault();
-      choose(item, rs[j].dataset.value, rs[j]);
-      return;
-    }
+  // 1, 2, 3 ... choose that option and go on to the next question (switchable off, WCAG 2.1.4)
+  function onShortcut(e, g, rs) {
     if (shortcutsOn() && !e.ctrlKey && !e.metaKey && !e.altKey && /^[1-9]$/.test(e.key)) {
       const k = Number(e.key) - 1;
       if (k < rs.length) {
         e.preventDefault();
-        choose(item, rs[k].dataset.value, rs[k]);
+        choose(g.dataset.item, rs[k].dataset.value, rs[k]);
         const n = nextGroup(g);
-        if (n) focusGroup(n);
+        if (n) calFocusGroup(n);
       }
     }
   }
@@ -231,16 +176,9 @@ function render({ model, el }) {
       const lid = `${uid}l-${row.item}`;
       const r = h("div", { class: "cal-rubric-row", "data-row": row.item });
       r.append(h("div", { class: "cal-rubric-label", id: lid, text: row.label }));
-      const opts = row.cells.map((c, k) => {
-        const nid = `${uid}c-${row.item}-${k}`;
-        const did = `${uid}d-${row.item}-${k}`;
-        const cell = h("button", { class: "cal-cell", "aria-labelledby": nid, "aria-describedby": c.text ? did : null },
-          h("span", { class: "cal-cell-name" }, mark_(), h("span", { id: nid, text: c.name })),
-          c.text ? h("span", { class: "cal-cell-text" + (c.unnamed ? " cal-unnamed" : ""), id: did, text: c.text }) : null);
-        return { value: c.value, el: cell };
-      });
-      const g = radioGroup(row.item, lid, opts, "cal-cells");
-      g.style.setProperty("--cal-cols", String(Math.min(row.cells.length, 6)));
+      const g = calCellGroup({ idPrefix: uid, item: row.item, labelledby: lid, cells: row.cells,
+        onChoose: (value, b) => choose(row.item, value, b), onKey: (e, rs) => onShortcut(e, g, rs) });
+      groups.set(row.item, g);
       r.append(g);
       if (row.note_label) {
         r.append(h("div", { class: "cal-row cal-rubric-note" },
@@ -348,7 +286,7 @@ function render({ model, el }) {
     if (focus) {
       const g = sectionEls.get(id).querySelector('[role="radiogroup"], textarea');
       sectionEls.get(id).scrollIntoView({ block: "start" });
-      if (g && g.matches('[role="radiogroup"]')) focusGroup(g); else if (g) g.focus();
+      if (g && g.matches('[role="radiogroup"]')) calFocusGroup(g); else if (g) g.focus();
     }
   }
   function jump(item, motivation = false) {
@@ -360,7 +298,7 @@ function render({ model, el }) {
     const panel = target.closest(".cal-panel[hidden]");
     if (panel) { const b = el.querySelector(`[aria-controls="${panel.id}"]`); if (b) b.click(); }
     target.scrollIntoView({ block: "center" });
-    if (target.matches('[role="radiogroup"]')) focusGroup(target); else target.focus();
+    if (target.matches('[role="radiogroup"]')) calFocusGroup(target); else target.focus();
   }
 
   prev.addEventListener("click", () => moveCase(-1));
@@ -440,7 +378,7 @@ function render({ model, el }) {
       if (local.values.has(item)) {
         if (local.values.get(item) === v) local.values.delete(item); else continue;
       }
-      mark(g, v);
+      calMark(g, v);
     }
     const ns = st.notes || {};
     for (const [item, input] of notes) {
