@@ -160,9 +160,31 @@ def icc(
 
 def _icc(y, u, r, n, nr, *, model, kind, confidence) -> ICCResult:
     N = len(y)
-    alpha = 1 - confidence
     k_i = np.bincount(u, minlength=n).astype(np.float64)
     balanced = bool(np.all(k_i == nr))
+    ssb = ssw = np.float64(np.nan)
+    fit = None
+    if n >= 2 and N - n >= 1:
+        ybar = y.mean()
+        sum_i = np.bincount(u, weights=y, minlength=n)
+        mean_i = sum_i / k_i
+        ssb = np.float64(np.sum(k_i * (mean_i - ybar) ** 2))
+        ssw = np.float64(np.sum((y - mean_i[u]) ** 2))
+
+        def fit():
+            return _additive_fit(y, u, r, n, nr, k_i, mean_i, ssw, balanced)
+
+    return icc_from_sums(N, n, nr, float(np.sum(k_i**2)), balanced, ssb, ssw, fit,
+                         model=model, kind=kind, confidence=confidence)
+
+
+def icc_from_sums(N, n, nr, sum_k2, balanced, ssb, ssw, fit, *, model, kind, confidence) -> ICCResult:
+    """The ICC from the design's sums: ``N`` ratings of ``n`` units by ``nr`` raters,
+    ``sum_k2`` = sum of squared ratings-per-unit, the between- and within-unit sums of
+    squares, and ``fit()`` returning :func:`_additive_fit`'s tuple (two-way models only).
+    :func:`icc` computes these from the ratings; ``calibrate.engines`` aggregates them
+    inside a database."""
+    alpha = 1 - confidence
     notes = []
     if n < 2 or N - n < 1:
         return ICCResult(
@@ -170,16 +192,10 @@ def _icc(y, u, r, n, nr, *, model, kind, confidence) -> ICCResult:
             kind=kind, confidence=confidence,
             notes=("ICC needs at least two units and a unit with two ratings.",),
         )
-    ybar = y.mean()
-    sum_i = np.bincount(u, weights=y, minlength=n)
-    mean_i = sum_i / k_i
-    ssb = np.float64(np.sum(k_i * (mean_i - ybar) ** 2))
-    ssw = np.float64(np.sum((y - mean_i[u]) ** 2))
-
     if model == "oneway":
         df1, df2 = n - 1, N - n
         msb, msw = ssb / df1, ssw / df2
-        k0 = np.float64((N - np.sum(k_i**2) / N) / (n - 1))
+        k0 = np.float64((N - sum_k2 / N) / (n - 1))
         s2u = (msb - msw) / k0
         comps = {"unit": s2u, "residual": msw}
         Fv = msb / msw if msw > 0 else np.inf
@@ -197,8 +213,7 @@ def _icc(y, u, r, n, nr, *, model, kind, confidence) -> ICCResult:
         )
         keff = k0
     else:
-        r_a_given_b, r_b_given_a, sse, df_a, df_b, dfe = _additive_fit(
-            y, u, r, n, nr, k_i, mean_i, ssw, balanced)
+        r_a_given_b, r_b_given_a, sse, df_a, df_b, dfe = fit()
         if dfe < 1:
             return ICCResult(
                 coefficient="icc", value=float("nan"), n_units=n, n_raters=nr, model=model,
