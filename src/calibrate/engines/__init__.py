@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from calibrate.engines.backends import ENGINES, check_engine
-from calibrate.engines.scales import given_scale, kind_scales
+from calibrate.engines.scales import scales_for
 from calibrate.engines.spec import DEFAULT, parse_specs
 from calibrate.errors import InputError
 
@@ -68,7 +68,8 @@ def agreement_table(
     place as the store's logged-in role) | ``spark``. ``by``: the group columns (none:
     the whole table is one group). ``coefficients``: specs such as
     ``"krippendorff_alpha:ordinal,gwet_ac:quadratic"`` (:mod:`calibrate.engines.spec`).
-    ``categories``: one ordered scale for every row instead of the ``kind`` column's.
+    ``categories``: one ordered scale (a list) for every row instead of the kinds of
+    CONTRACTS §1, or a mapping from the values of the ``kind`` column to their scales.
     ``memory_limit``: DuckDB's (e.g. ``"3GB"``; it spills to disk beyond it).
 
     Returns a DataFrame with the group columns (as text), then ``coefficient`` (the spec
@@ -77,8 +78,8 @@ def agreement_table(
     check_engine(engine)
     by = _by(by)
     specs = parse_specs(coefficients)
-    scales = [given_scale(categories)] if categories is not None else kind_scales()
-    kind_col = None if categories is not None else kind
+    scales, by_kind = scales_for(categories)
+    kind_col = kind if by_kind else None
     names = dict(by=by, units=units, raters=raters, values=values, kind=kind_col, scales=scales)
     store = _as_store(source)
     if engine == "pandas":
@@ -92,6 +93,10 @@ def agreement_table(
 
     unique = False  # known: one judgement per (case, rater) in every group
     if engine == "postgres":
+        if isinstance(source, (pd.DataFrame, str, os.PathLike)):
+            raise InputError(
+                "the postgres engine runs inside the store's PostgreSQL (--db URL, or a Store or Ibis table on "
+                "PostgreSQL); for files use --engine duckdb or spark.")
         if store is None:
             table, eng = _ibis_table(source, "postgres")
         else:

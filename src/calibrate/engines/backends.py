@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -104,6 +106,15 @@ def _clean_names(t):
 
 
 # ----------------------------------------------------------------- connections
+@contextmanager
+def _quiet():
+    """Silence what Ibis 12 says about its own use of deprecated pandas / DuckDB APIs."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*future.infer_string.*")
+        warnings.filterwarnings("ignore", message=".*fetch_arrow_table.*", category=DeprecationWarning)
+        yield
+
+
 class Engine:
     """An Ibis connection and how to run an expression on it."""
 
@@ -112,10 +123,15 @@ class Engine:
         self.con = con
 
     def run(self, expr) -> pd.DataFrame:
-        return self.con.to_pandas(expr)
+        with _quiet():
+            return self.con.to_pandas(expr)
 
     def table(self, source):
         """An Ibis table of ``source`` (DataFrame or files) on this engine."""
+        with _quiet():
+            return self._table(source)
+
+    def _table(self, source):
         ibis = need("ibis", self.name)
         if isinstance(source, pd.DataFrame):
             return ibis.memtable(_plain(source))

@@ -51,11 +51,10 @@ def _mapped(v, scale: Scale, result, *, numeric: bool, floating: bool):
     if numeric:
         v = v.cast("string")
     cats = [(f, result(k)) for k in range(scale.q) for f in scale.forms(k)]
-    exact = ibis.cases((v.isnull(), MISS), *[(v == f, r) for f, r in cats], *[(v == m, MISS) for m in MISSING],
-                       else_=ibis.null("int64"))
-    vs = v.strip()
-    stripped = ibis.cases(*[(vs == f, r) for f, r in cats], (vs.isin(list(MISSING)), MISS), else_=OFF)
-    return ibis.coalesce(exact, stripped)
+    missing = [(m, MISS) for m in MISSING]
+    exact = v.cases(*cats, *missing, else_=ibis.null("int64"))  # CASE v WHEN ... (no TRIM per row)
+    stripped = v.strip().cases(*cats, *missing, else_=OFF)  # only where the exact text did not match
+    return ibis.ifelse(v.isnull(), MISS, ibis.coalesce(exact, stripped))
 
 
 @dataclass
@@ -99,19 +98,21 @@ class Plan:
         dt = base["cal_value"].type()
         numeric, floating = dt.is_numeric(), dt.is_floating()
 
-        def per_scale(result):
-            v = base["cal_value"]
-            return ibis.cases(
-                *[(base[SCALE] == s.code, _mapped(v, s, result(s), numeric=numeric, floating=floating))
-                  for s in self.scales],
-                else_=OFF,
-            ).cast("int64")
-
-        packable = all(s.bits > 0 for s in self.scales) and not self.wide
-        self.packed = packable
-        wt = per_scale(lambda s: (lambda k: 1 << (s.bits * k))) if packable else None
-        pos = per_scale(lambda s: (lambda k: k + 1))  # 1-based here: 0 is MISS
-        self.base = base.mutate(**({WT: wt} if wt is not None else {}), **{POS: pos})
+        v = base["cal_value"]
+        pos = ibis.cases(  # 1-based category, MISS (0) or OFF (-1)
+            *[(base[SCALE] == s.code, _mapped(v, s, lambda k: k + 1, numeric=numeric, floating=floating))
+              for s in self.scales],
+            else_=OFF,
+        ).cast("int64")
+        self.packed = all(s.bits > 0 for s in self.scales) and not self.wide
+        base = base.mutate(**{POS: pos})
+        if self.packed:  # category k of a scale with ``bits`` bits per count adds 2**(bits * k)
+            p = base[POS]
+            wt = ibis.cases(*[(base[SCALE] == s.code, ibis.cases(*[(p == k + 1, 1 << (s.bits * k)) for k in range(s.q)],
+                                                                 else_=0))
+                              for s in self.scales], else_=0).cast("int64")
+            base = base.mutate(**{WT: wt})
+        self.base = base
         self.rated = self.base.filter(self.base[POS] > 0)
         self.keys = [*self.groups, SCALE]
 
@@ -119,8 +120,8 @@ class Plan:
     def validate(self):
         b = self.base
         no_id = ibis.or_(*[b[c].isnull() for c in (*self.groups, UNIT, RATER)])
-        return b.aggregate(off=(b[POS] < 0).cast("int64").sum(),
-                           no_id=((b[POS] > 0) & no_id).cast("int64").sum(), rows=b.count())
+        return b.aggregate(off=(b[POS] < 0).sum(),
+                           no_id=((b[POS] > 0) & no_id).sum(), rows=b.count())
 
     def off_examples(self):
         b = self.base
@@ -128,7 +129,7 @@ class Plan:
 
     def no_id_examples(self):
         b = self.rated
-        return b.aggregate(**{c: b[c].isnull().cast("int64").sum() for c in (*self.groups, UNIT, RATER)})
+        return b.aggregate(**{c: b[c].isnull().sum() for c in (*self.groups, UNIT, RATER)})
 
     def unit_counts(self):
         r = self.rated
@@ -136,7 +137,7 @@ class Plan:
             return r.group_by([*self.keys, UNIT]).aggregate(**{KEY: r[WT].sum(), N: r.count()})
         qmax = max(s.q for s in self.scales)
         return r.group_by([*self.keys, UNIT]).aggregate(
-            **{f"cal_c{k}": (r[POS] == k + 1).cast("int64").sum() for k in range(qmax)})
+            **{f"cal_c{k}": (r[POS] == k + 1).sum() for k in range(qmax)})
 
     def pattern_columns(self) -> list[str]:
         if self.packed:

@@ -10,6 +10,7 @@ category's count takes in the packed count key of a unit (see
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -85,13 +86,28 @@ def kind_scales() -> list[Scale]:
     return [Scale(i, kind, tuple(CODES[kind])) for i, kind in enumerate(KINDS)]
 
 
-def given_scale(categories) -> Scale:
+def given_scale(categories, code: int = 0, name: str = "") -> Scale:
     from calibrate.errors import InputError
 
     cats = tuple(categories)
     if not cats:
-        raise InputError("'categories' must list at least one category.")
+        raise InputError(f"'categories'{f' of {name!r}' if name else ''} must list at least one category.")
     keys = [str(c).strip() for c in cats]
     if len(set(keys)) != len(keys):
         raise InputError(f"'categories' must not repeat a category. Got {list(cats)!r}.")
-    return Scale(0, "", cats)
+    return Scale(code, name, cats)
+
+
+def scales_for(categories) -> tuple[list[Scale], bool]:
+    """The scales of an analysis and whether they are read from the kind column:
+    ``None`` -> the kinds of CONTRACTS §1; a list -> that one scale for every row; a
+    mapping -> one scale per value of the kind column (a researcher's own scales)."""
+    if categories is None:
+        return kind_scales(), True
+    if isinstance(categories, Mapping):
+        return [given_scale(c, i, str(k)) for i, (k, c) in enumerate(categories.items())], True
+    if isinstance(categories, (str, bytes)):
+        from calibrate.errors import InputError
+
+        raise InputError(f"'categories' must be a list of categories (or a mapping kind -> list); got {categories!r}.")
+    return [given_scale(categories)], False
