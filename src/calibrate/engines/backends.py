@@ -112,6 +112,7 @@ def _quiet():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*future.infer_string.*")
         warnings.filterwarnings("ignore", message=".*fetch_arrow_table.*", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")  # pyspark 4.0 on pandas 3
         yield
 
 

@@ -13,13 +13,14 @@ aggregates of that size leave the engine.
 
 Queries (all per group and scale):
 
-* ``validate``: ratings off their scale or without a group, case or rater id;
-* ``patterns``: (key, ratings per unit) -> units;
-* ``raters``: distinct raters;
+* ``summary``: ratings off their scale or without a group, case or rater id, and the
+  number of raters (one pass over every row);
 * ``duplicates``: a rater judging a unit twice (first five);
-* for Conger's kappa and the two-way ICC: the rater x category table, the rater x
-  (category, pattern) table and a self-join of the ratings on the unit, grouped by
-  (rater, category, rater, category) or (rater, rater, ratings per unit).
+* ``patterns``: (key, ratings per unit) -> units;
+* for Conger's kappa: the distinct rows of the unit x rater matrix (``profiles``; raters
+  numbered by ``dense_rank`` within the group, a unit's codes packed base q + 1);
+* for the two-way ICC: the rater x category table, the rater x (category, pattern) table
+  and a self-join of the ratings on the unit grouped by (rater, rater, ratings per unit).
 """
 
 from __future__ import annotations
@@ -117,11 +118,14 @@ class Plan:
         self.keys = [*self.groups, SCALE]
 
     # ------------------------------------------------------------------ queries
-    def validate(self):
+    def summary(self):
+        """One pass over every row, per group: values off their scale, ratings without an
+        id, and the number of raters (of the ratings)."""
         b = self.base
         no_id = ibis.or_(*[b[c].isnull() for c in (*self.groups, UNIT, RATER)])
-        return b.aggregate(off=(b[POS] < 0).sum(),
-                           no_id=((b[POS] > 0) & no_id).sum(), rows=b.count())
+        return b.group_by(self.keys).aggregate(
+            cal_off=(b[POS] < 0).sum(), cal_no_id=((b[POS] > 0) & no_id).sum(),
+            cal_raters=b[RATER].nunique(where=b[POS] > 0))
 
     def off_examples(self):
         b = self.base
@@ -147,10 +151,6 @@ class Plan:
     def patterns(self):
         u = self.unit_counts()
         return u.group_by([*self.keys, *self.pattern_columns()]).aggregate(**{CNT: u.count()})
-
-    def raters_per_group(self):
-        r = self.rated
-        return r.group_by(self.keys).aggregate(cal_raters=r[RATER].nunique())
 
     def duplicates(self):
         r = self.rated
@@ -235,7 +235,9 @@ class Group:
 def collect(plan: Plan, run, *, need_profiles: bool, need_icc2: bool, check_duplicates: bool = True) -> list[Group]:
     """Run the plan's queries with ``run(expr) -> DataFrame`` and assemble each group's
     :class:`Aggregates`. Raises :class:`InputError` for bad input found on the way."""
-    _check(plan, run)
+    summary = run(plan.summary())
+    _check(plan, run, summary)
+    raters = summary[_ints(summary["cal_raters"]) > 0]
     if check_duplicates:
         d = run(plan.duplicates())
         if len(d):
@@ -252,7 +254,6 @@ def collect(plan: Plan, run, *, need_profiles: bool, need_icc2: bool, check_dupl
     if not ok:  # a unit with 2**bits ratings in one category: count columns instead
         wide = Plan(plan.table, plan.by, plan.units, plan.raters, plan.values, plan.kind, plan.scales, wide=True)
         return collect(wide, run, need_profiles=need_profiles, need_icc2=need_icc2, check_duplicates=False)
-    raters = run(plan.raters_per_group())
     gids = _group_ids(plan, pat)
     mixed = gids.duplicated(plan.groups, keep=False) if plan.groups else None
     if mixed is not None and mixed.any():
@@ -364,9 +365,9 @@ def _profiles(plan: Plan, prof: pd.DataFrame, n_raters: int) -> tuple[np.ndarray
     return M, _ints(prof[CNT]).astype(np.float64)
 
 
-def _check(plan: Plan, run) -> None:
-    v = run(plan.validate())
-    off, no_id = int(_ints(v["off"])[0] or 0), int(_ints(v["no_id"])[0] or 0)
+def _check(plan: Plan, run, summary: pd.DataFrame) -> None:
+    off = int(_ints(summary["cal_off"].fillna(0)).sum())
+    no_id = int(_ints(summary["cal_no_id"].fillna(0)).sum())
     if off:
         ex = run(plan.off_examples())
         bad: dict = {}
