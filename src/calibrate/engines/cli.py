@@ -29,7 +29,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                                         "'' for one group)")
     p.add_argument("--coefficient", default=DEFAULT,
                    help=f"coefficients, comma-separated, each name[:option] (default: {DEFAULT})")
-    p.add_argument("--memory-limit", default=None, help="DuckDB's memory limit, e.g. 3GB (it spills to disk beyond)")
+    p.add_argument("--memory-limit", default=None, help="DuckDB's memory limit (default 3GB, or CALIBRATE_DUCKDB_MEMORY); it spills to disk beyond")
     p.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     p.set_defaults(func=run)
     return p

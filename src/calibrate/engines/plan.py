@@ -87,12 +87,11 @@ class Plan:
         cols[RATER] = t[self.raters].cast("string")
         if self.kind is None:
             cols[SCALE] = ibis.literal(0, "int16")
-        else:
+        else:  # simple CASE forms throughout: PostgreSQL inlines a computed column at every use
             k = t[self.kind].cast("string")
-            ks = k.strip()
-            exact = ibis.cases(*[(k == s.name, s.code) for s in self.scales], else_=ibis.null("int16"))
-            stripped = ibis.cases(*[(ks == s.name, s.code) for s in self.scales], else_=OFF)
-            cols[SCALE] = ibis.coalesce(exact, stripped).cast("int16")
+            names = [(s.name, s.code) for s in self.scales]
+            cols[SCALE] = ibis.coalesce(k.cases(*names, else_=ibis.null("int16")),
+                                        k.strip().cases(*names, else_=OFF)).cast("int16")
         cols["cal_value"] = t[self.values]
         cols["cal_kind"] = t[self.kind].cast("string") if self.kind else ibis.literal("", "string")
         base = t.select(**cols)
@@ -100,18 +99,16 @@ class Plan:
         numeric, floating = dt.is_numeric(), dt.is_floating()
 
         v = base["cal_value"]
-        pos = ibis.cases(  # 1-based category, MISS (0) or OFF (-1)
-            *[(base[SCALE] == s.code, _mapped(v, s, lambda k: k + 1, numeric=numeric, floating=floating))
-              for s in self.scales],
+        pos = base[SCALE].cases(  # 1-based category, MISS (0) or OFF (-1)
+            *[(s.code, _mapped(v, s, lambda k: k + 1, numeric=numeric, floating=floating)) for s in self.scales],
             else_=OFF,
         ).cast("int64")
         self.packed = all(s.bits > 0 for s in self.scales) and not self.wide
         base = base.mutate(**{POS: pos})
         if self.packed:  # category k of a scale with ``bits`` bits per count adds 2**(bits * k)
             p = base[POS]
-            wt = ibis.cases(*[(base[SCALE] == s.code, ibis.cases(*[(p == k + 1, 1 << (s.bits * k)) for k in range(s.q)],
-                                                                 else_=0))
-                              for s in self.scales], else_=0).cast("int64")
+            wt = base[SCALE].cases(*[(s.code, p.cases(*[(k + 1, 1 << (s.bits * k)) for k in range(s.q)], else_=0))
+                                     for s in self.scales], else_=0).cast("int64")
             base = base.mutate(**{WT: wt})
         self.base = base
         self.rated = self.base.filter(self.base[POS] > 0)
@@ -136,21 +133,24 @@ class Plan:
         return b.aggregate(**{c: b[c].isnull().sum() for c in (*self.groups, UNIT, RATER)})
 
     def unit_counts(self):
-        r = self.rated
+        """Per unit its packed counts (``KEY``) and rows (``N``, missing ratings included:
+        no filter, so the CASE is computed once per row). Units without a rating have key 0."""
+        b = self.base
         if self.packed:
-            return r.group_by([*self.keys, UNIT]).aggregate(**{KEY: r[WT].sum(), N: r.count()})
+            return b.group_by([*self.keys, UNIT]).aggregate(**{KEY: b[WT].sum(), N: b.count()})
         qmax = max(s.q for s in self.scales)
-        return r.group_by([*self.keys, UNIT]).aggregate(
-            **{f"cal_c{k}": (r[POS] == k + 1).sum() for k in range(qmax)})
+        return b.group_by([*self.keys, UNIT]).aggregate(
+            **{f"cal_c{k}": (b[POS] == k + 1).sum() for k in range(qmax)})
 
     def pattern_columns(self) -> list[str]:
         if self.packed:
-            return [KEY, N]
+            return [KEY]
         return [f"cal_c{k}" for k in range(max(s.q for s in self.scales))]
 
     def patterns(self):
         u = self.unit_counts()
-        return u.group_by([*self.keys, *self.pattern_columns()]).aggregate(**{CNT: u.count()})
+        more = {N: u[N].max()} if self.packed else {}
+        return u.group_by([*self.keys, *self.pattern_columns()]).aggregate(**{CNT: u.count()}, **more)
 
     def duplicates(self):
         r = self.rated
@@ -207,7 +207,8 @@ def _ints(s: pd.Series) -> np.ndarray:
 
 
 def _decode(plan: Plan, pat: pd.DataFrame, scale_of: dict[int, Scale]) -> tuple[np.ndarray, bool]:
-    """Count matrix (rows x q_max) of the pattern rows; False when a packed key overflowed."""
+    """Count matrix (rows x q_max) of the pattern rows; False when a packed key may have
+    overflowed (a unit with 2**bits rows or more)."""
     qmax = max(s.q for s in plan.scales)
     if not plan.packed:
         return np.column_stack([_ints(pat[c]) for c in plan.pattern_columns()]).astype(np.float64), True
@@ -215,14 +216,16 @@ def _decode(plan: Plan, pat: pd.DataFrame, scale_of: dict[int, Scale]) -> tuple[
     n = _ints(pat[N])
     sc = _ints(pat[SCALE])
     out = np.zeros((len(pat), qmax), dtype=np.int64)
+    ok = True
     for code, s in scale_of.items():
         rows = sc == code
         if not rows.any():
             continue
+        ok = ok and bool(n[rows].max() < (1 << s.bits))
         mask = (1 << s.bits) - 1
         for k in range(s.q):
             out[rows, k] = (key[rows] >> (s.bits * k)) & mask
-    return out.astype(np.float64), bool(np.all(out.sum(axis=1) == n))
+    return out.astype(np.float64), ok
 
 
 @dataclass
@@ -251,6 +254,8 @@ def collect(plan: Plan, run, *, need_profiles: bool, need_icc2: bool, check_dupl
     pat = run(plan.patterns())
     scale_of = {s.code: s for s in plan.scales}
     counts, ok = _decode(plan, pat, scale_of)
+    rated = counts.sum(axis=1) > 0  # units of missing ratings only are no units
+    pat, counts = pat[rated].reset_index(drop=True), counts[rated]
     if not ok:  # a unit with 2**bits ratings in one category: count columns instead
         wide = Plan(plan.table, plan.by, plan.units, plan.raters, plan.values, plan.kind, plan.scales, wide=True)
         return collect(wide, run, need_profiles=need_profiles, need_icc2=need_icc2, check_duplicates=False)
