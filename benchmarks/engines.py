@@ -204,7 +204,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1e6,1e7,1e8", help="DuckDB sizes (judgements)")
     ap.add_argument("--pandas", default="1e6,1e7", help="in-memory sizes")
     ap.add_argument("--pg", default="1e7", help="PostgreSQL size ('' to skip)")
-    ap.add_argument("--spark", default="1e7", help="Spark local size ('' to skip)")
+    ap.add_argument("--spark", default="1e7", help="Spark local sizes ('' to skip)")
     ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "calibrate-bench"))
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory limit (default: calibrate's)")
     ap.add_argument("--keep", action="store_true", help="keep the generated Parquet files")
@@ -222,7 +222,8 @@ def main() -> None:
     d.mkdir(parents=True, exist_ok=True)
     sizes = sorted({_size(x) for x in a.sizes.split(",") if x})
     pandas_sizes = sorted({_size(x) for x in a.pandas.split(",") if x})
-    extra = [_size(x) for x in (a.pg, a.spark) if x]
+    spark_sizes = sorted({_size(x) for x in a.spark.split(",") if x})
+    extra = [_size(a.pg)] * bool(a.pg) + spark_sizes
     need = sorted(set(sizes) | set(pandas_sizes) | set(extra))
     free = shutil.disk_usage(d).free / 2**30
     print(f"{os.cpu_count()} cores; {_load()}; data in {d} ({free:.0f} GiB free)")
@@ -254,10 +255,10 @@ def main() -> None:
                 if n in todo:
                     out = tmp / f"{engine}-{n}.parquet"
                     record(engine, n, measure(engine, str(files[n]), str(out), a.memory_limit or "-"), out)
-        if a.spark:
-            n = _size(a.spark)
-            out = tmp / f"spark-{n}.parquet"
+        if spark_sizes:
             print("Spark local[2]:")
+        for n in spark_sizes:
+            out = tmp / f"spark-{n}.parquet"
             record("spark", n, measure("spark", str(files[n]), str(out)), out)
         if a.pg:
             from calibrate.pgserver import ThrowawayPostgres
@@ -297,11 +298,16 @@ def summary(rows: list[dict], results: dict, sizes: list[int]) -> None:
             t_ref = df[(df.engine == "pandas") & (df.judgements == r.judgements)].seconds.iloc[0]
             line += f"  ratio to in-memory {r.seconds / t_ref:5.2f}  max |difference| {diff:.1e} ({len(m)} rows)"
         print(line)
+    for engine in ("duckdb", "spark", "pandas"):
+        e = df[df.engine == engine].sort_values("judgements")
+        if len(e) >= 2:
+            x, y = np.log10(e.judgements.to_numpy(float)), np.log10(e.seconds.to_numpy(float))
+            print(f"  {engine}: log-log slope of time against judgements, {e.judgements.min():.0e} to "
+                  f"{e.judgements.max():.0e}: {np.polyfit(x, y, 1)[0]:.2f}; marginal cost "
+                  f"{np.polyfit(e.judgements.to_numpy(float), e.seconds.to_numpy(float), 1)[0] * 1e9:.0f} s "
+                  "per 10^9 judgements")
     duck = df[df.engine == "duckdb"].sort_values("judgements")
-    if len(duck) >= 2:
-        x, y = np.log10(duck.judgements.to_numpy(float)), np.log10(duck.seconds.to_numpy(float))
-        print(f"  DuckDB log-log slope of time against judgements, {duck.judgements.min():.0e} to "
-              f"{duck.judgements.max():.0e}: {np.polyfit(x, y, 1)[0]:.2f}")
+    if len(duck) and max(sizes, default=0) in set(duck.judgements):
         big = duck[duck.judgements == max(sizes)].iloc[0]
         print(f"  {big.judgements:.0e} judgements: {big.seconds:.1f} s (target 120 s), peak {big.peak_mb / 1024:.2f} GB "
               f"(target 4 GB)")

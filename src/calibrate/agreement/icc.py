@@ -100,7 +100,15 @@ def _additive_fit(y, u, r, n, nr, k_i, mean_i, ssw, balanced):
     m = sparse.csr_matrix((np.ones(N), (u, r)), shape=(n, nr))
     cmat = np.diag(n_j) - (m.T @ sparse.diags(1.0 / k_i) @ m).toarray()
     q = sum_j - m.T @ mean_i
-    rater_comp = label[n:]
+    return reduced_fit(cmat, q, label[n:], n_comp, ssw, np.float64(np.sum((y - mean_j[r]) ** 2)), N, n)
+
+
+def reduced_fit(cmat, q, rater_comp, n_comp, ssw, ss_raters, N, n):
+    """Solve the reduced normal equations ``cmat b = q`` for the rater effects (one rater
+    per connected component fixed at 0) and return ``R(a|b), R(b|a), SSE`` with their
+    degrees of freedom. ``ss_raters`` = sum (y - rater mean)^2, ``ssw`` = sum (y - unit
+    mean)^2, ``rater_comp`` the component of each rater."""
+    nr = len(q)
     free = np.ones(nr, dtype=bool)
     free[np.unique(rater_comp, return_index=True)[1]] = False  # first rater of each component
     b = np.zeros(nr)
@@ -108,7 +116,7 @@ def _additive_fit(y, u, r, n, nr, k_i, mean_i, ssw, balanced):
         b[free] = linalg.solve(cmat[np.ix_(free, free)], q[free], assume_a="pos")
     r_b_given_a = np.float64(b @ q)
     sse = ssw - r_b_given_a
-    r_a_given_b = np.float64(np.sum((y - mean_j[r]) ** 2)) - sse
+    r_a_given_b = np.float64(ss_raters) - sse
     return r_a_given_b, r_b_given_a, sse, n - n_comp, nr - n_comp, N - n - nr + n_comp
 
 

@@ -88,39 +88,9 @@ def agreement_table(
         df = _frame(source, store)
         rows = reference_rows(df, specs=specs, confidence=confidence, **names)
         return _table(rows, by)
-    from calibrate.engines import backends
     from calibrate.engines.plan import Plan, collect
 
-    unique = False  # known: one judgement per (case, rater) in every group
-    if engine == "postgres":
-        if isinstance(source, (pd.DataFrame, str, os.PathLike)):
-            raise InputError(
-                "the postgres engine runs inside the store's PostgreSQL (--db URL, or a Store or Ibis table on "
-                "PostgreSQL); for files use --engine duckdb or spark.")
-        if store is None:
-            table, eng = _ibis_table(source, "postgres")
-        else:
-            if store.engine.dialect.name != "postgresql":
-                raise InputError(
-                    "--engine postgres runs inside the store's PostgreSQL: open it with --db URL "
-                    "(this store is SQLite; use --engine pandas or duckdb).")
-            wrong = [b for b in by if b not in STORE_BY]
-            if wrong:
-                raise InputError(f"a store can be grouped by {', '.join(STORE_BY)}; got {wrong}.")
-            eng = backends.postgres_engine(store.url)
-            table = backends.current_judgements(eng, by)
-            unique = {"session", "item"} <= set(by)
-    else:
-        if isinstance(source, pd.DataFrame) or store is not None or isinstance(source, (str, os.PathLike)):
-            eng = (backends.duckdb_engine(memory_limit=memory_limit) if engine == "duckdb"
-                   else backends.spark_engine(spark_session))
-            if store is not None:
-                table = eng.table(store.scores())
-                unique = {"session", "item"} <= set(by)
-            else:
-                table = eng.table(source)
-        else:
-            table, eng = _ibis_table(source, engine)
+    table, eng, unique = _engine_table(source, store, engine, by, spark_session, memory_limit)
     try:
         plan = Plan(table, **names)
         groups = collect(plan, eng.run, need_profiles=any(s.family == "pairs" for s in specs),
@@ -135,6 +105,36 @@ def agreement_table(
         for spec in specs:
             rows.append(dict(zip(by, g.key)) | {"coefficient": spec.text} | finish(spec, g.aggregates, confidence))
     return _table(rows, by)
+
+
+def _engine_table(source, store, engine: str, by: tuple[str, ...], spark_session, memory_limit):
+    """The source as an Ibis table on ``engine``: ``(table, engine, unique)``, ``unique``
+    when the source guarantees one judgement per (case, rater) in every group (a store's
+    current judgements grouped by session and item), so the duplicate check can be skipped."""
+    from calibrate.engines import backends
+
+    unique = store is not None and {"session", "item"} <= set(by)
+    if engine == "postgres":
+        if isinstance(source, (pd.DataFrame, str, os.PathLike)):
+            raise InputError(
+                "the postgres engine runs inside the store's PostgreSQL (--db URL, or a Store or Ibis table on "
+                "PostgreSQL); for files use --engine duckdb or spark.")
+        if store is None:
+            return (*_ibis_table(source, "postgres"), False)
+        if store.engine.dialect.name != "postgresql":
+            raise InputError(
+                "--engine postgres runs inside the store's PostgreSQL: open it with --db URL "
+                "(this store is SQLite; use --engine pandas or duckdb).")
+        wrong = [b for b in by if b not in STORE_BY]
+        if wrong:
+            raise InputError(f"a store can be grouped by {', '.join(STORE_BY)}; got {wrong}.")
+        eng = backends.postgres_engine(store.url)
+        return backends.current_judgements(eng, by), eng, unique
+    if not (isinstance(source, (pd.DataFrame, str, os.PathLike)) or store is not None):
+        return (*_ibis_table(source, engine), False)
+    eng = (backends.duckdb_engine(memory_limit=memory_limit) if engine == "duckdb"
+           else backends.spark_engine(spark_session))
+    return eng.table(store.scores() if store is not None else source), eng, unique
 
 
 def _as_store(source):

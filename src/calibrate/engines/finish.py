@@ -28,13 +28,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from calibrate.agreement import _core
 from calibrate.agreement._inference import interval
 from calibrate.agreement._weights import krippendorff_delta2, weight_matrix, weights_from_delta
-from calibrate.agreement.icc import icc_from_sums
+from calibrate.agreement.icc import icc_from_sums, reduced_fit
 from calibrate.engines.scales import Scale
 from calibrate.engines.spec import COUNTS_KIND, EXACTLY_TWO, Spec
 
@@ -166,12 +166,4 @@ def _additive_fit(agg: Aggregates, unit_mean: np.ndarray, n: int, ssw, balanced:
     link = g1 != g2
     graph = sparse.coo_matrix((np.ones(int(link.sum())), (g1[link], g2[link])), shape=(nr, nr))
     n_comp, label = connected_components(graph, directed=False)
-    free = np.ones(nr, dtype=bool)
-    free[np.unique(label, return_index=True)[1]] = False  # first rater of each component
-    b = np.zeros(nr)
-    if free.any():
-        b[free] = linalg.solve(cmat[np.ix_(free, free)], q[free], assume_a="pos")
-    r_b_given_a = np.float64(b @ q)
-    sse = ssw - r_b_given_a
-    r_a_given_b = np.float64(ss_j) - sse
-    return r_a_given_b, r_b_given_a, sse, n - n_comp, nr - n_comp, int(round(N)) - n - nr + n_comp
+    return reduced_fit(cmat, q, label, n_comp, ssw, ss_j, int(round(N)), n)
