@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Creates the test environment from nothing and runs every test (pytest + nbval).
-# Installs, when missing: PostgreSQL and Chromium (Debian packages, for the store and
-# browser tests), the libraries WeasyPrint needs for PDF reports, uv, the project's
-# locked environment, and separate environments for the irrCAC peer (it pins
+# Installs, when missing: PostgreSQL, Chromium and a headless Java 17 (Debian packages, for
+# the store, browser and Spark tests), the libraries WeasyPrint needs for PDF reports, uv,
+# the project's locked environment, and separate environments for the irrCAC peer (it pins
 # pandas<3 and scipy==1.12, so it cannot share ours) and the crowd-kit peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,12 +10,14 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)  # Spark local mode (tests/engines)
 dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core >/dev/null 2>&1 \
   || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
+  $SUDO mkdir -p /usr/share/man/man1  # the JRE's post-install step needs it on slim images
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 

@@ -205,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("upgrade", help="check or upgrade the workspace database schema")
     _add_store_args(p)
     p.set_defaults(func=cmd_upgrade)
+
+    from .engines.cli import add_parser as add_agreement  # calibrate agreement (CONTRACTS §4)
+
+    add_agreement(sub)
     return parser
 
 

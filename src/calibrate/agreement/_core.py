@@ -126,25 +126,29 @@ def conger_coefficient(
     *,
     f: float = 0.0,
     two_rater_table: bool = False,
+    w: np.ndarray | None = None,
 ) -> Estimate:
-    """Conger's (1980) kappa from the unit x rater code matrix ``M`` (-1 = missing).
+    """Conger's (1980) kappa from the unit x rater code matrix ``M`` (-1 = missing; rows
+    standing for ``w`` units each when given: the distinct rating profiles).
 
     Chance agreement sum_kl w_kl (pbar_k pbar_l - s2_kl / r) with p_gk rater g's
     category proportions; variance per Gwet (2014, §5.4), vectorised.
     With two raters this is Cohen's (1960/1968) kappa.
     """
-    n, r = M.shape
+    rows, r = M.shape
+    w = _mult(w, rows)
+    n = _count(w)
     rated = M >= 0
-    C = np.zeros((n, q))
+    C = np.zeros((rows, q))
     uu, gg = np.nonzero(rated)
     np.add.at(C, (uu, M[uu, gg]), 1.0)
     rr, m2, pa_i = agreement_terms(C, W)
-    n2 = int(m2.sum())
+    n2 = _count(w[m2])
     if n2 == 0 or r < 2:
         return _nan(n)
-    pa = float(pa_i[m2].sum() / n2)
+    pa = float((w * pa_i)[m2].sum() / n2)
     classif = np.zeros((r, q))
-    np.add.at(classif, (gg, M[uu, gg]), 1.0)
+    np.add.at(classif, (gg, M[uu, gg]), w[uu])
     ng = classif.sum(axis=1)
     pgk = classif / ng[:, None]
     pbar = pgk.mean(axis=0)
@@ -162,7 +166,7 @@ def conger_coefficient(
     pe_i = term.sum(axis=1) / (r * (r - 1))
     x = (n / n2) * (pa_i - pe * m2) / (1.0 - pe)
     x = x - 2.0 * (1.0 - coef) * (pe_i - pe) / (1.0 - pe)
-    return Estimate(float(coef), pa, pe, _variance(x, coef, n, f, two_rater_table, np.ones(n)), n, n)
+    return Estimate(float(coef), pa, pe, _variance(x, coef, n, f, two_rater_table, w), n, n)
 
 
 def coincidences(C: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:

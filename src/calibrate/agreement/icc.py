@@ -100,7 +100,15 @@ def _additive_fit(y, u, r, n, nr, k_i, mean_i, ssw, balanced):
     m = sparse.csr_matrix((np.ones(N), (u, r)), shape=(n, nr))
     cmat = np.diag(n_j) - (m.T @ sparse.diags(1.0 / k_i) @ m).toarray()
     q = sum_j - m.T @ mean_i
-    rater_comp = label[n:]
+    return reduced_fit(cmat, q, label[n:], n_comp, ssw, np.float64(np.sum((y - mean_j[r]) ** 2)), N, n)
+
+
+def reduced_fit(cmat, q, rater_comp, n_comp, ssw, ss_raters, N, n):
+    """Solve the reduced normal equations ``cmat b = q`` for the rater effects (one rater
+    per connected component fixed at 0) and return ``R(a|b), R(b|a), SSE`` with their
+    degrees of freedom. ``ss_raters`` = sum (y - rater mean)^2, ``ssw`` = sum (y - unit
+    mean)^2, ``rater_comp`` the component of each rater."""
+    nr = len(q)
     free = np.ones(nr, dtype=bool)
     free[np.unique(rater_comp, return_index=True)[1]] = False  # first rater of each component
     b = np.zeros(nr)
@@ -108,7 +116,7 @@ def _additive_fit(y, u, r, n, nr, k_i, mean_i, ssw, balanced):
         b[free] = linalg.solve(cmat[np.ix_(free, free)], q[free], assume_a="pos")
     r_b_given_a = np.float64(b @ q)
     sse = ssw - r_b_given_a
-    r_a_given_b = np.float64(np.sum((y - mean_j[r]) ** 2)) - sse
+    r_a_given_b = np.float64(ss_raters) - sse
     return r_a_given_b, r_b_given_a, sse, n - n_comp, nr - n_comp, N - n - nr + n_comp
 
 
@@ -160,9 +168,31 @@ def icc(
 
 def _icc(y, u, r, n, nr, *, model, kind, confidence) -> ICCResult:
     N = len(y)
-    alpha = 1 - confidence
     k_i = np.bincount(u, minlength=n).astype(np.float64)
     balanced = bool(np.all(k_i == nr))
+    ssb = ssw = np.float64(np.nan)
+    fit = None
+    if n >= 2 and N - n >= 1:
+        ybar = y.mean()
+        sum_i = np.bincount(u, weights=y, minlength=n)
+        mean_i = sum_i / k_i
+        ssb = np.float64(np.sum(k_i * (mean_i - ybar) ** 2))
+        ssw = np.float64(np.sum((y - mean_i[u]) ** 2))
+
+        def fit():
+            return _additive_fit(y, u, r, n, nr, k_i, mean_i, ssw, balanced)
+
+    return icc_from_sums(N, n, nr, float(np.sum(k_i**2)), balanced, ssb, ssw, fit,
+                         model=model, kind=kind, confidence=confidence)
+
+
+def icc_from_sums(N, n, nr, sum_k2, balanced, ssb, ssw, fit, *, model, kind, confidence) -> ICCResult:
+    """The ICC from the design's sums: ``N`` ratings of ``n`` units by ``nr`` raters,
+    ``sum_k2`` = sum of squared ratings-per-unit, the between- and within-unit sums of
+    squares, and ``fit()`` returning :func:`_additive_fit`'s tuple (two-way models only).
+    :func:`icc` computes these from the ratings; ``calibrate.engines`` aggregates them
+    inside a database."""
+    alpha = 1 - confidence
     notes = []
     if n < 2 or N - n < 1:
         return ICCResult(
@@ -170,16 +200,10 @@ def _icc(y, u, r, n, nr, *, model, kind, confidence) -> ICCResult:
             kind=kind, confidence=confidence,
             notes=("ICC needs at least two units and a unit with two ratings.",),
         )
-    ybar = y.mean()
-    sum_i = np.bincount(u, weights=y, minlength=n)
-    mean_i = sum_i / k_i
-    ssb = np.float64(np.sum(k_i * (mean_i - ybar) ** 2))
-    ssw = np.float64(np.sum((y - mean_i[u]) ** 2))
-
     if model == "oneway":
         df1, df2 = n - 1, N - n
         msb, msw = ssb / df1, ssw / df2
-        k0 = np.float64((N - np.sum(k_i**2) / N) / (n - 1))
+        k0 = np.float64((N - sum_k2 / N) / (n - 1))
         s2u = (msb - msw) / k0
         comps = {"unit": s2u, "residual": msw}
         Fv = msb / msw if msw > 0 else np.inf
@@ -197,8 +221,7 @@ def _icc(y, u, r, n, nr, *, model, kind, confidence) -> ICCResult:
         )
         keff = k0
     else:
-        r_a_given_b, r_b_given_a, sse, df_a, df_b, dfe = _additive_fit(
-            y, u, r, n, nr, k_i, mean_i, ssw, balanced)
+        r_a_given_b, r_b_given_a, sse, df_a, df_b, dfe = fit()
         if dfe < 1:
             return ICCResult(
                 coefficient="icc", value=float("nan"), n_units=n, n_raters=nr, model=model,
