@@ -12,6 +12,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from .dutch import format_date
 from .schema import DEFAULT_FRAMEWORK
 from .store import Store
 from .tabular import read_table
@@ -110,7 +111,7 @@ def build_demo(workspace: str | Path, *, report: bool = True, quiet: bool = Fals
         sim = simulate(fw, config)
         for sid, date in sim.scores[["session", "session_date"]].drop_duplicates().itertuples(index=False):
             cases = list(dict.fromkeys(sim.scores.loc[sim.scores["session"] == sid, "case"]))
-            store.create_session(sid, date, framework=fw.id, title=f"Kalibreersessie {date}", cases=cases,
+            store.create_session(sid, date, framework=fw.id, title=f"Kalibreersessie {format_date(date)}", cases=cases,
                                  raters=list(raters["rater"]), revealed=True)
         s1 = store.import_scores(sim.scores, source="simulator")
         s2 = store.import_consensus(sim.consensus, source="simulator")
