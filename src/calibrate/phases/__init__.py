@@ -32,16 +32,44 @@ phases), :mod:`.verdicts` (:func:`classify_verdicts`), :mod:`.decisions` (decisi
 
 from __future__ import annotations
 
+import importlib
+
 from calibrate.wording import CLASSIFICATION_LABELS as DISPLAY_LABELS
 from calibrate.wording import PATTERN_LABELS
 
 from ._common import CLASSIFICATIONS, REFERENCES
-from .agreement import agreement_summary
-from .decisions import decision_consistency, level_verdict_consistency
-from .profiles import expected_phases, panel_phases, phase_scores
-from .rates import rater_rates, verdict_by_pattern, verdict_by_phase
-from .regression import PhaseRegression, _firth, phase_predictors  # noqa: F401 (_firth: its test)
-from .verdicts import classify_verdicts
+
+# The rooms load on first use: the assessor's app needs only classify_verdicts, and
+# .rates/.regression bring SciPy and statsmodels (seconds of import on a busy machine).
+_ROOMS = {
+    "agreement_summary": ".agreement",
+    "decision_consistency": ".decisions",
+    "level_verdict_consistency": ".decisions",
+    "expected_phases": ".profiles",
+    "panel_phases": ".profiles",
+    "phase_scores": ".profiles",
+    "rater_rates": ".rates",
+    "verdict_by_pattern": ".rates",
+    "verdict_by_phase": ".rates",
+    "PhaseRegression": ".regression",
+    "_firth": ".regression",  # its test
+    "phase_predictors": ".regression",
+    "classify_verdicts": ".verdicts",
+}
+
+
+def __getattr__(name: str):
+    room = _ROOMS.get(name)
+    if room is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(room, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_ROOMS))
+
 
 __all__ = [
     "CLASSIFICATIONS",
