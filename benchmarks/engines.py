@@ -9,7 +9,7 @@ items). A rating is a latent case score + item difficulty + rater leniency + noi
 into the scale. Each measurement runs in its own process: ``calibrate agreement --source
 FILE --engine E --by item --coefficient krippendorff_alpha:ordinal,gwet_ac:quadratic``
 through ``calibrate.cli.main`` (the query time is measured inside, the process's wall time
-includes Python's start and imports), with its peak RSS (``ru_maxrss``; for Spark also the
+includes Python's start and imports), with its peak RSS (``VmHWM``; for Spark also the
 JVM's ``VmHWM``). PostgreSQL: the table is loaded into a throwaway server (not timed), once
 as a plain score table and once as a team store's ``judgements`` (with its rule for the
 current judgement, the latest id per key), and queried in place with ``work_mem`` = 256 MB
@@ -20,7 +20,11 @@ from it, the log-log slope of time against size, and the load average (the machi
 shared).
 
 Run:  uv run --no-sync python benchmarks/engines.py [--sizes 1e6,1e7,1e8] [--dir /tmp/calibrate-bench]
-      [--pg 1e7] [--spark 1e7] [--pandas 1e6,1e7] [--memory-limit 3GB] [--keep]
+      [--pg 1e7] [--spark 1e6,1e7] [--pandas 1e6,1e7] [--memory-limit 3GB] [--keep]
+
+Without options it measures everything the issue asks for (about 15 minutes on a quiet
+2-core machine, 10^8 data generated once: ~4 minutes, 90 MB; kept with --keep) and ends
+with a Markdown table to paste into docs/scale.md.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 SPECS = "krippendorff_alpha:ordinal,gwet_ac:quadratic"
 N_ITEMS = 100
@@ -109,13 +114,15 @@ def child(engine: str, source: str, out: str, memory_limit: str | None) -> None:
     wall = time.perf_counter() - t0
     c1 = resource.getrusage(resource.RUSAGE_SELF)
     res = {"rc": rc, "seconds": wall, "cpu": (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime),
-           "peak_mb": c1.ru_maxrss / 1024}
+           "peak_mb": _vmhwm(os.getpid())}
     if spark_pid:
         res["jvm_peak_mb"] = _vmhwm(spark_pid)
     print("RESULT " + json.dumps(res), flush=True)
 
 
 def _vmhwm(pid: int) -> float | None:
+    """The process's peak resident memory in MB (``VmHWM``: its own, from its exec on;
+    ``ru_maxrss`` would include the forked parent's)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -131,12 +138,12 @@ def child_pg_table(url: str, out: str) -> None:
     from calibrate.engines.backends import postgres_engine
 
     eng = postgres_engine(url)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     table = agreement_table(eng.con.table("scores"), engine="postgres", by="item", coefficients=SPECS)
     wall = time.perf_counter() - t0
     table.to_parquet(out, index=False)
-    print("RESULT " + json.dumps({"rc": 0, "seconds": wall, "cpu": time.process_time(),
-                                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
+    print("RESULT " + json.dumps({"rc": 0, "seconds": wall, "cpu": time.process_time() - c0,
+                                  "peak_mb": _vmhwm(os.getpid())}), flush=True)
 
 
 # ----------------------------------------------------------------- parent side
@@ -204,7 +211,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1e6,1e7,1e8", help="DuckDB sizes (judgements)")
     ap.add_argument("--pandas", default="1e6,1e7", help="in-memory sizes")
     ap.add_argument("--pg", default="1e7", help="PostgreSQL size ('' to skip)")
-    ap.add_argument("--spark", default="1e7", help="Spark local sizes ('' to skip)")
+    ap.add_argument("--spark", default="1e6,1e7", help="Spark local sizes ('' to skip; two or more give the slope)")
     ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "calibrate-bench"))
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory limit (default: calibrate's)")
     ap.add_argument("--keep", action="store_true", help="keep the generated Parquet files")
@@ -223,7 +230,7 @@ def main() -> None:
     sizes = sorted({_size(x) for x in a.sizes.split(",") if x})
     pandas_sizes = sorted({_size(x) for x in a.pandas.split(",") if x})
     spark_sizes = sorted({_size(x) for x in a.spark.split(",") if x})
-    extra = [_size(a.pg)] * bool(a.pg) + spark_sizes
+    extra = ([_size(a.pg)] if a.pg else []) + spark_sizes
     need = sorted(set(sizes) | set(pandas_sizes) | set(extra))
     free = shutil.disk_usage(d).free / 2**30
     print(f"{os.cpu_count()} cores; {_load()}; data in {d} ({free:.0f} GiB free)")
@@ -235,14 +242,14 @@ def main() -> None:
                 raise SystemExit(f"not enough disk space in {d} for {n:.0e} judgements")
             t0 = time.perf_counter()
             generate(f, n)
-            print(f"generated {f.name}: {pd.read_parquet(f, columns=['item']).shape[0]:,} judgements, "
+            print(f"generated {f.name}: {pq.ParquetFile(f).metadata.num_rows:,} judgements, "
                   f"{f.stat().st_size / 2**20:.0f} MB, {time.perf_counter() - t0:.0f} s")
         files[n] = f
     rows, results = [], {}
 
     def record(engine, n, res, out):
         results[(engine, n)] = pd.read_parquet(out)
-        rows.append({"engine": engine, "judgements": n, **res})
+        rows.append({"engine": engine, "judgements": n, "load": os.getloadavg()[0], **res})
         print(f"  {engine:<14} {n:>11,}  {res['seconds']:7.1f} s  cpu {res['cpu']:7.1f} s  "
               f"peak {res['peak_mb']:6.0f} MB" + (f"  JVM {res['jvm_peak_mb']:.0f} MB" if res.get("jvm_peak_mb") else "")
               + f"  (process {res['process_seconds']:.1f} s)  [{_load()}]", flush=True)
@@ -261,7 +268,7 @@ def main() -> None:
             out = tmp / f"spark-{n}.parquet"
             record("spark", n, measure("spark", str(files[n]), str(out)), out)
         if a.pg:
-            from calibrate.pgserver import ThrowawayPostgres
+            from calibrate.devtools.pgserver import ThrowawayPostgres
 
             n = _size(a.pg)
             server = ThrowawayPostgres().start()
@@ -284,34 +291,49 @@ def main() -> None:
 
 
 def summary(rows: list[dict], results: dict, sizes: list[int]) -> None:
+    """The figures as one Markdown table (to paste into docs/scale.md), then the slopes,
+    the target and the cluster estimate."""
     if not rows:
         return
     df = pd.DataFrame(rows)
-    print("\nsummary (seconds = the query inside the process; the in-memory path includes reading the file):")
+    print("\n| engine | judgements | query (s) | CPU (s) | peak memory (GB) | time vs in-memory | max abs. difference "
+          "from in-memory | load average (1 min) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in df.itertuples():
         ref = results.get(("pandas", r.judgements))
-        line = f"  {r.engine:<14} {r.judgements:>11,}  {r.seconds:7.1f} s  peak {r.peak_mb:6.0f} MB"
+        ratio = diff = "–"
         if ref is not None and r.engine != "pandas":
             ours = results[(r.engine, r.judgements)]
             m = ours.merge(ref, on=["item", "coefficient"], suffixes=("", "_ref"))
-            diff = max(float(np.nanmax(np.abs(m[c] - m[c + "_ref"]))) for c in ("value", "se", "ci_low", "ci_high"))
+            diff = f"{max(float(np.nanmax(np.abs(m[c] - m[c + '_ref']))) for c in ('value', 'se', 'ci_low', 'ci_high')):.0e}"
             t_ref = df[(df.engine == "pandas") & (df.judgements == r.judgements)].seconds.iloc[0]
-            line += f"  ratio to in-memory {r.seconds / t_ref:5.2f}  max |difference| {diff:.1e} ({len(m)} rows)"
-        print(line)
+            ratio = f"{r.seconds / t_ref:.2f}"
+        peak = f"{r.peak_mb / 1024:.2f}"
+        if isinstance(getattr(r, "jvm_peak_mb", None), (int, float)) and not math.isnan(r.jvm_peak_mb):
+            peak += f" + JVM {r.jvm_peak_mb / 1024:.2f}"
+        print(f"| {r.engine} | {r.judgements:.0e} | {r.seconds:.1f} | {r.cpu:.1f} | {peak} | {ratio} | {diff} | "
+              f"{r.load:.1f} |")
+    print()
+    marginal = {}
     for engine in ("duckdb", "spark", "pandas"):
         e = df[df.engine == engine].sort_values("judgements")
         if len(e) >= 2:
             x, y = np.log10(e.judgements.to_numpy(float)), np.log10(e.seconds.to_numpy(float))
-            print(f"  {engine}: log-log slope of time against judgements, {e.judgements.min():.0e} to "
+            marginal[engine] = np.polyfit(e.judgements.to_numpy(float), e.seconds.to_numpy(float), 1)[0] * 1e9
+            print(f"* {engine}: log-log slope of time against judgements, {e.judgements.min():.0e} to "
                   f"{e.judgements.max():.0e}: {np.polyfit(x, y, 1)[0]:.2f}; marginal cost "
-                  f"{np.polyfit(e.judgements.to_numpy(float), e.seconds.to_numpy(float), 1)[0] * 1e9:.0f} s "
-                  "per 10^9 judgements")
+                  f"{marginal[engine]:.0f} s per 10^9 judgements")
     duck = df[df.engine == "duckdb"].sort_values("judgements")
     if len(duck) and max(sizes, default=0) in set(duck.judgements):
         big = duck[duck.judgements == max(sizes)].iloc[0]
-        print(f"  {big.judgements:.0e} judgements: {big.seconds:.1f} s (target 120 s), peak {big.peak_mb / 1024:.2f} GB "
-              f"(target 4 GB)")
-    print(f"  {_load()}")
+        print(f"* DuckDB, {big.judgements:.0e} judgements: {big.seconds:.1f} s (target 120 s; CPU {big.cpu:.1f} s), "
+              f"peak {big.peak_mb / 1024:.2f} GB (target 4 GB); load average {big.load:.1f} at the end of the query")
+    if "spark" in marginal:
+        core_s = marginal["spark"] * 2  # local[2]: two cores busy for the marginal time
+        print(f"* Spark cluster estimate for 10^9 judgements (from local[2], linear): {core_s:.0f} core-seconds; "
+              f"{math.ceil(core_s / 600)} cores for 10 minutes, {math.ceil(core_s / 120)} cores for 2 minutes "
+              "(plus the job's fixed start-up)")
+    print(f"* {_load()}; {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

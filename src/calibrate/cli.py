@@ -106,7 +106,9 @@ def cmd_export(args) -> int:
         if args.what == "scores":
             sessions = store.sessions()
             unrevealed = [s for s in sessions.loc[~sessions["revealed"], "session"] if s in set(df["session"])]
-    write_csv(df, args.out)
+    from .tabular import write_parquet
+
+    (write_parquet if Path(args.out).suffix.lower() in (".parquet", ".pq") else write_csv)(df, args.out)
     if unrevealed:
         print(f"Note: session(s) {', '.join(unrevealed)} have not been revealed to the assessors yet.", file=sys.stderr)
     print(f"Wrote {len(df)} rows to {args.out}.")
@@ -169,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import scores, consensus or cases (all rows or none)")
     p.add_argument("what", choices=["scores", "consensus", "cases"])
-    p.add_argument("file", help="CSV (comma or semicolon) or .xlsx file")
+    p.add_argument("file", help="CSV (comma or semicolon), .xlsx or .parquet file")
     p.add_argument("--roster", help="CSV with a 'name' column (optional 'role'): names to pseudonymise in case texts")
     p.add_argument("--check", action="store_true", help="cases only: list remaining personal-data suspects, import nothing")
     p.add_argument("--rater-names", action="store_true",
@@ -177,9 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_args(p)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export scores, consensus or cases as UTF-8 CSV")
+    p = sub.add_parser("export", help="export scores, consensus or cases as UTF-8 CSV (or Parquet)")
     p.add_argument("what", choices=["scores", "consensus", "cases"])
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="FILE.csv, or FILE.parquet for Parquet")
     p.add_argument("--session", default=None)
     _add_store_args(p)
     p.set_defaults(func=cmd_export)

@@ -1,4 +1,4 @@
-"""Reading and writing the tables users exchange: CSV and Excel.
+"""Reading and writing the tables users exchange: CSV, Excel and Parquet.
 
 Imports take what a Dutch Excel writes (semicolons, a byte-order mark, CRLF) and
 ``.xlsx``; exports are UTF-8, comma-separated, with a header row. Files are read in
@@ -56,6 +56,8 @@ def read_chunks(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> tuple[list
     name = path.name
     if not path.exists():
         raise InputError("file not found.", location=str(path), hint="Check the path.")
+    if is_parquet(path):  # Parquet: typed columns, read batch by batch (read_parquet_chunks)
+        return read_parquet_chunks(path, chunk_rows=chunk_rows)
     with path.open("rb") as fh:
         head = fh.read(_HEAD_BYTES)
     if not head.strip() and not _has_text_beyond(path, len(head)):
@@ -285,3 +287,136 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` as UTF-8, comma-separated CSV with a header row and ``\\n`` line ends."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+# ---------------------------------------------------------------------------- Parquet
+PARQUET_MAGIC = b"PAR1"
+
+#: Arrow types of the contract's columns in a Parquet export (every other column: string)
+PARQUET_TYPES = {"session_date": pa.date32(), "scored_at": pa.timestamp("us", tz="UTC")}
+
+
+def is_parquet(path: str | Path) -> bool:
+    """``True`` for a ``.parquet`` / ``.pq`` name or a file that starts with Parquet's magic."""
+    path = Path(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return True
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == PARQUET_MAGIC
+    except OSError:
+        return False
+
+
+def read_parquet_chunks(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> tuple[list[str], Iterator[pd.DataFrame]]:
+    """The column names of a Parquet file and an iterator over its rows in chunks of at
+    most ``chunk_rows``, in the form :func:`read_chunks` gives for CSV: DataFrames of
+    strings, empty cells NA. Dates become ``YYYY-MM-DD``, timestamps ISO 8601 (naive ones
+    are taken as UTC), integers their digits; rows are numbered from 1 in the file (the
+    index is that number - 2, so messages about "row N" mean the N-th record). A file that
+    is not Parquet, or a column of a type a score table cannot hold (floats with a
+    fraction, booleans, lists, ...), raises :class:`InputError` naming file and column."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    name = path.name
+    if not path.exists():
+        raise InputError("file not found.", location=str(path), hint="Check the path.")
+    try:
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"could not read this Parquet file ({_arrow_message(exc)}).", location=name,
+                         hint="Write it again (e.g. pandas DataFrame.to_parquet) or export the table as CSV.") from None
+    header = [str(n) for n in schema.names]
+    for field in schema:
+        _parquet_text_type(field.type, name, field.name)
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        start = 0
+        try:
+            batches = pf.iter_batches(batch_size=chunk_rows, use_threads=False)
+            for batch in batches:
+                cols = {i: _parquet_text(batch.column(i), name, f.name) for i, f in enumerate(schema)}
+                df = pd.DataFrame({i: pd.arrays.ArrowStringArray(c) for i, c in cols.items()})
+                df.columns = header
+                df.index = pd.RangeIndex(start - 1, start - 1 + batch.num_rows)
+                start += batch.num_rows
+                yield _as_string(df)
+        except pa.ArrowException as exc:
+            raise InputError(f"could not read this Parquet file after row {start} ({_arrow_message(exc)}).",
+                             location=name, hint="The file is damaged or cut off; write it again.") from None
+        finally:
+            pf.close()
+
+    return header, chunks()
+
+
+def _parquet_text_type(typ: pa.DataType, name: str, column: str) -> None:
+    """Refuse a column type that is not text, a date, a timestamp or an integer."""
+    if pa.types.is_dictionary(typ):
+        typ = typ.value_type
+    ok = (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_integer(typ)
+          or pa.types.is_floating(typ) or pa.types.is_date(typ) or pa.types.is_timestamp(typ)
+          or pa.types.is_null(typ) or getattr(pa.types, "is_string_view", lambda t: False)(typ))
+    if not ok:
+        raise InputError(
+            f"column {column!r} holds {typ}, which a score table cannot hold.",
+            location=name,
+            hint="Every column is text (the category code as written in CONTRACTS §1), "
+                 "except session_date (a date) and scored_at (a timestamp).",
+        )
+
+
+def _parquet_text(col: pa.Array, name: str, column: str) -> pa.Array:
+    """One Parquet column as large strings (None stays None)."""
+    typ = col.type
+    if pa.types.is_dictionary(typ):
+        col = col.dictionary_decode()
+        typ = col.type
+    if pa.types.is_date(typ):
+        out = col.cast(pa.date32()).cast(pa.string())
+    elif pa.types.is_timestamp(typ):
+        if typ.tz is None:
+            col = col.cast(pa.timestamp(typ.unit, tz="UTC"))
+        out = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S%z")
+    elif pa.types.is_floating(typ):
+        whole = pc.equal(col, pc.floor(col))
+        if not pc.all(pc.or_kleene(whole, pc.is_null(col))).as_py():
+            raise InputError(f"column {column!r} holds numbers with a fraction ({typ}).", location=name,
+                             hint="Write the category codes as text or whole numbers.")
+        out = col.cast(pa.int64()).cast(pa.string())
+    else:
+        out = col.cast(pa.string())
+    return out.cast(pa.large_string())
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a contract table as Parquet: ``session_date`` as a date, ``scored_at`` as a
+    UTC timestamp (microseconds), every other column as text; all or nothing (written to
+    a temporary file beside ``path``, then renamed)."""
+    import os
+
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays, fields = [], []
+    for col in df.columns:
+        typ = PARQUET_TYPES.get(col, pa.string())
+        values = df[col].astype("string").astype(object).where(df[col].notna(), None)
+        if col == "session_date":
+            arr = pa.array(pd.to_datetime(values, format="ISO8601")).cast(pa.timestamp("s")).cast(typ)
+        elif col == "scored_at":
+            arr = pa.array(pd.to_datetime(values, format="ISO8601", utc=True)).cast(typ)
+        else:
+            arr = pa.array(values.tolist(), type=typ)
+        arrays.append(arr)
+        fields.append(pa.field(str(col), typ))
+    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
