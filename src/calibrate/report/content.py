@@ -619,9 +619,9 @@ def _rater_bands(raters: list[dict], history: CodedScores, consensus: CodedScore
     if not flagged:
         return
     cols = ["session", "session_date", "case", "rater", "item", "kind", "value"]
+    if consensus is not None:  # with a benchmark only the flagged assessors' rows are needed
+        history = history.select(history.frame["rater"].isin([r["rater"] for r in flagged]).to_numpy())
     frame = history.to_frame(cols)
-    if consensus is not None:
-        frame = frame[frame["rater"].isin([r["rater"] for r in flagged])]
     frame = frame.assign(session=frame["session"].astype(str) + "\x1f" + frame["case"].astype(str))
     cons = None
     if consensus is not None:
