@@ -68,7 +68,7 @@ def trajectory(entry: dict, *, reference: str = "consensus") -> str:
         a.spines[["top", "right"]].set_visible(False)
         a.legend(fontsize=6, frameon=False, loc="best")
         _comma(a)
-    fig.suptitle(_short(entry.get("name") or entry.get("label") or entry["item"], 95), fontsize=8)
+    fig.suptitle(_short(entry.get("name") or entry.get("label") or entry["item"], 95), fontsize=8, y=1.06)
     return _png(fig)
 
 
