@@ -21,7 +21,7 @@ from calibrate.store import Store
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PAGES = (6, 30)            # the demo report: at least the main sections, at most the appendix's share
 VERSLAG_PAGES = (1, 2)     # minutes for the examencommissie
-MIN_WORDS = 25             # a page below this holds at most a heading and a line ...
+MIN_WORDS = 40             # a page below this holds at most a heading and a sentence ...
 MIN_FIGURE_INK = 0.04      # ... unless a figure fills it
 MIN_INK = 0.002            # share of non-white pixels on any page
 ITEM_ID = re.compile(r"\b[a-z]+\.[a-z_]+\.\d+\b|\b(?:fase|leerklimaat|afstemmen|leerstof|ict|ppi)\.[a-z_]+\b")
