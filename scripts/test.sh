@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates the test environment from nothing and runs every test (pytest + nbval).
-# Installs, when missing: PostgreSQL, Chromium and a headless Java 17 (Debian packages, for
-# the store, browser and Spark tests), the libraries WeasyPrint needs for PDF reports, uv,
+# Installs, when missing: PostgreSQL, Chromium, a headless Java 17 and poppler-utils (Debian
+# packages, for the store, browser, Spark and report-PDF tests), the libraries WeasyPrint needs for PDF reports, uv,
 # the project's locked environment, and separate environments for the irrCAC peer (it pins
 # pandas<3 and scipy==1.12, so it cannot share ours) and the crowd-kit peer.
 set -euo pipefail
@@ -11,6 +11,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)  # Spark local mode (tests/engines)
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)  # the report's PDF pages as PNG (tests/report)
 dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core >/dev/null 2>&1 \
   || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -119,8 +119,8 @@ def cmd_report(args) -> int:
     from .report import write_report
 
     with _store(args) as store:
-        out = write_report(store, args.out, session=args.session, progress=not args.quiet)
-    print(f"Report written to {out}.")
+        out = write_report(store, args.out, session=args.session, progress=not args.quiet, kind=args.kind)
+    print(f"{'Kalibratieverslag' if args.kind == 'verslag' else 'Report'} written to {out}.")
     return EXIT_OK
 
 
@@ -188,7 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write the kalibreersessie report (.html, .pdf or .json)")
     p.add_argument("--out", required=True)
-    p.add_argument("--session", default=None)
+    p.add_argument("--session", default=None,
+                   help="the session to cover (default: the most recent revealed session in which two or more "
+                        "assessors judged a common case)")
+    p.add_argument("--kind", choices=["rapport", "verslag"], default="rapport",
+                   help="rapport: the full report; verslag: the one- or two-page kalibratieverslag for the examencommissie")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_store_args(p)
     p.set_defaults(func=cmd_report)

@@ -13,21 +13,30 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError
+from ..wording import KIND_LABELS
 from .content import DRIFT_BONUS, SIGNAL_BONUS, build_report_content
 
-__all__ = ["build_report_content", "render_html", "write_report"]
+__all__ = ["KINDS", "build_report_content", "render_html", "render_verslag", "write_report"]
+
+#: What ``calibrate report --kind`` writes: the full report or the kalibratieverslag.
+KINDS = ("rapport", "verslag")
 
 _STEPS = ("scores lezen", "consensus lezen", "overeenstemming", "drift per indicator", "beoordelaars",
           "oordelen en fasen", "voor en na de bespreking", "agenda", "figuren", "opmaken")
 
 
 def _fmt(v, digits=2):
+    """The report's one number format: decimal comma, thousands with a dot, — for unknown."""
     if v is None:
         return "—"
     if isinstance(v, bool):
         return "ja" if v else "nee"
-    if isinstance(v, (int, float)):
-        return f"{v:.{digits}f}".replace(".", ",") if isinstance(v, float) else str(v)
+    if isinstance(v, int):
+        return f"{v:,}".replace(",", ".") if abs(v) >= 10000 else str(v)
+    if isinstance(v, float):
+        if v != v:
+            return "—"
+        return f"{v:.{digits}f}".replace(".", ",").replace("-", "\u2212")
     return str(v)
 
 
@@ -35,9 +44,53 @@ def _pct(v):
     return "—" if v is None else f"{100 * v:.0f}%"
 
 
+def _ci(lo, hi, digits=2):
+    if lo is None or hi is None:
+        return ""
+    return f"[{_fmt(lo, digits)}; {_fmt(hi, digits)}]"
+
+
+def _cipct(lo, hi):
+    if lo is None or hi is None:
+        return ""
+    return f"[{100 * lo:.0f}; {100 * hi:.0f}%]"
+
+
+def _not_computed(content: dict) -> list[str]:
+    """What could not be computed, each said once with why (Dutch)."""
+    out = []
+    agr = content.get("agreement") or {}
+    if agr.get("available"):
+        for key, what in (("outcomes", "leeruitkomsten"), ("dimensions", "dimensies"), ("indicators", "indicatoren")):
+            n = sum(1 for r in agr.get(key) or [] if r.get("alpha") is None)
+            if n:
+                out.append(f"Alfa van {n} {what} (— in de tabel): alle beoordelaars kozen daar op elke casus hetzelfde, "
+                           "of er waren te weinig casussen met twee of meer oordelen; zonder spreiding is er geen "
+                           "overeenstemming boven toeval te meten. Het % eens zegt daar meer.")
+    present = {r["kind"] for r in content.get("agreement_by_kind") or []}
+    absent = [KIND_LABELS[k] for k in ("indicator", "level", "phase", "verdict", "decision") if k not in present]
+    if content.get("session") and present and absent:
+        out.append(f"Geen overeenstemming voor: {', '.join(absent)} — in deze sessie zijn daar geen oordelen van "
+                   "twee of meer beoordelaars op dezelfde casus.")
+    if content.get("session") and any(r.get("accuracy") is None for r in content.get("rater_effects") or []) \
+            and not (content.get("session") or {}).get("consensus"):
+        out.append("‘Gelijk aan consensus’ ontbreekt: er is geen consensus vastgelegd.")
+    return out
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("calibrate.report", "templates"),
+                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def _helpers() -> dict:
+    return dict(fmt=_fmt, f2=lambda v: _fmt(v, 2), f3=lambda v: _fmt(v, 3), pct=_pct, ci=_ci, cipct=_cipct)
+
+
 def render_html(content: dict, *, step=None) -> str:
     """The report as one self-contained HTML page (figures embedded as base64 PNG)."""
-    import jinja2
     from markupsafe import Markup
 
     from . import figures
@@ -56,33 +109,49 @@ def render_html(content: dict, *, step=None) -> str:
     if agr.get("available"):
         figs["agreement"] = figures.agreement_bars([r for r in agr.get("outcomes", []) if r.get("kind") == "indicator"])
     (step or (lambda _m: None))("opmaken")
-    env = jinja2.Environment(loader=jinja2.PackageLoader("calibrate.report", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env = _environment()
 
     def agreement_table(rows):
-        head = ("<table><tr><th>groep</th><th>soort</th><th class=\"num\">eenheden</th><th class=\"num\">% eens</th>"
-                "<th class=\"num\">alfa [95%-BI]</th><th class=\"num\">AC</th><th>lezing</th></tr>")
+        head = ("<table class=\"wide\"><thead><tr><th>onderdeel</th><th>soort</th><th class=\"num\">eenheden</th><th class=\"num\">% eens</th>"
+                "<th class=\"num\">alfa [95%-BI]</th><th class=\"num\">AC1/AC2 [95%-BI]</th><th>lezing (Krippendorff)</th></tr></thead>")
         body = []
         for r in rows:
             body.append(
-                f"<tr><td>{Markup.escape(r.get('group'))}</td><td>{Markup.escape(r.get('kind'))}</td><td class=\"num\">{_fmt(r.get('n_units'))}</td>"
-                f"<td class=\"num\">{_pct(r.get('percent_agreement'))}</td><td class=\"num\">{_fmt(r.get('alpha'))} "
-                f"[{_fmt(r.get('alpha_ci_low'))}; {_fmt(r.get('alpha_ci_high'))}]</td><td class=\"num\">{_fmt(r.get('ac'))}</td>"
-                f"<td>{Markup.escape(r.get('band_landis_koch') or '')}</td></tr>")
+                f"<tr><td>{Markup.escape(r.get('name') or r.get('group'))}</td><td>{Markup.escape(r.get('kind_label') or r.get('kind'))}</td>"
+                f"<td class=\"num\">{_fmt(r.get('n_units'))}</td><td class=\"num\">{_pct(r.get('percent_agreement'))}</td>"
+                f"<td class=\"num\">{_fmt(r.get('alpha'))} {_ci(r.get('alpha_ci_low'), r.get('alpha_ci_high'))}</td>"
+                f"<td class=\"num\">{_fmt(r.get('ac'))} {_ci(r.get('ac_ci_low'), r.get('ac_ci_high'))}</td>"
+                f"<td>{Markup.escape(r.get('band_krippendorff') or '')}</td></tr>")
         return Markup(head + "".join(body) + "</table>")
 
-    phase_rows = (content.get("phases") or {}).get("raters") or []
-    wanted = ("n", "lenient_rate", "lenient_flagged", "severe_rate", "severe_flagged")
-    phase_cols = [k for k in wanted if phase_rows and k in phase_rows[0]]
     tpl = env.get_template("rapport.html.j2")
-    return tpl.render(c=content, figs=figs, f2=lambda v: _fmt(v, 2), f3=lambda v: _fmt(v, 3), pct=_pct, fmt=_fmt,
-                      agreement_table=agreement_table, bonus_drift=DRIFT_BONUS, bonus_signal=SIGNAL_BONUS,
-                      phase_cols=phase_cols)
+    return tpl.render(c=content, figs=figs, agreement_table=agreement_table, bonus_drift=DRIFT_BONUS,
+                      bonus_signal=SIGNAL_BONUS, not_computed=_not_computed(content), **_helpers())
+
+
+def render_verslag(content: dict, *, rounds: dict | None = None) -> str:
+    """The kalibratieverslag: one or two pages of minutes for the examencommissie.
+
+    ``rounds`` is an optional section (the shared shape) with the agreement before and
+    after the discussion of a re-score round; without it the verslag uses the re-score
+    comparison in the content, or says plainly that no re-score round was held.
+    """
+    from .sections import check_section
+
+    tpl = _environment().get_template("verslag.html.j2")
+    return tpl.render(c=content, rounds=check_section(rounds) if rounds else None, **_helpers())
 
 
 def write_report(store, out, *, session: str | None = None, progress: bool = False,
-                 step: Callable[[str], None] | None = None) -> Path:
-    """Write the report for ``session`` (default: the latest with judgements) to ``out``.
+                 step: Callable[[str], None] | None = None, kind: str = "rapport",
+                 sections: list[dict] | None = None, rounds: dict | None = None) -> Path:
+    """Write the report for ``session`` to ``out`` (default session: the most recent
+    revealed one in which two or more assessors judged a common case, see
+    :func:`calibrate.report.session.choose_session`).
+
+    ``kind`` is ``"rapport"`` (the full report) or ``"verslag"`` (the kalibratieverslag,
+    :func:`render_verslag`; ``rounds`` is its optional before/after section).
+    ``sections`` are extra sections in the shared shape (docs/report.md).
 
     The suffix chooses the format: ``.html`` (self-contained page), ``.pdf`` (via
     WeasyPrint, ``pip install calibrate[pdf]``) or ``.json`` (the content, see
@@ -91,6 +160,8 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
     """
     out = Path(out)
     suffix = out.suffix.lower()
+    if kind not in KINDS:
+        raise InputError(f"unknown report kind {kind!r}.", location="--kind", hint=f"Choose one of: {', '.join(KINDS)}.")
     if suffix not in (".html", ".htm", ".pdf", ".json"):
         raise InputError(f"cannot tell the report format from {out.name!r}.", location="--out",
                          hint="End the file name in .html, .pdf or .json.")
@@ -112,12 +183,16 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
             bar.set_postfix_str(msg)
 
     try:
-        content = build_report_content(store, session=session, step=step)
+        content = build_report_content(store, session=session, step=step, sections=sections)
+        if rounds is not None:
+            from .sections import check_section
+
+            content["rounds"] = check_section(rounds)
         out.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".json":
             out.write_text(json.dumps(content, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
             return out
-        html = render_html(content, step=step)
+        html = render_html(content, step=step) if kind == "rapport" else render_verslag(content, rounds=rounds)
         if suffix == ".pdf":
             try:
                 import weasyprint

@@ -11,6 +11,7 @@ cannot be computed says why in ``warnings`` (Dutch sentences), never silently.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -20,7 +21,10 @@ from .. import drift
 from ..errors import CalibrateError, InputError
 from ..schema import DEFAULT_FRAMEWORK, phase_item
 from ..scores import NOT_APPLICABLE_POSITION, CodedScores
+from ..dutch import format_date
 from ..wording import CLASSIFICATION_LABELS, KIND_LABELS, with_readings  # noqa: F401 (KIND_LABELS: re-exported)
+from .sections import check_section
+from .session import choose_session, completeness, session_stats
 
 AGENDA_SIZE = 10
 CASES_PER_AGENDA_ITEM = 3
@@ -83,38 +87,29 @@ def _labels(framework) -> dict[str, dict]:
     return out
 
 
-def focus_session(sessions: pd.DataFrame, scored: set[str], session: str | None) -> pd.Series | None:
-    """The row of ``sessions`` the report is about: ``session``, else the latest one with
-    judgements (None when there is none)."""
-    if session is not None:
-        hit = sessions[sessions["session"] == session]
-        if hit.empty:
-            raise InputError(f"session {session!r} does not exist.", hint=f"Known sessions: {', '.join(sessions['session'])}.")
-        return hit.iloc[0]
-    with_scores = sessions[sessions["session"].isin(scored)]
-    if with_scores.empty:
-        return None
-    return with_scores.iloc[-1]
+def focus_session(sessions: pd.DataFrame, scores: CodedScores, session: str | None) -> pd.Series | None:
+    """The row of ``sessions`` the report is about (:func:`.session.choose_session`)."""
+    return choose_session(sessions, session_stats(scores), session)[0]
 
 
 def build_report_content(store, *, session: str | None = None, progress: bool = False,
-                         step: Callable[[str], None] | None = None) -> dict:
-    """Everything the report shows, as a JSON-ready dict (keys documented in docs/drift.md).
+                         step: Callable[[str], None] | None = None, sections: list[dict] | None = None) -> dict:
+    """Everything the report shows, as a JSON-ready dict (keys documented in docs/report.md).
 
     Reads the store once — the score table decoded once by the store's reader, the
     consensus, the sessions and the focus session's framework — and hands the tables to
     :func:`report_content`. ``session`` is the kalibreersessie the report is about
-    (default: the latest session with judgements). ``progress`` is accepted for symmetry
+    (default: :func:`.session.choose_session`). ``sections`` are extra report sections
+    (the shared section shape, docs/report.md). ``progress`` is accepted for symmetry
     with :func:`~calibrate.report.write_report`; progress is reported through ``step``.
     """
     say = step or (lambda _msg: None)
     sessions = store.sessions()
     say("scores lezen")
     scores = store.coded_scores(notes=False, stamps=False)
-    scored = {s for s, n in zip(scores.sessions, np.bincount(scores.codes("session"), minlength=len(scores.sessions))) if n}
-    focus = focus_session(sessions, scored, session)
+    focus = focus_session(sessions, scores, session)
     framework, problems = None, []
-    expected = None
+    expected, people, titles = None, None, {}
     if focus is not None:
         fid = focus["framework"] or DEFAULT_FRAMEWORK
         try:
@@ -124,24 +119,40 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
                             "dimensie en fase ontbreekt daarom.")
         fid_ = str(focus["session"])
         scores = store.with_notes(scores, [fid_])
-        expected = {"cases": len(store.session_cases(fid_)), "raters": len(store.session_raters(fid_))}
+        expected = {"cases": store.session_cases(fid_), "raters": store.session_raters(fid_),
+                    "assessable": [i.id for i in framework.assessable_items()] if framework is not None else None}
+        people = participants(store, fid_, expected["raters"] or sorted(set(scores.of_sessions([fid_]).frame["rater"].astype(str))))
+        cases = store.cases()
+        titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
     say("consensus lezen")
     consensus = store.coded_consensus(stamps=False)
     return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                          warnings=problems, step=step)
+                          warnings=problems, step=step, sections=sections, participants=people, case_titles=titles)
+
+
+def participants(store, session: str, raters: list[str]) -> dict:
+    """Who took part: pseudonyms, or names where the session opted in (``calibrate session
+    show-names``) and the name is known — the rule of :meth:`Store.with_rater_names`."""
+    frame = pd.DataFrame({"session": [session] * len(raters), "rater": list(raters)})
+    shown = store.with_rater_names(frame)["rater"].astype(str).tolist()
+    named = any(a != b for a, b in zip(shown, raters))
+    return {"names": named, "raters": [{"rater": r, "shown": s} for r, s in zip(raters, shown)]}
 
 
 def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None, session: str | None = None,
                    expected: dict | None = None, warnings: list[str] | None = None,
-                   step: Callable[[str], None] | None = None) -> dict:
+                   step: Callable[[str], None] | None = None, sections: list[dict] | None = None,
+                   participants: dict | None = None, case_titles: dict | None = None) -> dict:
     """The report's content from tables: ``scores`` and ``consensus`` (long tables of
     CONTRACTS §1 or :class:`~calibrate.scores.CodedScores`, coded once here if plain),
     ``sessions`` (as :meth:`calibrate.store.Store.sessions` gives them: session,
     session_date, framework, title, revealed, round, parent), the focus session's
-    ``framework`` (None: the contract codes and the id grammar), ``expected`` numbers of
-    cases and raters of the focus session. Drift and assessor profiles use every
-    first-round session up to and including the focus session; re-score rounds are
-    compared with their parent session.
+    ``framework`` (None: the contract codes and the id grammar), ``expected`` set-up of
+    the focus session (``cases``, ``raters``: lists; ``assessable``: item ids),
+    ``sections`` (extra sections in the shared shape), ``participants`` (who took part,
+    see :func:`participants`) and ``case_titles`` (case id -> title). Drift and assessor
+    profiles use every first-round session up to and including the focus session;
+    re-score rounds are compared with their parent session.
     """
     say = step or (lambda _msg: None)
     import calibrate
@@ -149,21 +160,24 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     all_scores = CodedScores.code(scores).with_framework(framework)
     cons_all = CodedScores.code(consensus, required=("session", "case", "item", "value"), what="consensus",
                                 framework=framework) if consensus is not None and len(consensus) else None
-    counts = np.bincount(all_scores.codes("session"), minlength=len(all_scores.sessions)) if len(all_scores) else []
-    scored = {s for s, n in zip(all_scores.sessions, counts) if n}
-    focus = focus_session(sessions, scored, session)
+    stats = session_stats(all_scores)
+    scored = set(stats["session"])
+    focus, chosen = choose_session(sessions, stats, session)
     content: dict[str, Any] = {
         "title": "Kalibreersessierapport",
         "version": getattr(calibrate, "__version__", "0"),
-        "warnings": list(warnings or []),
+        "warnings": list(warnings or []) + chosen,
+        "sections": [check_section(s) for s in (sections or [])],
+        "agreement_by_kind": [],
     }
     if focus is None:
         content.update(session=None, drifting_indicators=[], rater_effects=[], agenda=[], agreement={"available": False},
-                       drift={"items": []}, phases={"available": False}, discussion=[])
+                       drift={"items": []}, phases={"available": False}, discussion=[], drift_signals=[])
         content["warnings"].append("Er zijn nog geen oordelen opgeslagen: er valt nog niets te rapporteren.")
         return content
     fid = focus["framework"] or DEFAULT_FRAMEWORK
     labels = _labels(framework)
+    content["names"] = _names(framework)
     focus_id = str(focus["session"])
     focus_date = str(focus["session_date"])
 
@@ -183,17 +197,27 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     ff = focus_scores.frame
     n_cases = int(ff["case"].nunique())
     n_raters = int(ff["rater"].nunique())
+    exp = expected or {}
+    done = completeness(focus_scores, cases=exp.get("cases"), raters=exp.get("raters"), assessable=exp.get("assessable"))
+    title = None if pd.isna(focus["title"]) else dutch_dates(str(focus["title"]))
+    focus_cases = list(exp.get("cases") or sorted(set(ff["case"].astype(str))))
     content["session"] = {
-        "id": focus_id, "date": focus_date, "title": None if pd.isna(focus["title"]) else str(focus["title"]),
+        "id": focus_id, "date": focus_date, "date_text": format_date(focus_date), "title": title,
         "framework": fid, "revealed": bool(focus["revealed"]), "round": int(focus["round"]),
         "parent": None if pd.isna(focus["parent"]) else str(focus["parent"]),
         "n_cases": n_cases, "n_raters": n_raters, "n_judgements": int(len(focus_scores)),
         "n_not_applicable": int((focus_scores.position == NOT_APPLICABLE_POSITION).sum()),
         "n_items": int(ff["item"].nunique()),
-        "cases_expected": (expected or {}).get("cases"),
-        "raters_expected": (expected or {}).get("raters"),
+        "cases_expected": len(exp["cases"]) if exp.get("cases") else None,
+        "raters_expected": len(exp["raters"]) if exp.get("raters") else None,
+        "complete": done["complete"], "completeness": done,
+        "cases": [{"case": c, "title": (case_titles or {}).get(c)} for c in focus_cases],
+        "participants": participants or {"names": False, "raters": [{"rater": r, "shown": r} for r in sorted(set(ff["rater"].astype(str)))]},
         "history": history_ids, "n_sessions_history": len(history_ids), "consensus": has_consensus,
     }
+    if not done["complete"] and len(focus_scores):
+        todo = ", ".join(f"{o['rater']} op {o['case']}" for o in done["open"][:8]) + (f" en nog {len(done['open']) - 8}" if len(done["open"]) > 8 else "")
+        content["warnings"].append(f"Sessie {focus_id} is niet compleet ({done['text']}); nog open: {todo}.")
     if not bool(focus["revealed"]):
         content["warnings"].append(
             f"Sessie {focus_id} is nog niet vrijgegeven: de beoordelaars zien elkaars oordelen nog niet. "
@@ -203,14 +227,16 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
         content["warnings"].append(f"Nog niet vrijgegeven sessies in de trend: {', '.join(unrevealed)}.")
     if not has_consensus:
         content["warnings"].append(
-            "Er is geen consensus (benchmark) vastgelegd: afwijkingen zijn gemeten ten opzichte van het panel zelf.")
+            "Er is geen consensus (benchmark) vastgelegd: afwijkingen zijn gemeten ten opzichte van het panel zelf; "
+            "in de agenda staat het waarschijnlijke oordeel volgens een model in plaats van een consensus.")
     if len(history_ids) < 3:
         content["warnings"].append(
             f"Pas {len(history_ids)} sessie(s) met oordelen: drift over sessies is vanaf drie sessies te toetsen.")
 
     # ------------------------------------------------------------- agreement (kijkkader)
     say("overeenstemming")
-    content["agreement"] = _agreement(focus_scores, framework, content["warnings"])
+    content["agreement"] = _agreement(focus_scores, framework, content["warnings"], content["names"])
+    content["agreement_by_kind"] = _agreement_by_kind(content["agreement"])
 
     # ------------------------------------------------------------- drift
     say("drift per indicator")
@@ -236,6 +262,9 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
         rec["outcome"] = meta.get("outcome")
         rec["dimension"] = meta.get("dimension")
         rec["signal"] = bool(not rec.get("flagged") and _signal(rec))
+        rec["name"] = meta.get("label") or rec["item"]
+        rec["outcome_name"] = meta.get("outcome_name")
+        rec["dimension_name"] = meta.get("dimension_name")
         item_rows.append(rec)
     content["drift"] = {
         "reference": "consensus" if has_consensus else "panel",
@@ -246,14 +275,14 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     flagged = [r for r in item_rows if r.get("flagged")]
     flagged.sort(key=lambda r: (r["q_value"] if r["q_value"] is not None else 1.0))
     content["drifting_indicators"] = [
-        {"item": r["item"], "label": r["label"], "drift": r["drift"], "direction": r["direction"], "q_value": r["q_value"],
+        {"item": r["item"], "label": r["label"], "name": r.get("name"), "drift": r["drift"], "direction": r["direction"], "q_value": r["q_value"],
          "p_value": r["p_value"], "level_shift": r["level_shift"], "agreement_change": r["agreement_change"],
          "trajectory": _rows(traj_by_item[r["item"]][["session", "session_date", "mean", "reference", "diff", "agreement"]])
          if r["item"] in traj_by_item else []}
         for r in flagged
     ]
     content["drift_signals"] = [
-        {"item": r["item"], "label": r["label"], "p_level": r["p_level"], "level_shift": r["level_shift"],
+        {"item": r["item"], "label": r["label"], "name": r.get("name"), "p_level": r["p_level"], "level_shift": r["level_shift"],
          "p_agreement": r["p_agreement"], "agreement_change": r["agreement_change"],
          "trajectory": _rows(traj_by_item[r["item"]][["session", "session_date", "mean", "reference", "diff", "agreement"]])
          if r["item"] in traj_by_item else []}
@@ -278,6 +307,10 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     say("agenda")
     focus_consensus = consensus.of_sessions([focus_id]) if has_consensus else None
     content["agenda"] = _agenda(focus_scores, focus_consensus, item_rows, labels)
+    _agenda_readings(content["agenda"], focus_scores, focus_consensus, framework, case_titles or {}, content["warnings"])
+    _trajectory_bands(content["drifting_indicators"], history, consensus)
+    _rater_bands(content["rater_effects"], history, consensus, framework)
+    content["readings"] = _readings(focus_consensus, framework, content["names"], case_titles or {})
     content["summary"] = {
         "n_drifting": len(content["drifting_indicators"]),
         "n_signals": len(content["drift_signals"]),
@@ -300,7 +333,7 @@ def _signal(rec: dict) -> bool:
     return bool(lvl or agr)
 
 
-def _agreement(focus: CodedScores, framework, warnings: list[str]) -> dict:
+def _agreement(focus: CodedScores, framework, warnings: list[str], names: dict | None = None) -> dict:
     """Agreement per leeruitkomst, dimension and indicator (kijkkader roll-up) for the session."""
     from ..agreement.rollup import kijkkader_rollup
 
@@ -312,8 +345,12 @@ def _agreement(focus: CodedScores, framework, warnings: list[str]) -> dict:
     cols = ["group", "kind", "n_units", "n_raters", "percent_agreement", "alpha", "alpha_ci_low", "alpha_ci_high",
             "ac", "ac_ci_low", "ac_ci_high", "band_landis_koch", "note"]
     out = {"available": True, "coefficient": "Krippendorffs alfa (met 95%-BI), Gwets AC1/AC2 en % overeenstemming"}
+    names = names or {}
     for level, key in (("overall", "overall_rows"), ("outcome", "outcomes"), ("dimension", "dimensions"), ("item", "indicators")):
-        out[key] = _rows(roll.loc[roll["level"] == level, cols])
+        out[key] = _rows(roll.loc[roll["level"] == level, cols + ["band_krippendorff"]])
+        for r in out[key]:
+            r["name"] = "Alle onderdelen" if level == "overall" else names.get(r["group"], r["group"])
+            r["kind_label"] = KIND_LABELS.get(r["kind"], r["kind"])
     overall = [r for r in out["overall_rows"] if r["kind"] == "indicator"] or out["overall_rows"]
     out["overall"] = overall[0] if overall else None
     return out
@@ -422,3 +459,203 @@ def _agenda(focus: CodedScores, focus_consensus: CodedScores | None, item_rows: 
             "signal": bool(rec.get("signal")), "reasons": reasons or ["onenigheid"], "cases": case_list,
         })
     return agenda
+
+
+# ----------------------------------------------------------------------------- names and readings
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+#: The alpha coefficient per kind (kijkkader_rollup: nominal for indicators, verdicts and
+#: decisions; ordinal for levels and phases).
+ALPHA_SPEC = {"indicator": "krippendorff_alpha:nominal", "verdict": "krippendorff_alpha:nominal",
+              "decision": "krippendorff_alpha:nominal", "level": "krippendorff_alpha:ordinal",
+              "phase": "krippendorff_alpha:ordinal"}
+KIND_ORDER = ("indicator", "level", "phase", "verdict", "decision")
+
+
+def dutch_dates(text: str) -> str:
+    """``Kalibreersessie 2026-07-06`` -> ``Kalibreersessie 6 juli 2026``."""
+    return _ISO_DATE.sub(lambda m: format_date(m.group(0)), text)
+
+
+def _names(framework) -> dict[str, str]:
+    """Every group id of the report (leeruitkomst, dimension, item) -> its name in the kader."""
+    out: dict[str, str] = {}
+    if framework is None:
+        return out
+    for o in framework.outcomes:
+        out[o.id] = o.name
+        for d in getattr(o, "dimensions", ()):
+            out[d.id] = d.name
+    for it in framework.items():
+        out[it.id] = it.label
+    for dim in getattr(framework.phase_table, "dimensions", ()):
+        out.setdefault(phase_item(dim.id), f"Fase — {dim.name}")
+        out.setdefault(dim.id, dim.name)  # the roll-up's phase groups
+    return out
+
+
+def _value_label(framework, item_id: str, code) -> str:
+    """The name of a value (level and phase names), else the code itself."""
+    if framework is None or code is None:
+        return "—" if code is None else str(code)
+    from ..discussion import value_label
+
+    try:
+        return value_label(framework, framework.item(item_id), str(code))
+    except (InputError, KeyError):
+        return str(code)
+
+
+def _agreement_by_kind(agreement: dict) -> list[dict]:
+    """One row per kind present: kind, coefficient, value, ci_low, ci_high, n_units, n_raters
+    (CONTRACTS §4), plus the Dutch kind, AC1/AC2, % agreement and Krippendorff's reading."""
+    if not agreement.get("available"):
+        return []
+    rows = {r["kind"]: r for r in agreement.get("overall_rows", [])}
+    out = []
+    for kind in [k for k in KIND_ORDER if k in rows] + [k for k in rows if k not in KIND_ORDER]:
+        r = rows[kind]
+        out.append({
+            "kind": kind, "kind_label": KIND_LABELS.get(kind, kind), "coefficient": ALPHA_SPEC.get(kind, "krippendorff_alpha"),
+            "value": r.get("alpha"), "ci_low": r.get("alpha_ci_low"), "ci_high": r.get("alpha_ci_high"),
+            "n_units": r.get("n_units"), "n_raters": r.get("n_raters"),
+            "percent_agreement": r.get("percent_agreement"), "ac": r.get("ac"), "ac_ci_low": r.get("ac_ci_low"),
+            "ac_ci_high": r.get("ac_ci_high"), "reading": r.get("band_krippendorff"),
+        })
+    return out
+
+
+def _agenda_readings(agenda: list[dict], focus: CodedScores, focus_consensus: CodedScores | None, framework,
+                     titles: dict, warnings: list[str]) -> None:
+    """Beside each agenda case's spread: the consensus (value and reason) where one was
+    recorded, else the most likely judgement of the latent-consensus model
+    (:func:`calibrate.raters.latent_consensus`), marked as a model estimate."""
+    if not agenda:
+        return
+    cons = {}
+    if focus_consensus is not None and len(focus_consensus):
+        cf = focus_consensus.to_frame(["case", "item", "value", "note"]) if "note" in focus_consensus.frame else \
+            focus_consensus.to_frame(["case", "item", "value"]).assign(note=None)
+        cons = {(str(c), str(i)): (v, n) for c, i, v, n in zip(cf["case"], cf["item"], cf["value"], cf["note"])}
+    missing = [(c["case"], a["item"]) for a in agenda for c in a["cases"] if (c["case"], a["item"]) not in cons]
+    model = {}
+    if missing:
+        items = sorted({i for _, i in missing})
+        sub = focus.select(focus.frame["item"].isin(items).to_numpy())
+        try:
+            from ..raters import latent_consensus
+
+            fit = latent_consensus(sub.to_frame(["session", "case", "rater", "item", "kind", "value"]), framework=framework,
+                                   n_boot=0)
+            ml = fit.most_likely
+            model = {(str(c), str(i)): (v, p) for c, i, v, p in zip(ml["case"], ml["item"], ml["value"], ml["p"])}
+        except (InputError, ValueError) as exc:
+            warnings.append(f"Het waarschijnlijke oordeel (model) kon niet worden geschat: {exc}")
+    for a in agenda:
+        for c in a["cases"]:
+            key = (c["case"], a["item"])
+            c["title"] = titles.get(c["case"])
+            c["value_labels"] = {k: _value_label(framework, a["item"], k) for k in c["values"]}
+            if key in cons:
+                v, n = cons[key]
+                c["consensus"] = {"value": None if v is None else str(v), "label": _value_label(framework, a["item"], v),
+                                  "reason": None if n is None or pd.isna(n) else str(n)}
+                c["model"] = None
+            else:
+                c["consensus"] = None
+                if key in model:
+                    v, p = model[key]
+                    c["model"] = {"value": str(v), "label": _value_label(framework, a["item"], v), "p": _num(p, 3)}
+                else:
+                    c["model"] = None
+
+
+def _t_interval(x: np.ndarray) -> tuple[float | None, float | None, float | None]:
+    """Mean and 95% t interval over cases (None where fewer than two cases)."""
+    from scipy import stats
+
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return None, None, None
+    m = float(x.mean())
+    if len(x) < 2:
+        return m, None, None
+    h = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return m, m - h, m + h
+
+
+def _trajectory_bands(entries: list[dict], history: CodedScores, consensus: CodedScores | None) -> None:
+    """95% intervals over the cases of each session for the drifting items' trajectories:
+    ``diff_ci_low/high`` (panel − consensus; only with a consensus) and ``agreement_ci_low/high``."""
+    if not entries:
+        return
+    items = [e["item"] for e in entries]
+    sub = history.select(history.frame["item"].isin(items).to_numpy())
+    csub = consensus.select(consensus.frame["item"].isin(items).to_numpy()) if consensus is not None else None
+    try:
+        per_case = drift.case_disagreement(sub, csub)
+    except InputError:
+        return
+    if "reference" in per_case:
+        per_case["diff"] = per_case["mean"] - per_case["reference"]
+    groups = {k: g for k, g in per_case.groupby(["item", "session"], sort=False)}
+    for e in entries:
+        for point in e.get("trajectory") or []:
+            g = groups.get((e["item"], point["session"]))
+            if g is None:
+                continue
+            _, lo, hi = _t_interval(g["agreement"].to_numpy(dtype=float))
+            point["agreement_ci_low"], point["agreement_ci_high"] = _num(lo, 4), _num(hi, 4)
+            if "diff" in g:
+                _, lo, hi = _t_interval(g["diff"].to_numpy(dtype=float))
+                point["diff_ci_low"], point["diff_ci_high"] = _num(lo, 4), _num(hi, 4)
+
+
+def _rater_bands(raters: list[dict], history: CodedScores, consensus: CodedScores | None, framework=None) -> None:
+    """Per session a 95% interval over cases of the leniency of each assessor whose leniency
+    changed (``drift_flagged``): the per-case leniency (each session × case its own
+    occasion for :func:`calibrate.drift.rater_trajectories`), then a t interval."""
+    flagged = [r for r in raters if r.get("drift_flagged")]
+    if not flagged:
+        return
+    cols = ["session", "session_date", "case", "rater", "item", "kind", "value"]
+    if consensus is not None:  # with a benchmark only the flagged assessors' rows are needed
+        history = history.select(history.frame["rater"].isin([r["rater"] for r in flagged]).to_numpy())
+    frame = history.to_frame(cols)
+    frame = frame.assign(session=frame["session"].astype(str) + "\x1f" + frame["case"].astype(str))
+    cons = None
+    if consensus is not None:
+        cons = consensus.to_frame(["session", "session_date", "case", "item", "kind", "value"])
+        cons = cons.assign(session=cons["session"].astype(str) + "\x1f" + cons["case"].astype(str))
+    try:
+        coded = CodedScores.code(frame).with_framework(framework)
+        ccoded = CodedScores.code(cons, required=("session", "case", "item", "value"), what="consensus",
+                                  framework=framework) if cons is not None else None
+        tr = drift.rater_trajectories(coded, ccoded)
+    except InputError:
+        return
+    tr = tr.assign(base=tr["session"].str.split("\x1f").str[0])
+    for r in flagged:
+        mine = tr[tr["rater"] == r["rater"]]
+        by = {s: g["leniency"].to_numpy(dtype=float) for s, g in mine.groupby("base", sort=False)}
+        for point in r.get("trajectory") or []:
+            x = by.get(point["session"])
+            if x is None:
+                continue
+            _, lo, hi = _t_interval(x)
+            point["ci_low"], point["ci_high"] = _num(lo, 4), _num(hi, 4)
+
+
+def _readings(focus_consensus: CodedScores | None, framework, names: dict, titles: dict) -> list[dict]:
+    """The agreed readings of the kijkkader: every consensus of the session that carries a
+    reason, per case (title) and item (name), in kader order."""
+    if focus_consensus is None or not len(focus_consensus) or "note" not in focus_consensus.frame:
+        return []
+    cf = focus_consensus.to_frame(["case", "item", "value", "note"])
+    cf = cf[cf["note"].notna() & (cf["note"].astype(str).str.strip() != "")]
+    order = {it.id: k for k, it in enumerate(framework.items())} if framework is not None else {}
+    rows = [{"case": str(c), "title": titles.get(str(c)), "item": str(i), "name": names.get(str(i), str(i)),
+             "value": str(v), "label": _value_label(framework, str(i), v), "reason": str(n)}
+            for c, i, v, n in zip(cf["case"], cf["item"], cf["value"], cf["note"])]
+    rows.sort(key=lambda r: (r["case"], order.get(r["item"], 10**6), r["item"]))
+    return rows
