@@ -242,3 +242,53 @@ def wild_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.nda
         out["t"][g] = stats.t.ppf(min(p_lower, 1 - 0.5 / (1 + n_boot)), df)
     out["df"] = np.where(np.isfinite(out["df"]), out["df"], 1.0)
     return out
+
+
+# ----------------------------------------------------------------------- coverage notes
+#: Coverage (%) of the 95 % t interval (value ± t(n−1)·SE) of the agreement coefficients
+#: in calibrate's coverage study — ``benchmarks/coverage.py --reps 500``, published in
+#: docs/coverage.md and docs/coverage_table.csv (tests/test_smallsample.py keeps the two in
+#: step): per number of cases, the lowest and highest coverage over panels of 3, 5 and 8.
+COVERAGE_T = {
+    "alpha_ordinal": {4: (91.2, 93.6), 6: (93.2, 94.8), 8: (94.6, 95.8), 12: (96.0, 96.8)},
+    "alpha_nominal": {4: (77.7, 85.2), 6: (84.2, 90.2), 8: (88.4, 91.8), 12: (91.6, 93.8)},
+    "fleiss_kappa": {4: (77.7, 84.0), 6: (82.6, 90.2), 8: (87.8, 91.2), 12: (91.4, 93.8)},
+    "AC1": {4: (86.6, 93.6), 6: (91.8, 94.6), 8: (91.8, 96.2), 12: (94.6, 96.6)},
+    "AC2_quadratic": {4: (83.8, 88.2), 6: (86.0, 90.0), 8: (86.8, 90.0), 12: (88.2, 89.4)},
+}
+_STUDIED = {"fleiss_kappa": "Fleiss κ", "alpha_nominal": "Krippendorff α (nominal)",
+            "alpha_ordinal": "Krippendorff α (ordinal)", "AC1": "Gwet AC1", "AC2_quadratic": "Gwet AC2 (quadratic weights)"}
+#: Beyond this many cases the study's largest sessions (12) are no guide: no note.
+MAX_CASES_FOR_NOTE = 16
+
+
+def _studied(coefficient: str, weights: str | None) -> str | None:
+    """The coefficient of the coverage study that stands for ``coefficient`` with ``weights``."""
+    w = (weights or "identity").lower()
+    if coefficient == "krippendorff_alpha":
+        return {"nominal": "alpha_nominal", "ordinal": "alpha_ordinal"}.get(w)
+    if coefficient == "gwet_ac":
+        return "AC1" if w in ("identity", "nominal", "unweighted") else "AC2_quadratic"
+    if coefficient in ("fleiss_kappa", "scott_pi", "cohen_kappa", "conger_kappa"):
+        return "fleiss_kappa" if w in ("identity", "nominal", "unweighted") else None
+    return None
+
+
+def coverage_note(coefficient: str, weights: str | None, n_units: int, ci_method: str = "t") -> str | None:
+    """The small-sample note of an agreement result: when the study measured the coverage of
+    this coefficient's t interval at the nearest session size (4, 6, 8 or 12 cases) below
+    93 %, a sentence saying how low, else None. Only for ``ci_method="t"`` (the default; z
+    covers less still, see docs/coverage.md) and at most :data:`MAX_CASES_FOR_NOTE` cases."""
+    key = _studied(coefficient, weights)
+    if key is None or ci_method != "t" or not (2 <= n_units <= MAX_CASES_FOR_NOTE):
+        return None
+    rows = COVERAGE_T[key]
+    nearest = min(rows, key=lambda n: (abs(n - n_units), n))
+    lo, hi = rows[nearest]
+    if lo >= 93.0:
+        return None
+    exact = coefficient in ("krippendorff_alpha", "fleiss_kappa") or (
+        coefficient == "gwet_ac" and (key == "AC1" or (weights or "").lower() == "quadratic"))
+    kin = "" if exact else f" (measured for {_STUDIED[key]})"
+    return (f"With {n_units} cases the 95 % t interval of this coefficient covered only {lo:.0f}–{hi:.0f} % "
+            f"in calibrate's coverage study at {nearest} cases{kin} (docs/coverage.md); read it as a rough range.")
