@@ -192,7 +192,8 @@ def test_recovery_study_over_30_seeds():
 
     Measured (tests/drift/recovery.py, 30 seeds, 6 sessions x 12 cases x 8 assessors x
     24 indicators): level drift 0.95, agreement drift 0.47, null items 0.02, lenient
-    assessor 1.00, drifting assessor 1.00, null assessors 0.00 (leniency) / 0.005 (drift).
+    assessor 1.00, drifting assessor 1.00, null assessors 0.00 (leniency) / 0.00 (drift; 0.005 with
+    the earlier CR1 trend test).
     """
     import importlib.util
     from pathlib import Path
