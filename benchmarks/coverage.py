@@ -20,6 +20,7 @@ defined; ``defined`` says how many were.
 
     uv run python benchmarks/coverage.py --quick          # 2 cells, 100 replicates: ~1-2 min
     uv run python benchmarks/coverage.py --reps 1000 --boot 1000 --out docs/coverage_table.csv
+    uv run python benchmarks/coverage.py --drift --reps 200 --recovery 30   # realised FDR of drift flags
 """
 
 from __future__ import annotations
@@ -238,7 +239,20 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="write the long coverage table (CSV)")
     ap.add_argument("--from-csv", default=None, help="print the tables of an earlier run's CSV (no simulation)")
     ap.add_argument("--markdown", action="store_true", help="print markdown tables (for docs/coverage.md)")
-    args = ap.parse_args(argv)
+    ap.add_argument("--drift", action="store_true",
+                    help="the drift part of the study instead: null p-values and realised FDR of the drift flags "
+                         "(benchmarks/drift_fdr.py; further options are passed on, e.g. --reps 200 --recovery 30)")
+    args, rest = ap.parse_known_args(argv)
+    if args.drift:
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import drift_fdr
+
+        return drift_fdr.main(rest)
+    if rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.from_csv:
         table = pd.read_csv(args.from_csv)
         if args.markdown:

@@ -9,17 +9,18 @@ indicators among the rest:
 * ``independent``: a generator written here, not by the simulator's author: a probit model
   with case ability, indicator difficulty, assessor leniency and an assessor x indicator
   reading, 10 cases x 6 assessors x 30 indicators, drift ±0.35 probit per session.
-"After" swaps drift's CR1 trend fit for cr2_trends (the wiring the lead will do) and runs
-drifting_indicators unchanged otherwise. Also re-runs the recovery study of
-tests/drift/recovery.py with the swap (``--recovery N``).
+Each variant is ``drifting_indicators(..., trend_test=..., standing=...)``: ``cr1`` the
+earlier test (CR1, no standing), ``cr2`` CR2 + Bell-McCaffrey df, ``cr2s`` CR2 with the
+case's standing on the other items as a covariate (the default now), ``cr1s``, ``wilds``.
+Also re-runs the recovery study of tests/drift/recovery.py per variant (``--recovery N``).
+Run through ``benchmarks/coverage.py --drift`` or directly:
 
-    uv run python benchmarks/drift_fdr.py [--reps 30] [--recovery 30]
+    uv run python benchmarks/drift_fdr.py [--reps 100] [--recovery 30] [--tests cr1 cr2 cr2s]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import datetime as dt
 import time
@@ -29,26 +30,16 @@ import pandas as pd
 from scipy import stats
 
 import calibrate.drift.items as drift_items
-from calibrate.smallsample import cr2_trends, wild_trends
 
 
-@contextlib.contextmanager
-def corrected(on):
-    """Run drift with another trend test (the lead's wiring: drift calls it instead of CR1):
-    ``"cr2"`` (CR2 + Bell-McCaffrey df) or ``"wild"`` (restricted wild cluster bootstrap)."""
-    original = drift_items.clustered_slopes
-    if on == "cr2":
-        drift_items.clustered_slopes = cr2_trends
-    elif on == "wild":
-        drift_items.clustered_slopes = functools.partial(wild_trends, n_boot=WILD_BOOT)
-    try:
-        yield
-    finally:
-        drift_items.clustered_slopes = original
-
-
-WILD_BOOT = 999
-LABELS = {"cr1": "CR1, t(G-1) (now)", "cr2": "CR2 + BM df", "wild": "wild cluster bootstrap (WCR)"}
+VARIANTS = {
+    "cr1": ("CR1, t(G-1) (before)", dict(trend_test="cr1", standing=False)),
+    "cr2": ("CR2 + BM df", dict(trend_test="cr2", standing=False)),
+    "cr2s": ("CR2 + BM df + case standing (default)", dict(trend_test="cr2", standing=True)),
+    "cr1s": ("CR1 + case standing", dict(trend_test="cr1", standing=True)),
+    "wild": ("wild cluster bootstrap (B = 9999)", dict(trend_test="wild", standing=False)),
+    "wilds": ("wild cluster bootstrap + case standing (B = 9999)", dict(trend_test="wild", standing=True)),
+}
 
 
 def package_sim(seed: int):
@@ -90,10 +81,9 @@ def independent_sim(seed: int, n_sessions=6, n_cases=10, n_raters=6, n_items=30,
     return scores, consensus, set(planted)
 
 
-def replicate(sim, seed: int, on: bool) -> dict:
+def replicate(sim, seed: int, key: str) -> dict:
     scores, cons, planted = sim(seed)
-    with corrected(on):
-        res = drift.drifting_indicators(scores, cons)
+    res = drift_items.drifting_indicators(scores, cons, **VARIANTS[key][1])
     null = ~res["item"].isin(planted)
     flagged = res["flagged"].to_numpy()
     V = int((flagged & null).sum())
@@ -113,6 +103,7 @@ def summarise(name: str, reps: list[dict], n_planted: int) -> dict:
         "planted found / replicate": np.mean([r["planted_found"] for r in reps]),
         "of planted": n_planted,
         "realised FDR": np.mean([r["fdp"] for r in reps]),
+        "FDR s.e.": np.std([r["fdp"] for r in reps], ddof=1) / np.sqrt(len(reps)),
         "null p_level < .05": np.mean(pl < 0.05),
         "null p_level < .01": np.mean(pl < 0.01),
         "KS p (level uniform)": stats.kstest(pl, "uniform").pvalue,
@@ -125,18 +116,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--recovery", type=int, default=0, help="seeds of tests/drift/recovery.py to re-run")
-    ap.add_argument("--tests", nargs="+", default=["cr1", "cr2", "wild"], choices=list(LABELS))
-    ap.add_argument("--wild-boot", type=int, default=999, help="resamples per test of the wild bootstrap")
+    ap.add_argument("--tests", nargs="+", default=["cr1", "cr2", "cr2s"], choices=list(VARIANTS))
+    ap.add_argument("--sims", nargs="+", default=["package", "independent"], choices=["package", "independent"])
     args = ap.parse_args(argv)
-    global WILD_BOOT
-    WILD_BOOT = args.wild_boot
     rows = []
-    for name, sim, n_planted in (("package", package_sim, 2), ("independent", independent_sim, 2)):
+    sims = {"package": package_sim, "independent": independent_sim}
+    for name in args.sims:
+        sim, n_planted = sims[name], 2
         for on in args.tests:
             t = time.perf_counter()
             reps = [replicate(sim, 7000 + k, on) for k in range(args.reps)]
             row = summarise(name, reps, n_planted)
-            row["trend test"] = LABELS[on] + (f", B={WILD_BOOT}" if on == "wild" else "")
+            row["trend test"] = VARIANTS[on][0]
             row["seconds"] = time.perf_counter() - t
             rows.append(row)
             print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
@@ -151,9 +142,9 @@ def main(argv=None) -> int:
         import recovery
 
         for on in args.tests:
-            with corrected(on):
-                rates = recovery.study(args.recovery)
-            print(f"recovery ({args.recovery} seeds), {LABELS[on]}: "
+            recovery.drifting_indicators = functools.partial(drift_items.drifting_indicators, **VARIANTS[on][1])
+            rates = recovery.study(args.recovery)
+            print(f"recovery ({args.recovery} seeds), {VARIANTS[on][0]}: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in rates.items()), flush=True)
     return 0
 

@@ -77,3 +77,47 @@ def test_wild_bootstrap_same_slopes_and_its_p_through_the_equivalent_t():
     np.testing.assert_allclose(stats.t.cdf(ours["t"], ours["df"]), np.minimum(ours["p_lower"], 1 - 0.5 / 1000), rtol=1e-8)
     assert ours["p_lower"][1] > 0.99  # the planted upward trend: t* almost never as large
     assert np.isfinite(ours["p_lower"]).all()
+
+
+def test_coverage_figures_match_the_published_table():
+    """The note's figures are those of docs/coverage_table.csv (the coverage study's output)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from calibrate.smallsample import COVERAGE_T
+
+    table = pd.read_csv(Path(__file__).resolve().parents[1] / "docs" / "coverage_table.csv")
+    t = table[table["method"] == "t"]
+    for coef, rows in COVERAGE_T.items():
+        for n, (lo, hi) in rows.items():
+            cell = t[(t["coefficient"] == coef) & (t["cases"] == n)]["coverage"] * 100
+            assert (round(cell.min(), 1), round(cell.max(), 1)) == (lo, hi), (coef, n)
+
+
+def test_small_sample_notes_on_agreement_results():
+    import pandas as pd
+
+    from calibrate.agreement import fleiss_kappa, gwet_ac, krippendorff_alpha
+
+    rng = np.random.default_rng(0)
+
+    def table(n):
+        return pd.DataFrame({"unit": np.repeat(range(n), 4), "rater": np.tile(range(4), n),
+                             "value": rng.choice(["a", "b"], 4 * n)})
+
+    def note(res):
+        return [x for x in res.notes if "coverage study" in x]
+
+    six = table(6)
+    (n1,) = note(fleiss_kappa(six))
+    assert "6 cases" in n1 and "83–90 %" in n1
+    assert "84–90 %" in note(krippendorff_alpha(six, level="nominal"))[0]
+    assert "86–90 %" in note(gwet_ac(six, weights="quadratic", categories=["a", "b"]))[0]
+    # large enough, another interval, or a coefficient the study did not measure: no note
+    assert not note(fleiss_kappa(table(40)))
+    assert not note(fleiss_kappa(six, ci_method="z"))
+    assert not note(krippendorff_alpha(six, level="interval"))
+    levels = pd.DataFrame({"unit": np.repeat(range(12), 3), "rater": np.tile(range(3), 12),
+                           "value": rng.choice(["1", "2", "3", "4"], 36)})
+    assert not note(krippendorff_alpha(levels, level="ordinal", categories=["1", "2", "3", "4"]))  # 96–97 %

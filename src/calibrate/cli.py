@@ -215,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .engines.cli import add_parser as add_agreement  # calibrate agreement (CONTRACTS §4)
 
     add_agreement(sub)
+
+    from .gtheory.cli import add_parser as add_gstudy  # calibrate gstudy (variance components, D-study)
+
+    add_gstudy(sub)
     return parser
 
 

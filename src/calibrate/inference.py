@@ -7,7 +7,8 @@ clustered by case, and every one of them comes from here:
 * **bootstrap** over clusters (cases, or units of an agreement table): resampling
   (:func:`resample_counts`, :func:`resample_indices`), the percentile and the BCa interval
   (Efron 1987) and **one p-value rule** for H0: θ = 0 (:func:`bootstrap_p_value`);
-* **clustered variance** of regression slopes by statsmodels' cluster-robust (CR1)
+* **clustered variance** of regression slopes by statsmodels' cluster-robust (CR1; the
+  small-sample CR2 fits that drift uses are in :mod:`calibrate.smallsample`)
   covariance (:func:`clustered_slopes`), with *t* on (clusters − 1) degrees of freedom;
 * the **Kish design effect** for a proportion of clustered observations
   (:func:`clustered_proportion`).

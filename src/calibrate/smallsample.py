@@ -23,55 +23,67 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-#: Above this many clusters in a group the Bell–McCaffrey df are replaced by clusters − 1
-#: (they are large then and the n × n algebra is not worth it); the SE stays CR2.
-MAX_CLUSTERS_FOR_DF = 400
+def _inv_sqrt_batch(M: np.ndarray) -> np.ndarray:
+    """(I − H_gg)^(−1/2) for a stack of symmetric blocks, by the Moore–Penrose rule: a zero
+    eigenvalue (a direction the case's own fixed effect absorbed) gets weight 0."""
+    w, V = np.linalg.eigh(M)
+    inv = np.where(w > 1e-10, 1.0 / np.sqrt(np.clip(w, 1e-10, None)), 0.0)
+    return np.einsum("gij,gj,gkj->gik", V, inv, V)
 
 
-def _inv_sqrt(M: np.ndarray) -> np.ndarray:
-    w, V = linalg.eigh(M)
-    w = np.clip(w, 1e-12, None)
-    return (V / np.sqrt(w)) @ V.T
-
-
-def cr2_slope(X: np.ndarray, y: np.ndarray, cluster: np.ndarray, j: int = 1) -> tuple[float, float, float]:
+def cr2_slope(X: np.ndarray, y: np.ndarray, cluster: np.ndarray, j: int = 1, *,
+              absorbed: bool = False) -> tuple[float, float, float]:
     """(coefficient j, CR2 standard error, Bell–McCaffrey df) of the OLS fit y = X b.
 
-    CR2: V = B⁻¹ [Σ_g X_g' A_g e_g e_g' A_g X_g] B⁻¹ with B = X'X and A_g = (I − H_gg)^(−1/2).
-    df = (Σ λ)² / Σ λ², λ the eigenvalues of G'G, G_g = (I − H)_{·g} A_g X_g B⁻¹ c.
+    CR2: V = Σ_g (w_g' A_g e_g)², w = X B⁻¹ c the contrast's weights, B = X'X,
+    A_g = (I − H_gg)^(−1/2) (Bell & McCaffrey 2002). df = (Σ λ)² / Σ λ², λ the eigenvalues
+    of G'G = U'(I − H)U, U the n × clusters matrix of the A_g w_g (Imbens & Kolesár 2016,
+    eq. 11, homoskedastic working model). G'G = diag(u_g'u_g) − M'B⁻¹M with M_g = X_g'u_g,
+    so only k × k algebra is needed for its trace and Frobenius norm: any number of clusters.
+
+    ``absorbed``: X and y were demeaned within clusters (cluster fixed effects absorbed,
+    Frisch–Waugh–Lovell); the absorbed projection J/m_g is added to H_gg and to H.
     """
     n, k = X.shape
     B_inv = linalg.pinv(X.T @ X)
     b = B_inv @ (X.T @ y)
     e = y - X @ b
-    H = X @ B_inv @ X.T
     c = np.zeros(k)
     c[j] = 1.0
+    w = X @ (B_inv @ c)
     codes, uniq = pd.factorize(cluster)
     G_clusters = len(uniq)
-    meat_vec = np.zeros(k)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(G_clusters + 1))
-    IH = np.eye(n) - H
-    want_df = G_clusters <= MAX_CLUSTERS_FOR_DF
-    Gmat = np.zeros((n, G_clusters)) if want_df else None
-    for g in range(G_clusters):
-        idx = order[bounds[g]:bounds[g + 1]]
-        Hgg = H[np.ix_(idx, idx)]
-        A = _inv_sqrt(np.eye(len(idx)) - Hgg) if len(idx) > 1 else np.array([[1.0 / np.sqrt(max(1 - Hgg[0, 0], 1e-12))]])
-        u = X[idx].T @ (A @ e[idx])  # k-vector
-        meat_vec_g = c @ B_inv @ u
-        meat_vec[0] += meat_vec_g**2  # only the contrast is needed
-        if want_df:
-            Gmat[:, g] = IH[:, idx] @ (A @ (X[idx] @ (B_inv @ c)))
-    var = meat_vec[0]
-    se = float(np.sqrt(var))
-    if want_df:
-        GtG = Gmat.T @ Gmat
-        df = float(np.trace(GtG) ** 2 / np.sum(GtG * GtG))
-    else:
-        df = float(G_clusters - 1)
-    return float(b[j]), se, df
+    size = np.bincount(codes, minlength=G_clusters)
+    XB = X @ B_inv
+    u = np.empty(n)  # A_g w_g, stacked
+    for m in np.unique(size):
+        gs = np.flatnonzero(size == m)
+        if m == 1:
+            rows = np.flatnonzero(np.isin(codes, gs))
+            h = np.einsum("ik,ik->i", XB[rows], X[rows])
+            # a case seen once with its own fixed effect is absorbed whole: it carries no weight
+            u[rows] = 0.0 if absorbed else w[rows] / np.sqrt(np.clip(1 - h, 1e-12, None))
+            continue
+        order = np.argsort(codes, kind="stable")
+        starts = np.searchsorted(codes[order], gs)
+        idx = order[starts[:, None] + np.arange(m)[None, :]]  # clusters × m row numbers
+        H = np.einsum("gik,gjk->gij", XB[idx], X[idx])
+        if absorbed:
+            H = H + 1.0 / m
+        A = _inv_sqrt_batch(np.eye(m)[None] - H)
+        u[idx] = np.einsum("gij,gj->gi", A, w[idx])
+    var = float(np.sum(np.bincount(codes, weights=u * e, minlength=G_clusters) ** 2))
+    d = np.bincount(codes, weights=u * u, minlength=G_clusters)
+    if absorbed:
+        d = d - np.bincount(codes, weights=u, minlength=G_clusters) ** 2 / size
+    M = np.stack([np.bincount(codes, weights=X[:, a] * u, minlength=G_clusters) for a in range(k)])  # k × G
+    BM = B_inv @ M
+    q = np.einsum("kg,kg->g", M, BM)  # diagonal of M'B⁻¹M
+    BMM = BM @ M.T  # B⁻¹ M M'
+    trace = d.sum() - np.trace(BMM)
+    frob = np.sum(d * d) - 2 * np.sum(d * q) + np.sum(BMM * BMM.T)
+    df = float(trace**2 / frob) if frob > 0 else float(G_clusters - 1)
+    return float(b[j]), float(np.sqrt(max(var, 0.0))), df
 
 
 def cr2_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_groups: int,
@@ -81,33 +93,63 @@ def cr2_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndar
     Same arguments and result keys as ``calibrate.inference.clustered_slopes`` (slope, se, df,
     t, n, clusters, span, within) so that drift can call either. As there: a group whose
     occasions mostly belong to cases seen in more than one session (and ≥ 3 such cases) is
-    fitted within cases (case dummies; cases seen once drop out), the covariate (the reference
-    judgement) enters the design, and a group needs ≥ k + 1 rows, ≥ 3 clusters, variation in
-    ``t`` and a span > 0.
+    fitted within cases (case fixed effects, absorbed; cases seen once drop out), the
+    covariate(s) — one column or an n × p array — enter the design, and a group needs a
+    residual degree of freedom, ≥ 3 clusters, variation in ``t`` and a span > 0.
     """
     out = _empty(n_groups, ("slope", "se", "df", "t"))
     for g, spec in _groups(group, t, y, cluster, n_groups, covariate):
         if spec is None:
             continue
         r, X, j, _, codes, span, within = spec
+        yg = y[r].astype(float)
         n, G = len(r), codes.max() + 1
-        k = 2.0 if covariate is None else 3.0
         out["n"][g], out["clusters"][g], out["span"][g], out["within"][g] = n, G, span, within
-        if n < k + 1 or G < 3 or np.var(X[:, j]) < 1e-12 or span <= 0:
+        if within:  # absorb the case effects: demean within cases (Frisch–Waugh–Lovell)
+            size = np.bincount(codes).astype(float)
+            Z = X[:, j:]
+            Z = Z - (np.stack([np.bincount(codes, weights=Z[:, a]) for a in range(Z.shape[1])], axis=1) / size[:, None])[codes]
+            yg = yg - (np.bincount(codes, weights=yg) / size)[codes]
+            X, jj, k_all = Z, 0, G + Z.shape[1]
+        else:
+            jj, k_all = j, X.shape[1]
+        if n < k_all + 1 or G < 3 or np.var(X[:, jj]) < 1e-12 or span <= 0:
             continue
-        slope, se, df = cr2_slope(X, y[r].astype(float), codes, j)
+        slope, se, df = cr2_slope(X, yg, codes, jj, absorbed=within)
         out["slope"][g], out["se"][g], out["df"][g] = slope, se, max(df, 1.0)
         out["t"][g] = slope / se if se > 0 else (np.sign(slope) * np.inf if abs(slope) > 1e-12 else 0.0)
     out["df"] = np.where(np.isfinite(out["df"]), out["df"], 1.0)
     return out
 
 
-def p_two_sided(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:
-    return 2 * stats.t.sf(np.abs(tstat), df)
+def cr1_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_groups: int,
+               covariate: np.ndarray | None = None) -> dict:
+    """The CR1 trend fits with (clusters − 1) df, for comparison with :func:`cr2_trends`:
+    :func:`calibrate.inference.clustered_slopes` for at most one covariate, else per group
+    statsmodels' ``OLS(...).fit(cov_type="cluster")`` on the same design as :func:`cr2_trends`
+    (case dummies when fitted within cases)."""
+    from calibrate.inference import clustered_slopes
 
+    cov = None if covariate is None else np.asarray(covariate, dtype=float)
+    if cov is None or cov.ndim == 1 or cov.shape[1] == 1:
+        return clustered_slopes(group, t, y, cluster, n_groups, covariate=None if cov is None else cov.reshape(len(y)))
+    import statsmodels.api as sm
 
-def p_less(tstat: np.ndarray, df: np.ndarray) -> np.ndarray:
-    return stats.t.cdf(tstat, df)
+    out = _empty(n_groups, ("slope", "se", "df", "t"))
+    for g, spec in _groups(group, t, y, cluster, n_groups, cov):
+        if spec is None:
+            continue
+        r, X, j, _, codes, span, within = spec
+        n, G = len(r), codes.max() + 1
+        out["n"][g], out["clusters"][g], out["span"][g], out["within"][g] = n, G, span, within
+        if n < X.shape[1] + 1 or G < 3 or np.var(X[:, j]) < 1e-12 or span <= 0:
+            continue
+        fit = sm.OLS(y[r].astype(float), X).fit(cov_type="cluster", cov_kwds={"groups": codes})
+        slope, se = float(fit.params[j]), float(fit.bse[j])
+        out["slope"][g], out["se"][g], out["df"][g] = slope, se, float(G - 1)
+        out["t"][g] = slope / se if se > 0 else (np.sign(slope) * np.inf if abs(slope) > 1e-12 else 0.0)
+    out["df"] = np.where(np.isfinite(out["df"]), out["df"], 1.0)
+    return out
 
 
 def _empty(n_groups: int, keys) -> dict:
@@ -119,7 +161,10 @@ def _empty(n_groups: int, keys) -> dict:
 
 def _groups(group, t, y, cluster, n_groups, covariate):
     """Per group the design of drift's trend model: (rows, X_full, j, X_null, clusters, span, within)."""
-    ok = np.isfinite(y) if covariate is None else np.isfinite(y) & np.isfinite(covariate)
+    if covariate is not None:
+        covariate = np.asarray(covariate, dtype=float)
+        covariate = covariate[:, None] if covariate.ndim == 1 else covariate
+    ok = np.isfinite(y) if covariate is None else np.isfinite(y) & np.isfinite(covariate).all(axis=1)
     g_all = group[ok].astype(np.int64)
     order = np.argsort(g_all, kind="stable")
     rows = np.flatnonzero(ok)[order]
@@ -130,7 +175,7 @@ def _groups(group, t, y, cluster, n_groups, covariate):
             yield g, None
             continue
         tg, cg = t[r].astype(float), cluster[r]
-        zg = None if covariate is None else covariate[r].astype(float)
+        zg = None if covariate is None else covariate[r]
         span = tg.max() - tg.min()
         codes = pd.factorize(cg)[0]
         size = np.bincount(codes)
@@ -143,7 +188,7 @@ def _groups(group, t, y, cluster, n_groups, covariate):
             base = np.eye(codes.max() + 1)[codes]
         else:
             base = np.ones((len(tg), 1))
-        extra = [] if zg is None or np.var(zg) < 1e-12 else [zg[:, None]]
+        extra = [] if zg is None else [zg[:, a:a + 1] for a in range(zg.shape[1]) if np.var(zg[:, a]) >= 1e-12]
         yield g, (r, np.hstack([base, tg[:, None], *extra]), base.shape[1], np.hstack([base, *extra]), codes, span, within)
 
 
@@ -197,3 +242,53 @@ def wild_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.nda
         out["t"][g] = stats.t.ppf(min(p_lower, 1 - 0.5 / (1 + n_boot)), df)
     out["df"] = np.where(np.isfinite(out["df"]), out["df"], 1.0)
     return out
+
+
+# ----------------------------------------------------------------------- coverage notes
+#: Coverage (%) of the 95 % t interval (value ± t(n−1)·SE) of the agreement coefficients
+#: in calibrate's coverage study — ``benchmarks/coverage.py --reps 500``, published in
+#: docs/coverage.md and docs/coverage_table.csv (tests/test_smallsample.py keeps the two in
+#: step): per number of cases, the lowest and highest coverage over panels of 3, 5 and 8.
+COVERAGE_T = {
+    "alpha_ordinal": {4: (91.2, 93.6), 6: (93.2, 94.8), 8: (94.6, 95.8), 12: (96.0, 96.8)},
+    "alpha_nominal": {4: (77.7, 85.2), 6: (84.2, 90.2), 8: (88.4, 91.8), 12: (91.6, 93.8)},
+    "fleiss_kappa": {4: (77.7, 84.0), 6: (82.6, 90.2), 8: (87.8, 91.2), 12: (91.4, 93.8)},
+    "AC1": {4: (86.6, 93.6), 6: (91.8, 94.6), 8: (91.8, 96.2), 12: (94.6, 96.6)},
+    "AC2_quadratic": {4: (83.8, 88.2), 6: (86.0, 90.0), 8: (86.8, 90.0), 12: (88.2, 89.4)},
+}
+_STUDIED = {"fleiss_kappa": "Fleiss κ", "alpha_nominal": "Krippendorff α (nominal)",
+            "alpha_ordinal": "Krippendorff α (ordinal)", "AC1": "Gwet AC1", "AC2_quadratic": "Gwet AC2 (quadratic weights)"}
+#: Beyond this many cases the study's largest sessions (12) are no guide: no note.
+MAX_CASES_FOR_NOTE = 16
+
+
+def _studied(coefficient: str, weights: str | None) -> str | None:
+    """The coefficient of the coverage study that stands for ``coefficient`` with ``weights``."""
+    w = (weights or "identity").lower()
+    if coefficient == "krippendorff_alpha":
+        return {"nominal": "alpha_nominal", "ordinal": "alpha_ordinal"}.get(w)
+    if coefficient == "gwet_ac":
+        return "AC1" if w in ("identity", "nominal", "unweighted") else "AC2_quadratic"
+    if coefficient in ("fleiss_kappa", "scott_pi", "cohen_kappa", "conger_kappa"):
+        return "fleiss_kappa" if w in ("identity", "nominal", "unweighted") else None
+    return None
+
+
+def coverage_note(coefficient: str, weights: str | None, n_units: int, ci_method: str = "t") -> str | None:
+    """The small-sample note of an agreement result: when the study measured the coverage of
+    this coefficient's t interval at the nearest session size (4, 6, 8 or 12 cases) below
+    93 %, a sentence saying how low, else None. Only for ``ci_method="t"`` (the default; z
+    covers less still, see docs/coverage.md) and at most :data:`MAX_CASES_FOR_NOTE` cases."""
+    key = _studied(coefficient, weights)
+    if key is None or ci_method != "t" or not (2 <= n_units <= MAX_CASES_FOR_NOTE):
+        return None
+    rows = COVERAGE_T[key]
+    nearest = min(rows, key=lambda n: (abs(n - n_units), n))
+    lo, hi = rows[nearest]
+    if lo >= 93.0:
+        return None
+    exact = coefficient in ("krippendorff_alpha", "fleiss_kappa") or (
+        coefficient == "gwet_ac" and (key == "AC1" or (weights or "").lower() == "quadratic"))
+    kin = "" if exact else f" (measured for {_STUDIED[key]})"
+    return (f"With {n_units} cases the 95 % t interval of this coefficient covered only {lo:.0f}–{hi:.0f} % "
+            f"in calibrate's coverage study at {nearest} cases{kin} (docs/coverage.md); read it as a rough range.")

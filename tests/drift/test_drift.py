@@ -192,7 +192,8 @@ def test_recovery_study_over_30_seeds():
 
     Measured (tests/drift/recovery.py, 30 seeds, 6 sessions x 12 cases x 8 assessors x
     24 indicators): level drift 0.95, agreement drift 0.47, null items 0.02, lenient
-    assessor 1.00, drifting assessor 1.00, null assessors 0.00 (leniency) / 0.005 (drift).
+    assessor 1.00, drifting assessor 1.00, null assessors 0.00 (leniency) / 0.00 (drift; 0.005 with
+    the earlier CR1 trend test).
     """
     import importlib.util
     from pathlib import Path
@@ -210,3 +211,22 @@ def test_recovery_study_over_30_seeds():
     assert rates["null_items_flagged"] <= 0.1
     assert rates["null_raters_flagged"] <= 0.1
     assert rates["null_raters_drift_flagged"] <= 0.1
+
+
+def test_trend_tests_share_the_slope_and_cr2_is_the_default():
+    """CR2 (default), CR1 (the earlier test) and the wild bootstrap fit the same slope; CR2's
+    p-values are at least CR1's on fresh cases here (HC2 leverage correction, BM df ≤ G − 1)."""
+    def p(s, c, r, i, truth):
+        base = 0.85 if truth else 0.15
+        return min(1.0, base + 0.08 * s) if i == "a" else base
+
+    scores, consensus = _table(p=p, seed=12)
+    cr2 = drifting_indicators(scores, consensus).set_index("item")
+    cr1 = drifting_indicators(scores, consensus, trend_test="cr1").set_index("item")
+    wild = drifting_indicators(scores, consensus, trend_test="wild").set_index("item")
+    np.testing.assert_allclose(cr2["level_shift"], cr1["level_shift"], atol=1e-10)
+    np.testing.assert_allclose(wild["level_shift"], cr1["level_shift"], atol=1e-10)
+    assert (cr2["p_level"] >= cr1["p_level"] - 1e-12).all()
+    assert cr2.loc["a", "flagged"] and wild.loc["a", "p_level"] < 0.01
+    with pytest.raises(InputError, match="trend_test"):
+        drifting_indicators(scores, consensus, trend_test="cr3")

@@ -81,6 +81,12 @@ def _finish(
     )
     if note:
         notes.append(note)
+    if ci is not None:  # how well this interval covers at session size (docs/coverage.md)
+        from calibrate.smallsample import coverage_note
+
+        small = coverage_note(name, weights, data.n_units, ci_method)
+        if small:
+            notes.append(small)
     if not np.isfinite(est.value):
         notes.append(
             "The coefficient is undefined here (no unit with two ratings, or no variation "

@@ -19,8 +19,8 @@ Conventions used throughout
   means the judgements moved 0.30 of the scale between the first and the last session.
 * Judgements are clustered: all judgements of one case (by any assessor, in any session)
   form one cluster. Tests first average to one value per case and session (an *occasion*),
-  then fit the trend with cluster-robust (CR1) standard errors over cases and a
-  *t* distribution with (cases − 1) degrees of freedom. Ten assessors judging one case add
+  then fit the trend with cluster-robust standard errors over cases, small-sample corrected
+  (CR2 with Bell–McCaffrey degrees of freedom, :mod:`calibrate.smallsample`). Ten assessors judging one case add
   precision to that case's mean, never ten independent observations.
 * Many items (assessors) are tested at once: p-values are corrected with
   Benjamini–Hochberg across the family (``q_value``), and a flag also needs a *practical*

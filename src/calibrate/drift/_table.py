@@ -24,6 +24,13 @@ ALPHA = 0.05
 MIN_SHIFT = 0.10
 """Practical-significance floor, in shares of the scale (0.10 = ten percentage points)."""
 
+TREND_TESTS = ("cr2", "cr1", "wild")
+"""Trend tests of the drift flags: ``"cr2"`` (CR2 standard errors with Bell–McCaffrey
+degrees of freedom, the default), ``"cr1"`` (statsmodels' CR1 with clusters − 1 df, the
+earlier default), ``"wild"`` (restricted wild cluster bootstrap, 9,999 resamples per test)."""
+
+WILD_RESAMPLES = 9999
+
 _REQUIRED = ("session", "case", "rater", "item", "kind", "value")
 
 
@@ -254,18 +261,40 @@ def _occasion_item_table(tb: _Table) -> pd.DataFrame:
             "diff": np.where(nref[cells] > 0, sd[cells] / np.maximum(nref[cells], 1), np.nan),
             "agreement": agree[cells],
         })
+    # the case's overall standing: the panel's mean on the *other* items of the same kind for
+    # the same case and session, and likewise their mean pairwise agreement
+    kind_code = pd.factorize(pd.Series(tb.kinds))[0][out["item"].to_numpy()]
+    gk = out["occ"].to_numpy() * (kind_code.max() + 1) + kind_code
+    out["standing"] = _leave_one_out_mean(gk, out["mean"].to_numpy())
+    out["standing_agreement"] = _leave_one_out_mean(gk, out["agreement"].to_numpy())
     if not tb.has_consensus:
-        # no benchmark: an item's panel mean relative to the panel's mean on the other
-        # items of the same kind for the same case and session (the case's overall standing)
-        kind_code = pd.factorize(pd.Series(tb.kinds))[0][out["item"].to_numpy()]
-        gk = out["occ"].to_numpy() * (kind_code.max() + 1) + kind_code
-        tot = np.bincount(gk, weights=out["mean"].to_numpy())
-        cnt = np.bincount(gk).astype(float)
-        others = cnt[gk] - 1
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ref = np.where(others > 0, (tot[gk] - out["mean"].to_numpy()) / np.maximum(others, 1), np.nan)
-        out["ref"] = ref
-        out["diff"] = out["mean"] - ref
+        # no benchmark: an item's panel mean relative to the case's standing
+        out["ref"] = out["standing"]
+        out["diff"] = out["mean"] - out["ref"]
     return out
 
 
+def _leave_one_out_mean(group: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per row, the mean of ``x`` over the other rows of its group (NaN values and rows
+    alone in their group give NaN)."""
+    has = np.isfinite(x)
+    tot = np.bincount(group[has], weights=x[has], minlength=group.max() + 1)
+    cnt = np.bincount(group[has], minlength=group.max() + 1).astype(float)
+    others = cnt[group] - has
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(others > 0, (tot[group] - np.where(has, x, 0.0)) / np.maximum(others, 1), np.nan)
+
+
+
+
+def _trends(test: str):
+    """The trend fit of ``test`` (:data:`TREND_TESTS`); all take the arguments of
+    :func:`calibrate.inference.clustered_slopes` and return its keys."""
+    from ..smallsample import cr1_trends, cr2_trends, wild_trends
+
+    if test == "cr1":
+        return cr1_trends
+
+    if test == "wild":
+        return lambda *a, **k: wild_trends(*a, n_boot=WILD_RESAMPLES, seed=0, **k)
+    return cr2_trends

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..inference import clustered_slopes, p_less, p_two_sided
-from ..options import Interval, validate_options
-from ._table import ALPHA, MIN_SHIFT, _bh, _occasion_item_table, _prepare
+from ..inference import p_less, p_two_sided
+from ..options import Interval, OneOf, validate_options
+from ._table import ALPHA, MIN_SHIFT, TREND_TESTS, _bh, _occasion_item_table, _prepare, _trends
 
 
-@validate_options(alpha=Interval(0, 1), min_shift=Interval(0, 1, closed=True))
+@validate_options(alpha=Interval(0, 1), min_shift=Interval(0, 1, closed=True), trend_test=OneOf(*TREND_TESTS))
 def drifting_indicators(
     scores: pd.DataFrame,
     consensus: pd.DataFrame | None = None,
@@ -23,6 +23,8 @@ def drifting_indicators(
     alpha: float = ALPHA,
     min_shift: float = MIN_SHIFT,
     scales=None,
+    trend_test: str = "cr2",
+    standing: bool = False,
 ) -> pd.DataFrame:
     """Which items the panel has started to read differently over the sessions.
 
@@ -36,10 +38,13 @@ def drifting_indicators(
       (``1 − |x_i − x_j|`` on the 0..1 scale: the share of agreeing pairs for an indicator)
       regressed on the session index; only a *fall* counts (one-sided).
 
-    Standard errors are cluster-robust over cases (CR1), p-values from *t* with
-    (cases − 1) df. Both families are corrected together with Benjamini–Hochberg. An item is
+    Standard errors are cluster-robust over cases with the small-sample correction CR2 and
+    Bell–McCaffrey degrees of freedom (``trend_test="cr2"``; :mod:`calibrate.smallsample`;
+    ``"cr1"`` is the earlier CR1 with cases − 1 df, ``"wild"`` the restricted wild cluster
+    bootstrap). Both families are corrected together with Benjamini–Hochberg. An item is
     flagged when a test has ``q ≤ alpha`` *and* the change over the span of sessions is at
-    least ``min_shift`` of the scale.
+    least ``min_shift`` of the scale. The realised false-discovery rate of these flags is
+    measured in ``docs/coverage.md``.
 
     Parameters
     ----------
@@ -54,6 +59,11 @@ def drifting_indicators(
         Practical floor, share of the scale over the span (0.10 = ten percentage points).
     scales : Framework or mapping, optional
         Ordered codes per item (default: the contract codes of the item's kind).
+    trend_test : {"cr2", "cr1", "wild"}
+        The trend test (see above).
+    standing : bool
+        Also adjust for the case's standing on the other items of the same kind (the panel's
+        mean, and for the agreement test their mean agreement) when a consensus is given.
 
     Returns
     -------
@@ -80,8 +90,15 @@ def drifting_indicators(
     cells = _occasion_item_table(tb)
     m = tb.n_items
     it, ts, cl = cells["item"].to_numpy(), cells["session"].to_numpy(), cells["case"].to_numpy()
-    lev = clustered_slopes(it, ts, cells["mean"].to_numpy(), cl, m, covariate=cells["ref"].to_numpy())
-    agr = clustered_slopes(it, ts, cells["agreement"].to_numpy(), cl, m)
+    trends = _trends(trend_test)
+    # optionally the case's standing on the other items as a further covariate (measured in
+    # docs/coverage.md: it does not lower the null rejections, and a drift of other items
+    # leaks into it, so it is off by default)
+    with_consensus = standing and tb.has_consensus
+    lev_cov = cells[["ref", "standing"]] if with_consensus else cells[["ref"]]
+    lev = trends(it, ts, cells["mean"].to_numpy(), cl, m, covariate=lev_cov.to_numpy())
+    agr = trends(it, ts, cells["agreement"].to_numpy(), cl, m,
+                 covariate=cells["standing_agreement"].to_numpy() if standing else None)
     p_level = p_two_sided(lev["t"], lev["df"])
     p_agree = p_less(agr["t"], agr["df"])
     q_all = _bh(np.concatenate([p_level, p_agree]))

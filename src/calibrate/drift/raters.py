@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..inference import cluster_bootstrap_ratio, clustered_slopes, p_two_sided
+from ..inference import cluster_bootstrap_ratio, p_two_sided
+from ..smallsample import cr2_trends
 from ..options import Integer, Interval, validate_options
 from ._table import ALPHA, MIN_SHIFT, _bh, _prepare, _reference, _Table
 
@@ -38,7 +39,7 @@ def rater_effects(
       ``flagged`` when the CI excludes 0, the BH-corrected bootstrap ``q_leniency ≤ alpha``
       and ``|leniency| ≥ min_shift``.
     * **leniency_change** — trend of the assessor's per-occasion mean difference over the
-      session index (CR1 over cases), reported over the span; ``drift_flagged`` when its BH
+      session index (CR2 over cases, Bell–McCaffrey df), reported over the span; ``drift_flagged`` when its BH
       ``q_drift ≤ alpha`` and ``|leniency_change| ≥ min_shift``.
     * **spread_ratio** (central tendency) — the assessor's SD of judgements on the
       multi-step items (levels, phases) relative to the mean SD of the panel on the same
@@ -89,7 +90,7 @@ def rater_effects(
     n_ro = np.bincount(ro, minlength=R * n_occ)
     cells = np.flatnonzero(n_ro > 0)
     rr, oo = cells // n_occ, cells % n_occ
-    tr = clustered_slopes(rr, tb.occ_session[oo], s_ro[cells] / n_ro[cells], tb.occ_case[oo], R)
+    tr = cr2_trends(rr, tb.occ_session[oo], s_ro[cells] / n_ro[cells], tb.occ_case[oo], R)
     p_drift = p_two_sided(tr["t"], tr["df"])
     q_drift = _bh(p_drift)
     change = tr["slope"] * tr["span"]

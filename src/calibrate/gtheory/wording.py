@@ -30,7 +30,7 @@ def raters_needed_sentence(needed: RatersNeeded, scope: str = "het go/no go-besl
     if needed.n is None:
         zin = f"Voor {scope} haalt {coef} zelfs met {max_r} beoordelaars geen {doel}."
     else:
-        zin = f"Voor {scope} {'is' if needed.n == 1 else 'zijn'} {_aantal(needed.n)} nodig om {coef} op ten minste {doel} te brengen"
+        zin = f"Voor {scope} {'is' if needed.n == 1 else 'zijn'} {_aantal(needed.n)} nodig om {coef}, op ten minste {doel} te brengen"
         zin += f" (met {needed.n} kom je op {_komma(needed.value)})"
         zin += "."
     if needed.ci is not None:
