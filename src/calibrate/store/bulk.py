@@ -3,7 +3,11 @@
 * :class:`SQLiteWriter` — per chunk, the new sessions, cases, raters, memberships and
   items, then the judgements with one ``executemany`` on the driver's connection (no
   parameter building per row in Python beyond the tuple). Rows equal to the current
-  judgement of a session that existed before are left out (idempotent re-import).
+  judgement of a session that existed before are left out (idempotent re-import). The
+  ``executemany`` of a chunk runs on a thread of its own while the import reads and checks
+  the next chunk (SQLite releases the GIL while it inserts): the next use of the
+  connection — the next chunk, any statement through SQLAlchemy, the commit or the
+  rollback — first waits for it.
 * :class:`PostgresWriter` — per chunk a ``COPY`` into a temporary staging table; at the
   end one ``INSERT … SELECT`` per table, the keys checked by the database in bulk.
 
@@ -14,6 +18,7 @@ sees a chunk with a problem in it, and any exception rolls the transaction back.
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import repeat
 
 import numpy as np
@@ -114,8 +119,40 @@ class SQLiteWriter(_Writer):
         names = ["session_id", "case_id"] + (["rater_id"] if self.with_rater else []) + \
             ["item_id", "value", "note", "scored_at", "saved_at", "source"]
         self.insert_sql = _sqlite_insert(table, names)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="calibrate-import")
+        self._pending: Future | None = None
+        # nothing else touches the connection while a chunk is being inserted
+        sa.event.listen(conn, "before_cursor_execute", self._before_statement)
+        sa.event.listen(conn, "commit", self._before_commit)
+        sa.event.listen(conn, "rollback", self._before_rollback)
+
+    # -------------------------------------------------------------- the write thread
+    def _wait(self) -> None:
+        """Wait for the chunk being inserted; its error, if any, is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _before_statement(self, *_args) -> None:
+        self._wait()
+
+    def _before_commit(self, _conn) -> None:
+        self._wait()
+        self._pool.shutdown(wait=False)
+
+    def _before_rollback(self, _conn) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None and not pending.done():
+            self.db.interrupt()  # the import stops: no need to finish the insert
+        if pending is not None:
+            try:
+                pending.result()
+            except Exception:  # noqa: BLE001 - the rollback undoes it; the first error is the one raised
+                pass
+        self._pool.shutdown(wait=False)
 
     def write(self, clean: pd.DataFrame) -> None:
+        self._wait()
         db, now = self.db, self.now
         sess = clean.groupby("session", sort=False)["session_date"].first()
         for s, d in sess.items():
@@ -163,7 +200,7 @@ class SQLiteWriter(_Writer):
         cols += [_objects(todo["item"]), _objects(todo["value"]),
                  _objects(todo["note"]) if "note" in todo else repeat(None),
                  [s if s is not None else now for s in _objects(todo["scored_at"])]]
-        db.executemany(self.insert_sql, zip(*cols, repeat(now), repeat(self.source)))
+        self._pending = self._pool.submit(db.executemany, self.insert_sql, zip(*cols, repeat(now), repeat(self.source)))
         self.inserted.append(np.asarray(todo.index, dtype=np.int64))
         self.n_inserted += len(todo)
 
@@ -186,6 +223,7 @@ class SQLiteWriter(_Writer):
     def finish(self, drop: np.ndarray) -> int:
         """Remove later exact copies of earlier rows (found across chunks); return the
         number of rows appended."""
+        self._wait()
         if len(drop) and self.inserted:
             labels = pd.Index(np.concatenate(self.inserted))
             pos = labels.get_indexer(drop)

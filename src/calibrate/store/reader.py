@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -73,16 +74,20 @@ def _postgres_table(uri: str, query) -> pa.Table:
         raise StoreError(f"reading the judgements failed: {' '.join(str(exc).split())[:200]}") from None
 
 
-def _sqlite_tables(database: str, queries: list, dictionary: Sequence[str] = ()) -> pa.Table:
-    """The queries through ADBC's SQLite driver, in a child process (:mod:`.arrow_child`),
-    the ``dictionary`` columns dictionary-encoded there."""
+_CHILD = str(Path(__file__).with_name("arrow_child.py"))
+
+
+def _sqlite_tables(database: str, queries: list, text: Sequence[str], dictionary: Sequence[str] = ()) -> pa.Table:
+    """The queries through ADBC's SQLite driver, in a child process (:mod:`.arrow_child`,
+    started as a script in isolated mode: it imports pyarrow and ADBC, not this package),
+    the ``text`` columns as strings, the ``dictionary`` columns dictionary-encoded there."""
     from sqlalchemy.dialects import sqlite
 
     dialect = sqlite.dialect(paramstyle="qmark")
     request = json.dumps({"database": database, "queries": [_compiled(q, dialect) for q in queries],
                           "busy_ms": SQLITE_BUSY_TIMEOUT_S * 1000, "workers": min(os.cpu_count() or 1, 4),
-                          "dictionary": list(dictionary)})
-    proc = subprocess.Popen([sys.executable, "-m", "calibrate.store.arrow_child"], stdin=subprocess.PIPE,
+                          "text": list(text), "dictionary": list(dictionary)})
+    proc = subprocess.Popen([sys.executable, "-I", _CHILD], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdin.write(request.encode())
     proc.stdin.close()
@@ -141,7 +146,8 @@ def fetch(engine: sa.Engine, table: sa.Table, columns: Sequence[str], *, session
     k = max(1, min(8, (hi - lo + 1) // PARTITION_ROWS)) if parallel else 1
     edges = np.linspace(lo - 1, hi, k + 1).astype(np.int64)
     parts = [query.where(table.c.id > int(a), table.c.id <= int(b)) for a, b in zip(edges[:-1], edges[1:])]
-    return _sqlite_tables(where, parts, dictionary=[c for c in columns if c in _REPEATED])
+    return _sqlite_tables(where, parts, text=[c for c in columns if c != "id"],
+                          dictionary=[c for c in columns if c in _REPEATED])
 
 
 def _dictionary(col: pa.ChunkedArray) -> tuple[np.ndarray, list]:

@@ -1,0 +1,107 @@
+"""The store's bulk paths: the columnar reader's child process and the import's write thread.
+
+Each check compares the fast path with the store's plain path in the same run (the
+reader's own-cursor read; the import with one chunk), so a difference in any value shows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from calibrate.errors import InputError
+from calibrate.store import Store, reader
+from calibrate.store import bulk
+
+ROW = {"session": "K1", "session_date": "2026-01-19", "case": "C01", "rater": "B01", "item": "besluit",
+       "kind": "decision", "value": "go", "note": None, "scored_at": "2026-01-19T10:00:00+00:00"}
+
+
+def table(rows) -> pd.DataFrame:
+    return pd.DataFrame([{**ROW, **r} for r in rows], dtype="string")
+
+
+def _rows(n_cases: int, session: str = "K1", date: str = "2026-01-19", **extra) -> list[dict]:
+    return [{"session": session, "session_date": date, "case": f"C{c:03d}", "rater": f"B0{r}", **extra}
+            for c in range(n_cases) for r in range(1, 4)]
+
+
+def test_child_reader_equals_the_own_cursor_read_with_an_all_null_partition(tmp_path, monkeypatch):
+    st = Store.open(tmp_path / "ws")
+    first = _rows(20)  # ids 1..60: no note at all
+    second = _rows(20, session="K2", date="2026-03-01", value="no go", note="Vroeg door naar de leerlingen.")
+    st.import_scores(table(first), source="a.csv")
+    st.import_scores(table(second), source="b.csv")
+    st.import_scores(table(second[:9]).assign(value="go"), source="c.csv")  # a later save of 9 keys
+    # the own-cursor read (small tables) is the peer
+    plain = st.coded_scores(history=False)
+    plain_history = st.coded_scores(history=True)
+    # now every read goes through the ADBC child, in id ranges of about 30 rows (several
+    # partitions, the first with a note column that is all NULL)
+    monkeypatch.setattr(reader, "SMALL_ROWS", 0)
+    monkeypatch.setattr(reader, "PARTITION_ROWS", 30)
+    calls = []
+    real = reader._sqlite_tables
+    monkeypatch.setattr(reader, "_sqlite_tables", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    child = st.coded_scores(history=False)
+    child_history = st.coded_scores(history=True)
+    assert calls and min(calls) > 1  # the child path, on several partitions
+    pd.testing.assert_frame_equal(child.to_frame(), plain.to_frame())
+    pd.testing.assert_frame_equal(child_history.to_frame(list(child_history.frame.columns.drop(["kind", "position", "id"]))),
+                                  plain_history.to_frame(list(plain_history.frame.columns.drop(["kind", "position", "id"]))))
+    assert child.frame["id"].tolist() == plain.frame["id"].tolist()
+    assert child.position.tolist() == plain.position.tolist()
+    assert int((child.to_frame()["value"] == "go").sum()) == 60 + 9
+    assert int(child.to_frame()["note"].notna().sum()) == 60
+    st.close()
+
+
+def test_chunked_import_on_the_write_thread_equals_one_chunk(tmp_path):
+    rows = _rows(30) + _rows(10, session="K2", date="2026-03-01", value="no go")
+    a, b = Store.open(tmp_path / "a"), Store.open(tmp_path / "b")
+    a.import_chunk_rows = 7  # many chunks: each insert overlaps the next chunk's checks
+    sa_ = a.import_scores(table(rows), source="s.csv")
+    sb = b.import_scores(table(rows), source="s.csv")
+    assert (sa_.rows, sa_.appended) == (sb.rows, sb.appended) == (120, 120)
+    cols = ["session", "session_date", "case", "rater", "item", "kind", "value", "note", "scored_at"]
+    pd.testing.assert_frame_equal(a.scores()[cols], b.scores()[cols])
+    assert a.import_scores(table(rows), source="s.csv").appended == 0  # idempotent across chunks
+    a.close(), b.close()
+
+
+def test_a_refused_chunk_after_a_pending_insert_leaves_nothing_written(tmp_path):
+    st = Store.open(tmp_path / "ws")
+    st.import_scores(table(_rows(2)), source="first.csv")
+    before = st.scores(history=True)
+    st.import_chunk_rows = 6
+    # chunk 1: a new session (inserted on the write thread); chunk 2: the stored session K1
+    # with another date, refused while chunk 1 may still be being inserted
+    bad = _rows(2, session="K9", date="2026-05-01") + _rows(2, date="2026-02-02")
+    with pytest.raises(InputError, match="stored with date"):
+        st.import_scores(table(bad), source="bad.csv")
+    pd.testing.assert_frame_equal(st.scores(history=True), before)
+    assert "K9" not in set(st.sessions()["session"])
+    st.close()
+
+
+def test_an_error_on_the_write_thread_rolls_the_import_back(tmp_path, monkeypatch):
+    st = Store.open(tmp_path / "ws")
+    st.import_scores(table(_rows(1)), source="first.csv")
+    before = st.scores(history=True)
+    st.import_chunk_rows = 3
+    # the insert of the judgements of every chunk fails inside the database
+    monkeypatch.setattr(bulk.SQLiteWriter, "__init__", _broken_insert(bulk.SQLiteWriter.__init__))
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        st.import_scores(table(_rows(4, session="K3", date="2026-04-01")), source="x.csv")
+    pd.testing.assert_frame_equal(st.scores(history=True), before)
+    assert "K3" not in set(st.sessions()["session"])
+    st.close()
+
+
+def _broken_insert(init):
+    def patched(self, *a, **k):
+        init(self, *a, **k)
+        self.insert_sql = self.insert_sql.replace("INSERT INTO judgements", "INSERT INTO judgements_missing")
+    return patched
