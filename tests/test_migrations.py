@@ -66,7 +66,7 @@ def _foreign_keys(store: Store) -> set[tuple]:
 
 
 def _check_upgraded(store: Store) -> None:
-    assert store.schema_version() == t.SCHEMA_VERSION == 2
+    assert store.schema_version() == t.SCHEMA_VERSION == 3
     assert _rows(store) == [tuple(r) for r in JUDGEMENTS]  # every judgement, same id, same order
     assert _foreign_keys(store) == {
         (("item_id",), "items"), (("session_id", "case_id"), "session_cases"), (("session_id", "rater_id"), "session_raters"),
@@ -85,8 +85,12 @@ def _check_upgraded(store: Store) -> None:
                 c.execute(sa.insert(t.judgements).values(session_id="K1", case_id=case, rater_id=rater, item_id="besluit",
                                                          value="go", scored_at=NOW, saved_at=NOW))
     assert len(_rows(store)) == len(JUDGEMENTS)
-    # and the app keeps saving
-    assert store.save_judgements("K1", "C01", "B02", {"besluit": "go"}) == 1
+    # and the app keeps saving — into a blind session: K1 was revealed, and since version 3
+    # the reveal closes a session's blind round
+    with pytest.raises(AccessError, match="closed its blind round"):
+        store.save_judgements("K1", "C01", "B02", {"besluit": "go"})
+    store.create_session("K2", "2026-02-01", cases=["C01"], raters=["B02"])
+    assert store.save_judgements("K2", "C01", "B02", {"besluit": "go"}) == 1
 
 
 def _upgrade_cli(args, capsys) -> str:
@@ -97,9 +101,9 @@ def _upgrade_cli(args, capsys) -> str:
 def test_upgrade_v1_sqlite(tmp_path, capsys):
     url = workspace_url(tmp_path / "ws")
     make_v1(url)
-    with pytest.raises(SchemaVersionError, match="schema version 1, older.*calibrate upgrade.*1 upgrade step"):
+    with pytest.raises(SchemaVersionError, match=f"schema version 1, older.*calibrate upgrade.*{t.SCHEMA_VERSION - 1} upgrade step"):
         Store.open(tmp_path / "ws")
-    assert "from schema version 1 to 2" in _upgrade_cli(["--workspace", str(tmp_path / "ws")], capsys)
+    assert f"from schema version 1 to {t.SCHEMA_VERSION}" in _upgrade_cli(["--workspace", str(tmp_path / "ws")], capsys)
     with Store.open(tmp_path / "ws") as st:
         _check_upgraded(st)
     with make_engine(url).connect() as c:  # the rebuilt table kept its index and left no copy behind
@@ -112,7 +116,7 @@ def test_upgrade_v1_sqlite(tmp_path, capsys):
 @pytest.mark.postgres
 def test_upgrade_v1_postgres(pg_url, capsys, tmp_path):
     make_v1(pg_url)
-    assert "from schema version 1 to 2" in _upgrade_cli(["--db", pg_url], capsys)
+    assert f"from schema version 1 to {t.SCHEMA_VERSION}" in _upgrade_cli(["--db", pg_url], capsys)
     with Store.open(db_url=pg_url) as st:
         _check_upgraded(st)
     assert "nothing to upgrade" in _upgrade_cli(["--db", pg_url], capsys)
@@ -135,6 +139,8 @@ def test_upgrade_rewrites_row_level_security_policies(pg_url):
                                        {"key": "access.role_prefix", "value": prefix}])
         if not c.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": access.ASSESSOR_GROUP}).first():
             c.execute(sa.text("CREATE ROLE calibrate_assessor NOLOGIN"))
+        # K1 still blind, so that its assessors may save in it after the upgrade
+        c.execute(sa.update(v1.sessions).values(revealed=False))
         # the version-1 insert policy, as calibrate 0.1 wrote it
         c.execute(sa.text("ALTER TABLE judgements ENABLE ROW LEVEL SECURITY"))
         c.execute(sa.text(
