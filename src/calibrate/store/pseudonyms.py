@@ -17,8 +17,9 @@ Instead the owner (:func:`install`, run by ``enable_row_level_security``) puts t
 * ``calibrate_pseudonym_tokens(prefixes, namespaces, values)`` — the keyed token of a
   pattern hit (an e-mail address, a BSN …) or an ambiguous short form; never of a roster
   person;
-* ``calibrate_pseudonym_shape()`` — two facts the matching depends on (whether every token
-  has its coverage rows; whether a school is on the roster).
+* ``calibrate_pseudonym_shape()`` — three facts the matching depends on (whether every
+  token has its coverage rows; whether a school is on the roster; whether there are
+  fingerprints at all).
 
 Each call is written to the server log (``RAISE LOG``: kept even when the caller rolls back)
 and to ``calibrate_pseudonym_calls`` (role, time, how many values), which the facilitator can
@@ -113,7 +114,7 @@ def _functions() -> list[str]:
         "SELECT count(*) > 0 AND coalesce(bool_and(EXISTS (SELECT 1 FROM {s}.name_fingerprints c WHERE c.fingerprint = "
         + fp_covered + ")), false) INTO words FROM (SELECT DISTINCT pseudonym FROM {s}.name_fingerprints) p; "
         "SELECT EXISTS (SELECT 1 FROM {s}.name_fingerprints WHERE kind = 'school') INTO schools; "
-        "RETURN ARRAY[words, schools]; END $fn$"
+        "RETURN ARRAY[words, schools, EXISTS (SELECT 1 FROM {s}.name_fingerprints)]; END $fn$"
     )
     return [lookup, tokens, shape]
 
@@ -198,7 +199,9 @@ class ServerPseudonymiser(privacy.Pseudonymiser):
         self._want_lookups: dict[tuple[str, str], None] = {}
         self._want_tokens: dict[tuple[str, str, str], None] = {}
         with engine.connect() as conn:
-            words, schools = conn.execute(sa.text("SELECT calibrate_pseudonym_shape()")).scalar_one()
+            words, schools, rows = conn.execute(sa.text("SELECT calibrate_pseudonym_shape()")).scalar_one()
+        # the matching looks for names only when there are fingerprints: say so without them
+        self._table = {"(kept in the database)": None} if rows else {}
         self._words = bool(words)
         self._prefilter = self._words or not schools
 
