@@ -229,3 +229,38 @@ def test_upgrade_of_a_missing_workspace_creates_nothing(tmp_path, capsys):
     assert main(["upgrade", "--workspace", str(missing)]) == 2
     assert "no calibrate workspace" in capsys.readouterr().err
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrade_to_v3_keeps_out_of_scale_rows_aside_and_defends_from_then_on(backend, tmp_path, request, capsys):
+    """Version 3: a value outside its item's scale that hand-made SQL wrote in version 1 is
+    moved aside unchanged (and said), every other judgement stays with its id; afterwards no
+    such value can be written, and on PostgreSQL the ids continue as an identity column."""
+    url = workspace_url(tmp_path / "ws") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    make_v1(url)
+    engine = make_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.insert(v1.judgements).values(session_id="K1", case_id="C01", rater_id="B02", item_id="besluit",
+                                                  value="misschien", note="raw", scored_at=NOW, saved_at=NOW, source="sql"))
+    engine.dispose()
+    out = _upgrade_cli(["--db", url], capsys)
+    assert f"to {t.SCHEMA_VERSION}" in out and "1 judgements row(s) held a value outside" in out
+    with Store.open(db_url=url) as st:
+        assert _rows(st) == [tuple(r) for r in JUDGEMENTS]
+        with st.engine.connect() as c:
+            aside = c.execute(sa.text("SELECT id, value, note FROM judgements_outside_scale")).all()
+        assert [tuple(r) for r in aside] == [(len(JUDGEMENTS) + 1, "misschien", "raw")]
+        with pytest.raises(sa.exc.DBAPIError, match="outside the scale"):
+            with st.engine.begin() as c:
+                c.execute(sa.insert(t.judgements).values(session_id="K1", case_id="C01", rater_id="B01",
+                                                         item_id="besluit", value="misschien", scored_at=NOW, saved_at=NOW))
+        st.create_session("K2", "2026-02-01", cases=["C01"], raters=["B01"])
+        st.save_judgements("K2", "C01", "B01", {"besluit": "go"})
+        assert len(_rows(st)) == len(JUDGEMENTS) + 1
+        if backend == "postgresql":
+            assert max(r[0] for r in _rows(st)) > len(JUDGEMENTS) + 1  # the identity continues after the highest id
+            with st.engine.connect() as c:
+                assert c.execute(sa.text(
+                    "SELECT is_identity, identity_generation FROM information_schema.columns "
+                    "WHERE table_name = 'judgements' AND column_name = 'id'")).one() == ("YES", "ALWAYS")
+        assert "revealed" in st.sessions().columns
