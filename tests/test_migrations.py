@@ -66,7 +66,7 @@ def _foreign_keys(store: Store) -> set[tuple]:
 
 
 def _check_upgraded(store: Store) -> None:
-    assert store.schema_version() == t.SCHEMA_VERSION == 2
+    assert store.schema_version() == t.SCHEMA_VERSION == 3
     assert _rows(store) == [tuple(r) for r in JUDGEMENTS]  # every judgement, same id, same order
     assert _foreign_keys(store) == {
         (("item_id",), "items"), (("session_id", "case_id"), "session_cases"), (("session_id", "rater_id"), "session_raters"),
@@ -85,8 +85,12 @@ def _check_upgraded(store: Store) -> None:
                 c.execute(sa.insert(t.judgements).values(session_id="K1", case_id=case, rater_id=rater, item_id="besluit",
                                                          value="go", scored_at=NOW, saved_at=NOW))
     assert len(_rows(store)) == len(JUDGEMENTS)
-    # and the app keeps saving
-    assert store.save_judgements("K1", "C01", "B02", {"besluit": "go"}) == 1
+    # and the app keeps saving — into a blind session: K1 was revealed, and since version 3
+    # the reveal closes a session's blind round
+    with pytest.raises(AccessError, match="closed its blind round"):
+        store.save_judgements("K1", "C01", "B02", {"besluit": "go"})
+    store.create_session("K2", "2026-02-01", cases=["C01"], raters=["B02"])
+    assert store.save_judgements("K2", "C01", "B02", {"besluit": "go"}) == 1
 
 
 def _upgrade_cli(args, capsys) -> str:
@@ -97,9 +101,9 @@ def _upgrade_cli(args, capsys) -> str:
 def test_upgrade_v1_sqlite(tmp_path, capsys):
     url = workspace_url(tmp_path / "ws")
     make_v1(url)
-    with pytest.raises(SchemaVersionError, match="schema version 1, older.*calibrate upgrade.*1 upgrade step"):
+    with pytest.raises(SchemaVersionError, match=f"schema version 1, older.*calibrate upgrade.*{t.SCHEMA_VERSION - 1} upgrade step"):
         Store.open(tmp_path / "ws")
-    assert "from schema version 1 to 2" in _upgrade_cli(["--workspace", str(tmp_path / "ws")], capsys)
+    assert f"from schema version 1 to {t.SCHEMA_VERSION}" in _upgrade_cli(["--workspace", str(tmp_path / "ws")], capsys)
     with Store.open(tmp_path / "ws") as st:
         _check_upgraded(st)
     with make_engine(url).connect() as c:  # the rebuilt table kept its index and left no copy behind
@@ -112,7 +116,7 @@ def test_upgrade_v1_sqlite(tmp_path, capsys):
 @pytest.mark.postgres
 def test_upgrade_v1_postgres(pg_url, capsys, tmp_path):
     make_v1(pg_url)
-    assert "from schema version 1 to 2" in _upgrade_cli(["--db", pg_url], capsys)
+    assert f"from schema version 1 to {t.SCHEMA_VERSION}" in _upgrade_cli(["--db", pg_url], capsys)
     with Store.open(db_url=pg_url) as st:
         _check_upgraded(st)
     assert "nothing to upgrade" in _upgrade_cli(["--db", pg_url], capsys)
@@ -135,6 +139,8 @@ def test_upgrade_rewrites_row_level_security_policies(pg_url):
                                        {"key": "access.role_prefix", "value": prefix}])
         if not c.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": access.ASSESSOR_GROUP}).first():
             c.execute(sa.text("CREATE ROLE calibrate_assessor NOLOGIN"))
+        # K1 still blind, so that its assessors may save in it after the upgrade
+        c.execute(sa.update(v1.sessions).values(revealed=False))
         # the version-1 insert policy, as calibrate 0.1 wrote it
         c.execute(sa.text("ALTER TABLE judgements ENABLE ROW LEVEL SECURITY"))
         c.execute(sa.text(
@@ -223,3 +229,38 @@ def test_upgrade_of_a_missing_workspace_creates_nothing(tmp_path, capsys):
     assert main(["upgrade", "--workspace", str(missing)]) == 2
     assert "no calibrate workspace" in capsys.readouterr().err
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_upgrade_to_v3_keeps_out_of_scale_rows_aside_and_defends_from_then_on(backend, tmp_path, request, capsys):
+    """Version 3: a value outside its item's scale that hand-made SQL wrote in version 1 is
+    moved aside unchanged (and said), every other judgement stays with its id; afterwards no
+    such value can be written, and on PostgreSQL the ids continue as an identity column."""
+    url = workspace_url(tmp_path / "ws") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    make_v1(url)
+    engine = make_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.insert(v1.judgements).values(session_id="K1", case_id="C01", rater_id="B02", item_id="besluit",
+                                                  value="misschien", note="raw", scored_at=NOW, saved_at=NOW, source="sql"))
+    engine.dispose()
+    out = _upgrade_cli(["--db", url], capsys)
+    assert f"to {t.SCHEMA_VERSION}" in out and "1 judgements row(s) held a value outside" in out
+    with Store.open(db_url=url) as st:
+        assert _rows(st) == [tuple(r) for r in JUDGEMENTS]
+        with st.engine.connect() as c:
+            aside = c.execute(sa.text("SELECT id, value, note FROM judgements_outside_scale")).all()
+        assert [tuple(r) for r in aside] == [(len(JUDGEMENTS) + 1, "misschien", "raw")]
+        with pytest.raises(sa.exc.DBAPIError, match="outside the scale"):
+            with st.engine.begin() as c:
+                c.execute(sa.insert(t.judgements).values(session_id="K1", case_id="C01", rater_id="B01",
+                                                         item_id="besluit", value="misschien", scored_at=NOW, saved_at=NOW))
+        st.create_session("K2", "2026-02-01", cases=["C01"], raters=["B01"])
+        st.save_judgements("K2", "C01", "B01", {"besluit": "go"})
+        assert len(_rows(st)) == len(JUDGEMENTS) + 1
+        if backend == "postgresql":
+            assert max(r[0] for r in _rows(st)) > len(JUDGEMENTS) + 1  # the identity continues after the highest id
+            with st.engine.connect() as c:
+                assert c.execute(sa.text(
+                    "SELECT is_identity, identity_generation FROM information_schema.columns "
+                    "WHERE table_name = 'judgements' AND column_name = 'id'")).one() == ("YES", "ALWAYS")
+        assert "revealed" in st.sessions().columns

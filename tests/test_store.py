@@ -122,7 +122,7 @@ def _set_version(store, version):
         c.execute(sa.update(t.meta).where(t.meta.c.key == "schema_version").values(value=str(version)))
 
 
-@pytest.mark.parametrize("version,pattern", [(1, "older than this calibrate.*calibrate upgrade.*1 upgrade step"),
+@pytest.mark.parametrize("version,pattern", [(t.SCHEMA_VERSION - 1, "older than this calibrate.*calibrate upgrade.*1 upgrade step"),
                                              (0, "cannot upgrade.*export"), (99, "newer than this calibrate.*Upgrade calibrate")])
 def test_schema_version_checked_on_open(tmp_path, version, pattern):
     st = Store.open(tmp_path / "ws")

@@ -151,6 +151,8 @@ def cmd_upgrade(args) -> int:
                 print(f"The database is at schema version {store.schema_version()}; nothing to upgrade.")
             else:
                 print(f"Upgraded the database from schema version {store.upgraded_from} to {store.schema_version()}.")
+                for note in store.upgrade_notes:
+                    print(note)
     except SchemaVersionError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

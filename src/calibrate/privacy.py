@@ -1406,6 +1406,12 @@ class Pseudonymiser:
         return f"Pseudonymiser({len(self._table)} fingerprints)"
 
     # -- lookups
+    def _keyed_token(self, prefix: str, namespace: str, value: str) -> str:
+        """The token of a pattern hit or an ambiguous short form (keyed; a pseudonymiser
+        without the key, :class:`calibrate.store.pseudonyms.ServerPseudonymiser`, asks
+        the database instead)."""
+        return _token(self._key, prefix, namespace, value)
+
     def _fp(self, namespace: str, value: str) -> str:
         h = self._mac_base.copy()
         h.update(f"fp:{namespace}\x1f{value}".encode())
@@ -1481,7 +1487,7 @@ class Pseudonymiser:
             return next(iter(hits), None)
         prefixes = {t[1:].rsplit("-", 1)[0] for t in hits}
         prefix = prefixes.pop() if len(prefixes) == 1 else "persoon"
-        return _token(self._key, prefix, "ambiguous", f"alt\x1f{norm}")
+        return self._keyed_token(prefix, "ambiguous", f"alt\x1f{norm}")
 
     def _run_token(self, seq: list[tuple[int, int, _WordInfo]]) -> str | None:
         infos = [w for _, _, w in seq]
@@ -1511,7 +1517,7 @@ class Pseudonymiser:
         taken = _token_mask(clean)
         for kind, start, end in self._patterns.spans(clean, bare_numbers=bare_numbers, phones=phones):
             value = _normalise_value(kind, clean[start:end])
-            token = self._lookup(kind, value) or _token(self._key, _PATTERN_PREFIX[kind], kind, value)
+            token = self._lookup(kind, value) or self._keyed_token(_PATTERN_PREFIX[kind], kind, value)
             spans.append((kind, start, end, token))
             taken[start:end] = b"\x01" * (end - start)
         if self._table:
@@ -1532,7 +1538,7 @@ class Pseudonymiser:
                     value = _date_value(d)
                     if value and _plausible_birth_year(value[0]):  # "Sanne de Vries (12-03-2004)"
                         spans.append(("birth_date", d.start(), d.end(),
-                                      _token(self._key, "geboortedatum", "birth_date", _date_norm(value))))
+                                      self._keyed_token("geboortedatum", "birth_date", _date_norm(value))))
                         taken[d.start():d.end()] = b"\x01" * (d.end() - d.start())
         return sorted(spans, key=lambda s: s[1])
 

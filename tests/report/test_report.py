@@ -119,12 +119,14 @@ def test_before_and_after_the_discussion(demo_workspace, tmp_path):
     with Store.open(ws) as store:
         first = store.scores("K04-2026-07")
         cases = list(dict.fromkeys(first["case"]))
-        store.create_session("K04b", "2026-07-07", cases=cases, raters=sorted(first["rater"].unique()), revealed=True,
+        # the re-score round is blind while it is scored and revealed after (the reveal closes a round)
+        store.create_session("K04b", "2026-07-07", cases=cases, raters=sorted(first["rater"].unique()), revealed=False,
                              parent="K04-2026-07")
         cons = store.consensus("K04-2026-07").set_index(["case", "item"])["value"]
         # after the discussion everyone gives the consensus value on the indicators
         for (case, rater), grp in first[first["kind"] == "indicator"].groupby(["case", "rater"]):
             store.save_judgements("K04b", case, rater, {i: cons.get((case, i), v) for i, v in zip(grp["item"], grp["value"])})
+        store.reveal("K04b")
         content = build_report_content(store, session="K04-2026-07")
     (d,) = content["discussion"]
     assert d["before_session"] == "K04-2026-07" and d["after_session"] == "K04b"

@@ -20,17 +20,26 @@ the group role (``calibrate_assessor`` unless told otherwise). The group holds t
 table               an assessor may
 ==================  ===================================================================
 judgements          SELECT own rows; everyone's rows of a revealed session they are in;
-                    INSERT own rows in their sessions (the table's foreign key admits
-                    only the session's cases); no UPDATE / DELETE
+                    INSERT own rows in their sessions while the session is blind (the
+                    reveal closes the round; the table's foreign key admits only the
+                    session's cases), every column but ``id`` (an identity column the
+                    database fills); no UPDATE / DELETE
 consensus           SELECT only of a revealed session they are in
 sessions            SELECT the sessions they are in (``revealed`` cannot be changed)
 session_raters      SELECT their own memberships
 session_cases,      SELECT those of their sessions
 cases
 raters              SELECT their own row
-meta, frameworks,   SELECT (the scales and items; fingerprints are keyed hashes)
-items,
-name_fingerprints
+meta, frameworks,   SELECT (the scales and items)
+items, item_values,
+kind_values
+name_fingerprints   nothing: notes are pseudonymised by the database's own functions
+                    (:mod:`calibrate.store.pseudonyms`), whose key and table the
+                    assessor cannot read
+sequences           nothing (no ``nextval``: an identity column needs no grant)
+statistics          nothing: ``pg_stat_*``, ``pg_locks`` and the size functions are
+                    revoked from PUBLIC when the owner is a superuser
+                    (:func:`hide_activity_statistics`)
 ==================  ===================================================================
 
 SQLite has no roles: a SQLite workspace is one person's (or one trusted machine's) file,
@@ -61,7 +70,6 @@ _PREFIX_PATTERN = re.compile(r"[a-z0-9_]{0,20}")
 _GROUP_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _META_GROUP = "access.group"
 _META_PREFIX = "access.role_prefix"
-_READ_ONLY = ("meta", "frameworks", "items", "name_fingerprints")
 _LOCK_ID = 20261122
 
 
@@ -179,20 +187,109 @@ def enable_row_level_security(store, *, group: str = ASSESSOR_GROUP, role_prefix
         schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
         _ddl(conn, "REVOKE CREATE ON SCHEMA {s} FROM PUBLIC", s=_ident(schema))
         _ddl(conn, "GRANT USAGE ON SCHEMA {s} TO {g}", s=_ident(schema), g=_ident(group))
-        for table in t.metadata.sorted_tables:
-            _ddl(conn, "REVOKE ALL ON TABLE {t} FROM PUBLIC, {g}", t=_ident(table.name), g=_ident(group))
-            _ddl(conn, "GRANT SELECT ON TABLE {t} TO {g}", t=_ident(table.name), g=_ident(group))
-        _ddl(conn, "GRANT INSERT ON TABLE {t} TO {g}", t=_ident("judgements"), g=_ident(group))
-        seq = conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": "judgements"}).scalar_one()
-        seq_schema, seq_name = conn.execute(
-            sa.text("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE c.oid = CAST(:s AS regclass)"), {"s": seq}
-        ).one()
-        _ddl(conn, "GRANT USAGE ON SEQUENCE {s} TO {g}", s=_qualified(seq_schema, seq_name), g=_ident(group))
-
+        _grant(conn, group)
         _create_policies(conn, group, role_prefix)
         if prior is None:
             conn.execute(sa.insert(t.meta), [{"key": _META_GROUP, "value": group}, {"key": _META_PREFIX, "value": role_prefix}])
+        hidden = hide_activity_statistics(conn)
+        _set_meta(conn, _META_STATISTICS, "hidden" if hidden else "visible")
+        from . import pseudonyms
+
+        pseudonyms.install(conn, store.note_pseudonymiser()._key, group)
+
+
+_INSERT_COLUMNS = ("session_id", "case_id", "rater_id", "item_id", "value", "note", "scored_at", "saved_at", "source")
+"""The columns of ``judgements`` an assessor may fill: every one but ``id``, which the
+database assigns (an identity column; with the column left out of the privilege, not
+even ``OVERRIDING SYSTEM VALUE`` lets an assessor choose one)."""
+
+
+def _grant(conn, group: str) -> None:
+    """The group's privileges: SELECT on the tables (except the fingerprints once the
+    database pseudonymises, see :mod:`calibrate.store.pseudonyms`), INSERT on the judgements' own columns, nothing on
+    any sequence (an identity column needs none, so ``nextval`` stays out of reach)."""
+    from . import pseudonyms
+
+    server_pseudonyms = pseudonyms.enabled(conn)
+    for table in t.metadata.sorted_tables:
+        _ddl(conn, "REVOKE ALL ON TABLE {t} FROM PUBLIC, {g}", t=_ident(table.name), g=_ident(group))
+        if table.name != "name_fingerprints" or not server_pseudonyms:
+            _ddl(conn, "GRANT SELECT ON TABLE {t} TO {g}", t=_ident(table.name), g=_ident(group))
+    from psycopg import sql
+
+    _ddl(conn, "GRANT INSERT ({c}) ON TABLE {t} TO {g}", t=_ident("judgements"), g=_ident(group),
+         c=sql.SQL(", ").join(_ident(c) for c in _INSERT_COLUMNS))
+    for seq_schema, seq_name in conn.execute(sa.text(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = current_schema()")).all():
+        _ddl(conn, "REVOKE ALL ON SEQUENCE {s} FROM PUBLIC, {g}", s=_qualified(seq_schema, seq_name), g=_ident(group))
+
+
+_META_STATISTICS = "access.statistics"
+#: what other roles' activity would show: the statistics views, the functions behind them
+#: (callable on their own), lock and size functions. Revoked from PUBLIC in this database by
+#: one server-side block; the server quotes every name it puts in a statement (%I, regprocedure).
+HIDE_STATISTICS_SQL = """DO $calibrate$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'pg_catalog' AND c.relkind = 'v'
+             AND (c.relname LIKE 'pg\\_stat%' OR c.relname = 'pg_locks')
+             AND has_table_privilege('public', c.oid, 'SELECT') LOOP
+    EXECUTE format('REVOKE SELECT ON pg_catalog.%I FROM PUBLIC', r.relname);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'pg_catalog'
+             AND (p.proname LIKE 'pg\\_stat\\_get\\_%' OR p.proname IN ('pg_lock_status', 'pg_relation_size',
+                  'pg_total_relation_size', 'pg_table_size', 'pg_indexes_size', 'pg_sequence_last_value'))
+             AND has_function_privilege('public', p.oid, 'EXECUTE') LOOP
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', r.fn);
+  END LOOP;
+END
+$calibrate$"""
+
+
+def hide_activity_statistics(conn) -> bool:
+    """Take the statistics views and functions away from every role but superusers in this
+    database (``REVOKE ... FROM PUBLIC``): an assessor could otherwise watch others' saves
+    through ``pg_stat_user_tables`` (rows inserted into ``judgements``), ``pg_stat_activity``,
+    ``pg_locks`` or table sizes. Needs a superuser (the views belong to the bootstrap
+    superuser); returns False, and changes nothing, when the owner is not one — then a DBA
+    runs :data:`HIDE_STATISTICS_SQL` in this database. Idempotent."""
+    if not conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+        import logging
+
+        logging.getLogger("calibrate.store").warning(
+            "the activity statistics (pg_stat_*) stay readable for assessors: only a superuser can revoke them; "
+            "ask a DBA to run calibrate.store.access.HIDE_STATISTICS_SQL in this database.")
+        return False
+    _run(conn, HIDE_STATISTICS_SQL)
+    return True
+
+
+def _run(conn: sa.Connection, statement: str) -> None:
+    """One fixed statement of this package's own text (no parameters, so ``%`` is plain
+    text), on the DB-API cursor of ``conn`` (same transaction)."""
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(statement)
+    finally:
+        cur.close()
+
+
+def activity_statistics_hidden(store) -> bool:
+    """Whether :func:`enable_row_level_security` could hide the activity statistics."""
+    if store.engine.dialect.name != "postgresql":
+        return False
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == _META_STATISTICS)).scalar() == "hidden"
+
+
+def _set_meta(conn, key: str, value: str) -> None:
+    from sqlalchemy.dialects.postgresql import insert
+
+    conn.execute(insert(t.meta).values(key=key, value=value).on_conflict_do_update(
+        index_elements=[t.meta.c.key], set_={"value": value}))
 
 
 def _create_policies(conn, group: str, role_prefix: str) -> None:
@@ -212,8 +309,10 @@ def _create_policies(conn, group: str, role_prefix: str) -> None:
         "judgements": [
             ("calibrate_read", "SELECT", "USING", _sql("{own} OR ({member} AND {revealed})", own=me("rater_id"),
              member=member("judgements.session_id"), revealed=revealed("judgements.session_id"))),
-            ("calibrate_write", "INSERT", "WITH CHECK", _sql("{own} AND {member}", own=me("rater_id"),
-             member=member("judgements.session_id"))),
+            # the reveal closes the blind round: no judgement joins a revealed session (a
+            # re-score round is a session of its own, blind until it is revealed in turn)
+            ("calibrate_write", "INSERT", "WITH CHECK", _sql("{own} AND {member} AND NOT {revealed}", own=me("rater_id"),
+             member=member("judgements.session_id"), revealed=revealed("judgements.session_id"))),
         ],
         "consensus": [("calibrate_read", "SELECT", "USING", _sql("{member} AND {revealed}",
                        member=member("consensus.session_id"), revealed=revealed("consensus.session_id")))],
@@ -231,10 +330,13 @@ def _create_policies(conn, group: str, role_prefix: str) -> None:
                  p=_ident(name), t=_ident(table), g=_ident(group), e=expr)
 
 
-def _recreate_policies_if_enabled(conn) -> None:
-    """After a schema upgrade: bring the policies of a store with row-level security up to date."""
+def _recreate_policies_if_enabled(conn, *, grants: bool = False) -> None:
+    """After a schema upgrade: bring the policies (and with ``grants`` the privileges) of a
+    store with row-level security up to date."""
     settings = _settings(conn)
     if settings is not None:
+        if grants:
+            _grant(conn, settings[0])
         _create_policies(conn, *settings)
 
 

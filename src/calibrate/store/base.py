@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import InputError, SchemaVersionError, StoreError
-from ..schema import DEFAULT_FRAMEWORK
+from ..schema import DEFAULT_FRAMEWORK, allowed_values
 from . import schema as t
 from .engine import describe_url, make_engine, url_from_env
 from .migrations import upgrade_steps
@@ -43,6 +43,8 @@ class StoreBase:
         self._pseudonymiser = None
         #: the schema version the database had before ``open(..., upgrade=True)`` raised it
         self.upgraded_from: int | None = None
+        #: what the upgrade steps said the user should know (e.g. rows moved aside)
+        self.upgrade_notes: list[str] = []
         #: how idempotent writes (saves, imports, reveal) are retried on a dropped connection
         self.retry_policy: RetryPolicy = DEFAULT_POLICY
         #: called as ``on_retry(attempt, delay, exc)`` before each retry (the app shows a message)
@@ -151,6 +153,7 @@ class StoreBase:
                 if not create:
                     raise StoreError(f"no calibrate workspace at {describe_url(self.url)}.")
                 t.metadata.create_all(conn)
+                install_scale_checks(conn)
                 conn.execute(sa.insert(t.meta).values(key="schema_version", value=str(t.SCHEMA_VERSION)))
                 conn.execute(sa.insert(t.meta).values(key="created_at", value=utcnow()))
                 return
@@ -160,7 +163,7 @@ class StoreBase:
                 # all steps and the new version in this one transaction: all or nothing
                 try:
                     for step in steps:
-                        step(conn)
+                        self.upgrade_notes += step(conn) or []
                 except sa.exc.ProgrammingError as exc:
                     if getattr(exc.orig, "sqlstate", None) != "42501":
                         raise
@@ -243,6 +246,24 @@ class StoreBase:
             rows.append({"id": item.id, "kind": item.kind, "framework_id": fw.id, "label": item.label})
         if rows:
             conn.execute(sa.insert(t.items), rows)
+            set_item_scales(conn, {item.id: allowed_values(item.kind, item.codes) for item in fw.items()
+                                   if item.id in {r["id"] for r in rows}})
+
+
+def install_scale_checks(conn) -> None:
+    """The contract's codes per kind and the triggers that keep every value within its
+    item's scale (schema version 3; :func:`calibrate.store.schema.scale_triggers`)."""
+    conn.execute(_insert_ignore(conn, t.kind_values), t.kind_value_rows())
+    for ddl in t.scale_triggers(conn.dialect.name):
+        conn.exec_driver_sql(ddl)
+
+
+def set_item_scales(conn, scales: dict) -> None:
+    """Make ``scales`` (item id → allowed values) the items' scales in ``item_values``."""
+    if not scales:
+        return
+    conn.execute(sa.delete(t.item_values).where(t.item_values.c.item_id.in_(list(scales))))
+    conn.execute(sa.insert(t.item_values), [{"item_id": i, "value": v} for i, vals in scales.items() for v in vals])
 
 
 def _insert_ignore(conn, table):

@@ -116,6 +116,11 @@ class CasesMixin:
 
         ``conn``: a write transaction already open (an import's), which then also records
         the key's id; otherwise a short one of its own does."""
+        if self._pseudonymiser is None and self._server_pseudonyms():
+            from .pseudonyms import ServerPseudonymiser
+
+            # an assessor's role on a shared store: no key here, the database pseudonymises
+            self._pseudonymiser = ServerPseudonymiser(self.engine)
         if self._pseudonymiser is None:
             from .. import privacy
 
@@ -130,6 +135,18 @@ class CasesMixin:
                     t.name_fingerprints.c.fingerprint, t.name_fingerprints.c.pseudonym, t.name_fingerprints.c.kind))]
             self._pseudonymiser = privacy.Pseudonymiser.from_fingerprints(rows, key=key)
         return self._pseudonymiser
+
+    def _server_pseudonyms(self) -> bool:
+        """Whether this connection pseudonymises through the database's functions: a
+        PostgreSQL store where they are installed and this role may not read the
+        fingerprints (an assessor; :mod:`calibrate.store.pseudonyms`)."""
+        if self.engine.dialect.name != "postgresql":
+            return False
+        from . import pseudonyms
+
+        with self.engine.connect() as conn:
+            return pseudonyms.enabled(conn) and not conn.execute(
+                sa.text("SELECT has_table_privilege(current_user, 'name_fingerprints', 'SELECT')")).scalar()
 
     def _check_key(self, conn, key: bytes) -> None:
         """Record the pseudonym key's public id on first use; refuse another key later

@@ -45,14 +45,35 @@ class JudgementsMixin:
         """``coded`` (from :meth:`coded_scores`) with the notes of ``sessions`` filled in."""
         return reader.attach_notes(self, coded, sessions)
 
-    def scores(self, session: str | Iterable[str] | None = None, *, history: bool = False) -> pd.DataFrame:
+    def scores(self, session: str | Iterable[str] | None = None, *, history: bool = False,
+               round: int | None = None, with_round: bool | None = None) -> pd.DataFrame:
         """The score table (contract columns) — the facilitator's view, all raters.
 
         ``history=True`` returns every save (oldest first, with ``saved_at`` and
         ``source``) instead of the current judgements.
+
+        ``round`` picks a round: 0 is the blind round (the judgements saved before the
+        reveal closed it), 1, 2, … the re-score rounds opened after it. With ``session``
+        it means that session's round (``scores("K04", round=0)`` — K04's blind round;
+        ``round=1`` — its first re-score round, a session of its own such as ``K04-R2``),
+        without it that round of every session. ``with_round`` (on by default when a
+        round is picked) adds the column ``round`` (int), which says which round each row
+        comes from.
         """
+        if round is not None:
+            rounds = self.session_rounds()
+            if session is not None:
+                roots = set(rounds.loc[rounds["session"].isin(_sessions(session)), "first_round"])
+                pick = rounds[rounds["first_round"].isin(roots) & (rounds["round"] == int(round))]
+            else:
+                pick = rounds[rounds["round"] == int(round)]
+            session = list(pick["session"])
         coded = self.coded_scores(session, history=history)
-        return coded.to_frame(list(SCORE_COLUMNS) + (["saved_at", "source"] if history else []))
+        df = coded.to_frame(list(SCORE_COLUMNS) + (["saved_at", "source"] if history else []))
+        if with_round or (with_round is None and round is not None):
+            of = dict(zip(*self.session_rounds()[["session", "round"]].to_numpy().T))
+            df["round"] = df["session"].astype(str).map(of).astype("int64")
+        return df
 
     def consensus(self, session: str | Iterable[str] | None = None) -> pd.DataFrame:
         """Current consensus (benchmark) judgements: contract consensus columns plus ``note`` (the reason)."""

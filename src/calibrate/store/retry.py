@@ -5,8 +5,10 @@ busy, the transaction either committed or left nothing behind, so running it aga
 safe as long as the write is idempotent (``Store.save_judgements`` and the imports skip
 rows equal to the current judgement, so a retry after an unacknowledged commit appends
 nothing twice). Anything else (bad input, a constraint, a missing privilege) is raised at
-once; a refused privilege (SQLSTATE 42501, e.g. a row-level security policy) becomes an
-:class:`~calibrate.errors.AccessError`.
+once: a refused privilege (SQLSTATE 42501, e.g. a row-level security policy) as an
+:class:`~calibrate.errors.AccessError`; from a :func:`retrying` store method any other
+database error as a :class:`WriteFailedError` (a :class:`~calibrate.errors.StoreError`)
+that says nothing was saved — never the driver's own exception.
 """
 
 from __future__ import annotations
@@ -68,6 +70,15 @@ class DatabaseUnavailableError(StoreError):
         super().__init__(message)
         self.attempts = attempts
         self.elapsed = elapsed
+        self.cause = cause
+
+
+class WriteFailedError(StoreError):
+    """The database refused a write for a reason that a retry at once would not cure (a
+    constraint, a full disk, a damaged file); nothing of this write was saved."""
+
+    def __init__(self, message: str, *, cause: BaseException | None = None):
+        super().__init__(message)
         self.cause = cause
 
 
@@ -157,13 +168,21 @@ def retrying(what: str):
     def deco(method):
         @functools.wraps(method)
         def wrapper(self, *args, **kwargs):
-            return run_with_retry(
-                lambda: method(self, *args, **kwargs),
-                what=what,
-                where=self.where,
-                policy=getattr(self, "retry_policy", DEFAULT_POLICY),
-                on_retry=getattr(self, "on_retry", None),
-            )
+            try:
+                return run_with_retry(
+                    lambda: method(self, *args, **kwargs),
+                    what=what,
+                    where=self.where,
+                    policy=getattr(self, "retry_policy", DEFAULT_POLICY),
+                    on_retry=getattr(self, "on_retry", None),
+                )
+            except sa.exc.DBAPIError as exc:
+                # any other refusal (a constraint, a full disk, a damaged file): said, never silent
+                raise WriteFailedError(
+                    f"{what} failed in {self.where} ({_reason(exc)}); nothing of it was saved. Keep your work "
+                    "open and try again; if it fails again, ask the facilitator to check the database.",
+                    cause=exc,
+                ) from exc
 
         return wrapper
 

@@ -19,6 +19,21 @@ from .base import utcnow
 from .retry import retrying
 
 
+class RoundClosedError(AccessError):
+    """A save into a revealed session: the reveal closed its blind round (schema version 3).
+
+    A judgement changes after the reveal only in a re-score round the facilitator opens —
+    a session of its own, linked to this one, blind until it is revealed in turn."""
+
+    def __init__(self, session: str):
+        self.session = session
+        super().__init__(
+            f"session {session!r} has been revealed: the reveal closed its blind round, so its judgements can no "
+            "longer change. Nothing was saved. A judgement changes after the reveal only in a re-score round the "
+            "facilitator opens."
+        )
+
+
 class SavesMixin:
     """Saves of one case by one assessor (or the consensus)."""
 
@@ -58,6 +73,7 @@ class SavesMixin:
             return self._save_judgements_pg(session, case, rater, rows, now, source)
         with self._write() as conn:
             self._check_save_membership(conn, session, case, rater)
+            _check_round_open(conn, session)
             cur = self._current_for(conn, session, case, rater)
             todo = [(i, v, n) for i, v, n in rows if cur.get(i) != (v, n)]
             if todo:
@@ -84,6 +100,8 @@ class SavesMixin:
             if appended == 0:
                 # nothing new, or not allowed: say which (as the SQLite path does)
                 self._check_save_membership(conn, session, case, rater)
+                if rows:
+                    _check_round_open(conn, session)
         return appended
 
     def _check_save_membership(self, conn, session: str, case: str, rater: str) -> None:
@@ -190,6 +208,12 @@ def _check_rater_member(conn, session: str, rater: str) -> None:
         raise AccessError(f"assessor {rater!r} is not an assessor of session {session!r}.")
 
 
+def _check_round_open(conn, session: str) -> None:
+    """Raise :class:`RoundClosedError` when ``session`` has been revealed."""
+    if conn.execute(sa.select(t.sessions.c.revealed).where(t.sessions.c.id == session)).scalar():
+        raise RoundClosedError(session)
+
+
 def _checked_item(fw, session: str, item_id: str, value: str | None):
     """The framework's item ``item_id`` (looked up in the framework's own index), with
     ``value`` checked against its scale; errors name the item and what is allowed."""
@@ -210,6 +234,7 @@ _PG_SAVE = sa.text(
     "WITH ORDINALITY AS u(item, val, note, ord) "
     "WHERE EXISTS (SELECT 1 FROM session_cases sc WHERE sc.session_id = CAST(:session AS text) AND sc.case_id = CAST(:case AS text)) "
     "AND EXISTS (SELECT 1 FROM session_raters sr WHERE sr.session_id = CAST(:session AS text) AND sr.rater_id = CAST(:rater AS text)) "
+    "AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = CAST(:session AS text) AND s.revealed) "
     "AND NOT EXISTS (SELECT 1 FROM (SELECT j.value, j.note FROM judgements j WHERE j.session_id = CAST(:session AS text) "
     "AND j.case_id = CAST(:case AS text) AND j.rater_id = CAST(:rater AS text) AND j.item_id = u.item ORDER BY j.id DESC LIMIT 1) AS last "
     "WHERE last.value IS NOT DISTINCT FROM u.val AND last.note IS NOT DISTINCT FROM u.note) "

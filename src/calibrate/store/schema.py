@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the tables below. Bump it and add an upgrade step in
 ``calibrate.store.migrations`` whenever a table changes.
 
@@ -64,6 +64,8 @@ sessions = sa.Table(
     sa.Column("parent_id", sa.String(255), sa.ForeignKey("sessions.id"), nullable=True),
     sa.Column("round", sa.Integer, nullable=False, default=1),
     sa.Column("created_at", sa.String(40), nullable=False),
+    # when the reveal closed the blind round (None: not revealed, or revealed before version 3)
+    sa.Column("revealed_at", sa.String(40), nullable=True),
 )
 
 cases = sa.Table(
@@ -103,7 +105,10 @@ session_raters = sa.Table(
 judgements = sa.Table(
     "judgements",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    # PostgreSQL: GENERATED ALWAYS AS IDENTITY, so an id is the database's to give (an
+    # assessor's INSERT privilege leaves out the column); SQLite: the rowid
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.Identity(always=True), primary_key=True,
+              autoincrement=True),
     sa.Column("session_id", sa.String(255), nullable=False),
     sa.Column("case_id", sa.String(255), nullable=False),
     sa.Column("rater_id", sa.String(255), nullable=False),
@@ -137,6 +142,24 @@ consensus = sa.Table(
     sa.Index("ix_consensus_key", "session_id", "case_id", "item_id", "id"),
 )
 
+kind_values = sa.Table(
+    "kind_values",
+    metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("value", sa.String(64), primary_key=True),
+)
+"""The contract's codes per kind (CONTRACTS §1): the scale an item gets when it is added
+without a framework (a researcher's own item ids)."""
+
+item_values = sa.Table(
+    "item_values",
+    metadata,
+    sa.Column("item_id", sa.String(255), sa.ForeignKey("items.id"), primary_key=True),
+    sa.Column("value", sa.String(64), primary_key=True),
+)
+"""Every value a judgement of an item may take; the triggers of :data:`SCALE_TRIGGERS`
+refuse any other (a judgement without a value, only a note, stays possible)."""
+
 name_fingerprints = sa.Table(
     "name_fingerprints",
     metadata,
@@ -146,3 +169,58 @@ name_fingerprints = sa.Table(
 )
 """Keyed fingerprints of roster names (never the names) so that notes saved later can be
 pseudonymised the same way as the case texts."""
+
+
+SCALE_MESSAGE = "calibrate: value outside the scale of its item"
+"""What the database says when a value outside its item's scale is written (no value is
+quoted: the database's message may reach a log)."""
+
+
+def scale_triggers(dialect: str) -> list[str]:
+    """DDL of the triggers that keep every judgement and consensus value within its item's
+    scale (schema version 3), for ``dialect`` (``sqlite`` or ``postgresql``).
+
+    SQLite: one trigger per row (before insert, before update of the item or the value).
+    PostgreSQL: one trigger per statement with a transition table, so a bulk import of a
+    million rows is checked by one anti-join instead of a function call per row.
+    """
+    fill_items = (
+        "INSERT INTO item_values (item_id, value) SELECT NEW.id, kv.value FROM kind_values kv "
+        "WHERE kv.kind = NEW.kind"
+    )
+    if dialect == "sqlite":
+        out = [f"CREATE TRIGGER IF NOT EXISTS calibrate_items_scale AFTER INSERT ON items "
+               f"BEGIN {fill_items.replace('INSERT INTO', 'INSERT OR IGNORE INTO')}; END"]
+        for table in ("judgements", "consensus"):
+            for when, event in (("insert", "INSERT"), ("update", "UPDATE OF item_id, value")):
+                out.append(
+                    f"CREATE TRIGGER IF NOT EXISTS calibrate_{table}_scale_{when} BEFORE {event} ON {table} "
+                    "WHEN NEW.value IS NOT NULL AND NOT EXISTS (SELECT 1 FROM item_values v "
+                    "WHERE v.item_id = NEW.item_id AND v.value = NEW.value) "
+                    f"BEGIN SELECT RAISE(ABORT, '{SCALE_MESSAGE}'); END"
+                )
+        return out
+    out = [
+        "CREATE OR REPLACE FUNCTION calibrate_item_scale() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {fill_items} ON CONFLICT DO NOTHING; RETURN NULL; END $$",
+        "DROP TRIGGER IF EXISTS calibrate_items_scale ON items",
+        "CREATE TRIGGER calibrate_items_scale AFTER INSERT ON items FOR EACH ROW EXECUTE FUNCTION calibrate_item_scale()",
+        "CREATE OR REPLACE FUNCTION calibrate_check_scale() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN IF EXISTS (SELECT 1 FROM new_rows n WHERE n.value IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM item_values v WHERE v.item_id = n.item_id AND v.value = n.value)) THEN "
+        f"RAISE EXCEPTION '{SCALE_MESSAGE}' USING ERRCODE = '23514'; END IF; RETURN NULL; END $$",
+    ]
+    for table in ("judgements", "consensus"):
+        for when in ("insert", "update"):
+            name = f"calibrate_{table}_scale_{when}"
+            out += [f"DROP TRIGGER IF EXISTS {name} ON {table}",
+                    f"CREATE TRIGGER {name} AFTER {when.upper()} ON {table} REFERENCING NEW TABLE AS new_rows "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION calibrate_check_scale()"]
+    return out
+
+
+def kind_value_rows() -> list[dict]:
+    """The rows of :data:`kind_values`: the contract's codes of every kind."""
+    from ..schema import KINDS, allowed_values
+
+    return [{"kind": k, "value": v} for k in KINDS for v in allowed_values(k)]

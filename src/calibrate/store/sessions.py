@@ -52,6 +52,7 @@ class SessionsMixin:
                 sa.insert(t.sessions).values(
                     id=session, session_date=date, framework_id=fw.id, title=title, revealed=revealed,
                     show_rater_names=False, parent_id=parent, round=rnd, created_at=utcnow(),
+                    revealed_at=utcnow() if revealed else None,
                 )
             )
             case_list = list(cases)
@@ -87,11 +88,15 @@ class SessionsMixin:
 
     @retrying("revealing the session")
     def reveal(self, session: str) -> None:
-        """Reveal a session: from now on every assessor may see the others' judgements."""
+        """Reveal a session: from now on every assessor may see the others' judgements, and
+        the session takes no more judgements (the reveal closes its blind round; a
+        judgement changes afterwards only in a re-score round, ``open_rescore_round``).
+        Revealing again changes nothing (the first reveal's time stays)."""
         with self._write() as conn:
-            n = conn.execute(sa.update(t.sessions).where(t.sessions.c.id == session).values(revealed=True)).rowcount
-        if not n:
-            raise InputError(f"session {session!r} does not exist.")
+            n = conn.execute(sa.update(t.sessions).where(t.sessions.c.id == session, t.sessions.c.revealed.is_(False))
+                             .values(revealed=True, revealed_at=utcnow())).rowcount
+            if not n and conn.execute(sa.select(t.sessions.c.id).where(t.sessions.c.id == session)).scalar() is None:
+                raise InputError(f"session {session!r} does not exist.")
 
     def is_revealed(self, session: str) -> bool:
         with self.engine.connect() as conn:
@@ -110,6 +115,22 @@ class SessionsMixin:
             df = pd.DataFrame(conn.execute(q).mappings().all(), columns=["session", "session_date", "framework", "title", "revealed", "round", "parent"])
         df["revealed"] = df["revealed"].astype(bool)
         return df
+
+    def session_rounds(self) -> pd.DataFrame:
+        """Which round every session is: ``session``, ``round`` (0 = a blind first round,
+        1, 2, … the re-score rounds that followed its reveal) and ``first_round`` (the
+        session whose blind round it re-scores; itself for a first round)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.sessions.c.id, t.sessions.c.parent_id)).all()
+        parent = dict(rows)
+        out = []
+        for sid, _ in rows:
+            chain, cur = [sid], parent.get(sid)
+            while cur is not None and cur not in chain:  # a parent loop (hand-made SQL) stops here
+                chain.append(cur)
+                cur = parent.get(cur)
+            out.append({"session": sid, "round": len(chain) - 1, "first_round": chain[-1]})
+        return pd.DataFrame(out, columns=["session", "round", "first_round"])
 
     def session_cases(self, session: str) -> list[str]:
         with self.engine.connect() as conn:

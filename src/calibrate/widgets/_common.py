@@ -55,10 +55,21 @@ def phase_cells(table, dimension) -> list[dict]:
 def dutch_error(exc: CalibrateError, *, saving: bool = False, html: bool = False) -> str:
     """One Dutch sentence for an error the app shows, with the way out; the library's own
     (English) message follows as the technical detail."""
-    from calibrate.store.retry import DatabaseUnavailableError
+    from calibrate.store.retry import DatabaseUnavailableError, WriteFailedError
+    from calibrate.store.saves import RoundClosedError
 
     head = "Niet opgeslagen: " if saving else ""
-    if isinstance(exc, DatabaseUnavailableError):
+    if isinstance(exc, RoundClosedError):
+        # the closed round is the message itself, saving or not
+        out = ("De blinde ronde is gesloten sinds de onthulling; je oordelen in deze sessie liggen vast en deze "
+               "wijziging is niet opgeslagen. Een oordeel wijzigen kan alleen in een herbeoordelingsronde die de "
+               "facilitator opent.")
+        return _escape(out) if html else out
+    if isinstance(exc, WriteFailedError):
+        text = ("de database weigerde het opslaan. Wat je invulde staat nog op het scherm; probeer het opnieuw met "
+                "Opslaan, en vraag de facilitator de database te controleren als het weer mislukt." if saving else
+                "De database weigerde het opslaan. Probeer het opnieuw, of vraag de facilitator de database te controleren.")
+    elif isinstance(exc, DatabaseUnavailableError):
         text = ("de database is niet bereikbaar. Wat je invulde staat nog op het scherm en wordt vanzelf opnieuw "
                 "opgeslagen zodra de database terug is." if saving else
                 "De database is niet bereikbaar. Probeer het zo opnieuw, of vraag de facilitator de server te controleren.")

@@ -22,6 +22,7 @@ import traitlets
 
 from calibrate.dutch import format_date
 from calibrate.errors import CalibrateError
+from calibrate.store.retry import WriteFailedError
 from calibrate.scoring import INDICATOR_CHOICES, CaseForm, SaveResult, ScoringSession, sessions_for
 from calibrate.widgets._common import dutch_error, esm, level_cells, message_widget, phase_cells, stylesheet
 
@@ -283,6 +284,10 @@ class ScoringForm:
             result = self.scoring.save(self.form)
         except CalibrateError as exc:
             self._status = {"kind": "error", "text": dutch_error(exc, saving=True)}
+            self._refresh()
+            return None
+        except Exception as exc:  # noqa: BLE001 - whatever the database says, the assessor hears it
+            self._status = {"kind": "error", "text": dutch_error(WriteFailedError(str(exc), cause=exc), saving=True)}
             self._refresh()
             return None
         self.last_result = result
