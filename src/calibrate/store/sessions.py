@@ -36,6 +36,8 @@ class SessionsMixin:
         parent: str | None = None,
     ) -> None:
         """Create a kalibreersessie with its cases and assessors (blind: not revealed)."""
+        self.guard_identifiers({"session": session, "title": title, "case": list(cases := list(cases)),
+                                "rater": list(raters := list(raters))}, location="the new session")
         date = _parse_date(session_date, f"session {session!r}")
         fw = self.framework(framework)
         with self._write() as conn:
@@ -68,6 +70,8 @@ class SessionsMixin:
 
     def add_raters(self, raters: Iterable[str] | pd.DataFrame) -> None:
         """Register pseudonymous raters (ids, optionally with a ``role`` column)."""
+        self.guard_identifiers({"rater": list(raters["rater"] if isinstance(raters, pd.DataFrame) else raters)},
+                               location="the assessors")
         with self._write() as conn:
             if isinstance(raters, pd.DataFrame):
                 self._ensure_raters(conn, list(raters["rater"]), roles=dict(zip(raters["rater"], raters.get("role", [None] * len(raters)))))
