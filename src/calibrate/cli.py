@@ -165,6 +165,17 @@ def cmd_session(args) -> int:
     return EXIT_OK
 
 
+def cmd_setting(args) -> int:
+    """``calibrate setting student-numbers [FORMAT]``: show or set the workspace's format of
+    bare student numbers (``7-8``, ``6``, ``re:[0-9]{6}``), which every import and the
+    app's notes then recognise."""
+    with _store(args) as store:
+        if args.value is not None:
+            store.set_student_number_format(args.value)
+        print(f"student-numbers: {store.student_number_format()}")
+    return EXIT_OK
+
+
 def cmd_upgrade(args) -> int:
     from .errors import SchemaVersionError
     from .store import Store
@@ -231,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raters", nargs="*")
     _add_store_args(p)
     p.set_defaults(func=cmd_session)
+
+    p = sub.add_parser("setting", help="show or set a workspace setting (student-numbers: the format of bare student numbers)")
+    p.add_argument("name", choices=["student-numbers"])
+    p.add_argument("value", nargs="?", default=None, help="e.g. 7-8 (the default), 6, 9 or re:[0-9]{6}")
+    _add_store_args(p)
+    p.set_defaults(func=cmd_setting)
 
     p = sub.add_parser("upgrade", help="check or upgrade the workspace database schema")
     _add_store_args(p)
