@@ -11,12 +11,31 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import catalogue  # noqa: E402
 from catalogue import CASES, run  # noqa: E402
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile_input_is_refused_cleanly(case, tmp_path):
+    _check(case, run(case, tmp_path))
+
+
+PG_CASES = [c for c in CASES if c.pg]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", PG_CASES, ids=[c.id for c in PG_CASES])
+def test_hostile_input_is_refused_cleanly_on_postgresql(case, tmp_path, pg_url, monkeypatch):
+    import secrets
+
+    monkeypatch.setenv("CALIBRATE_PSEUDONYM_KEY", secrets.token_hex(32))
+    monkeypatch.setattr(catalogue, "DB_URL", pg_url)
     outcome = run(case, tmp_path)
+    assert not (tmp_path / "ws").exists()  # it really ran against the database
+    _check(case, outcome)
+
+
+def _check(case, outcome):
     assert "Traceback" not in outcome.err, outcome.err
     assert not outcome.leaked, f"leaked {len(outcome.leaked)} planted string(s): {outcome.err}"
     if case.accept:
