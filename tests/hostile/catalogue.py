@@ -226,6 +226,8 @@ CASES: list[Case] = [
     Case("mistyped item id", "9", _imp("scores", "s.csv", scores_csv(row(item="leerklimaat.klassenmanagment.1")))),
     Case("item id in other case", "9", _imp("scores", "s.csv", scores_csv(row(item="Leerklimaat.Klassenmanagement.1")))),
     Case("year 1066", "9", _imp("scores", "s.csv", scores_csv(row(date="1066-10-14")))),
+    Case("year 1066 (session create)", "9", _cli("session", "create", "K9", "--date", "1066-10-14",
+                                                 "--workspace", "{F}/ws")),
     Case("header-less score file with a name, e-mail, phone in row 1", "9",
          _imp("scores", "s.csv", f"K1,2026-01-19,C01,{NAME},{EMAIL},{PHONE},x\n")),
     Case("NUL byte in a note", "6", _imp("scores", "s.csv", scores_csv(row(note="a\x00b")))),

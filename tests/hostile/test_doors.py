@@ -161,3 +161,20 @@ def test_cli_on_postgresql_refuses_nul_and_long_ids_with_exit_2(pg_url, tmp_path
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             assert main(["import", "scores", str(tmp_path / name), "--db", pg_url]) == 2
         assert "Traceback" not in err.getvalue() and "yilmazer" not in err.getvalue() and name in err.getvalue()
+
+
+def test_another_key_does_not_switch_the_guard_off(tmp_path, monkeypatch):
+    """With the wrong key no stored name would be recognised: refused, not unguarded."""
+    from calibrate.errors import StoreError
+    from calibrate.store import Store
+
+    monkeypatch.delenv("CALIBRATE_PSEUDONYM_KEY", raising=False)
+    with Store.open(tmp_path / "ws") as store:
+        _with_roster(store)
+    (tmp_path / "ws" / "pseudonym.key").unlink()
+    with Store.open(tmp_path / "ws") as store:
+        with pytest.raises(StoreError, match="not the key"):
+            store.create_session("K-Yilmazer", "2026-02-01")
+        with pytest.raises(StoreError, match="not the key"):
+            store.import_scores(_scores(rater="fatima.yilmazer"))
+        assert store.sessions().empty

@@ -127,6 +127,10 @@ class CasesMixin:
         from .. import privacy
 
         key = privacy.load_or_create_key(self.key_dir())
+        with self.engine.connect() as conn:  # another key would recognise none of the stored names
+            stored = conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == "pseudonym_key_id")).scalar()
+        if stored is not None and stored != privacy.key_id(key):
+            raise self._wrong_key(stored)
         rows = list(self.name_fingerprints())
         if roster is not None:
             rows += privacy.load_roster(roster).fingerprints(key)
@@ -215,11 +219,16 @@ class CasesMixin:
         if stored is None:
             conn.execute(_insert_ignore(conn, t.meta).values(key="pseudonym_key_id", value=kid))
         elif stored != kid:
-            raise StoreError(
-                f"the pseudonym key ({privacy.KEY_FILENAME} in {self.key_dir()} or {privacy.KEY_ENV}) is not the key "
-                f"this database was pseudonymised with (key id {stored}). Restore the original key file or set "
-                f"{privacy.KEY_ENV}; nothing was changed."
-            )
+            raise self._wrong_key(stored)
+
+    def _wrong_key(self, stored: str) -> StoreError:
+        from .. import privacy
+
+        return StoreError(
+            f"the pseudonym key ({privacy.KEY_FILENAME} in {self.key_dir()} or {privacy.KEY_ENV}) is not the key "
+            f"this database was pseudonymised with (key id {stored}). Restore the original key file or set "
+            f"{privacy.KEY_ENV}; nothing was changed."
+        )
 
 
 STUDENT_NUMBER_SETTING = "student_number_format"

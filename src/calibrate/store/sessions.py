@@ -180,11 +180,18 @@ class SessionsMixin:
 
 
 def _parse_date(value, where: str) -> str:
+    from .imports import SESSION_YEARS
+
     if isinstance(value, _dt.date):
-        return value.isoformat()
-    try:
-        return _dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise InputError(f"{value!r} is not a date; write it as YYYY-MM-DD.", location=where) from None
+        date = value
+    else:
+        try:
+            date = _dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise InputError(f"{value!r} is not a date; write it as YYYY-MM-DD.", location=where) from None
+    if not SESSION_YEARS[0] <= date.year <= SESSION_YEARS[1]:
+        raise InputError(f"{date.isoformat()} lies in the year {date.year}; a session date lies between "
+                         f"{SESSION_YEARS[0]} and {SESSION_YEARS[1]}.", location=where, hint="Check the year.")
+    return date.isoformat()
 
 
