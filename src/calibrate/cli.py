@@ -12,17 +12,35 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import CalibrateError
+from .errors import CalibrateError, InputError
 from .schema import DEFAULT_FRAMEWORK
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
 
-def _store(args):
+def _store(args, *, create: bool = False):
+    """The store the command names. Only ``create=True`` (imports, a new session) may make
+    a new workspace; a mistyped ``--workspace`` for export or report is an error. The
+    path or URL is checked first (:mod:`calibrate.paths`): a file given as workspace, an
+    unrelated or damaged ``calibrate.sqlite`` and a ``--db`` that is not PostgreSQL are
+    refused before anything is opened."""
+    from .paths import check_db_url, check_workspace
     from .store import Store
 
-    return Store.open(args.workspace, db_url=args.db) if (args.workspace or args.db) else Store.from_env()
+    url = args.db or (None if args.workspace else os.environ.get("CALIBRATE_DB"))
+    if url:
+        check_db_url(url)
+        return Store.open(db_url=url, create=create)
+    workspace = args.workspace or os.environ.get("CALIBRATE_WORKSPACE")
+    if workspace is None:
+        return Store.from_env()  # says how to name a workspace
+    check_workspace(workspace, must_exist=not create)
+    return Store.open(workspace, create=create)
+
+
+def _workspace_dir(store) -> Path | None:
+    return Path(store.workspace) if store.workspace is not None else None
 
 
 def _add_store_args(p: argparse.ArgumentParser, *, workspace_required: bool = False) -> None:
@@ -41,30 +59,28 @@ def cmd_demo(args) -> int:
 def cmd_import(args) -> int:
     from .tabular import read_table
 
-    path = Path(args.file)
+    from . import privacy
+    from .paths import check_input_file
+
+    path = check_input_file(args.file)
+    roster = privacy.load_roster(args.roster) if args.roster else None  # a bad roster: before the store is opened
+    data = path if args.sheet is None else read_table(path, sheet=args.sheet)
     if args.what in ("scores", "consensus"):  # streamed from the file, chunk by chunk
-        with _store(args) as store:
+        with _store(args, create=True) as store:
             if args.what == "scores":
-                summary = store.import_scores(path, source=path.name, pseudonymise_raters=args.rater_names)
+                summary = store.import_scores(data, source=path.name, pseudonymise_raters=args.rater_names,
+                                              roster=roster, new_items=args.new_items)
             else:
-                summary = store.import_consensus(path, source=path.name)
+                summary = store.import_consensus(data, source=path.name, roster=roster, new_items=args.new_items)
         print(summary.message())
         return EXIT_OK
-    df = read_table(path)
+    df = read_table(path) if isinstance(data, Path) else data
     if args.what == "cases" and args.check:
         import secrets
 
-        from . import privacy
-
-        roster = privacy.load_roster(args.roster) if args.roster else None
         return _check_cases(df, privacy.Pseudonymiser(roster, key=secrets.token_bytes(32)), roster, path.name)
-    with _store(args) as store:
-        from . import privacy
-
-        roster = privacy.load_roster(args.roster) if args.roster else None
-        key = privacy.load_or_create_key(store.workspace)
-        pseudo = privacy.Pseudonymiser(roster, key=key)
-        summary = store.import_cases(df, source=path.name, pseudonymiser=pseudo)
+    with _store(args, create=True) as store:
+        summary = store.import_cases(df, source=path.name, pseudonymiser=store.import_pseudonymiser(roster))
     print(summary.message())
     return EXIT_OK
 
@@ -93,9 +109,11 @@ def _check_cases(df, pseudo, roster, name) -> int:
 
 
 def cmd_export(args) -> int:
-    from .tabular import write_csv
+    from .paths import check_output, write_atomically
+    from .tabular import write_csv, write_xlsx
 
     with _store(args) as store:
+        out = check_output(args.out, workspace=_workspace_dir(store), example=f"{args.what}.csv")
         if args.what == "scores":
             df = store.with_rater_names(store.scores(args.session))
         elif args.what == "consensus":
@@ -108,7 +126,9 @@ def cmd_export(args) -> int:
             unrevealed = [s for s in sessions.loc[~sessions["revealed"], "session"] if s in set(df["session"])]
     from .tabular import write_parquet
 
-    (write_parquet if Path(args.out).suffix.lower() in (".parquet", ".pq") else write_csv)(df, args.out)
+    suffix = out.suffix.lower()
+    writer = write_xlsx if suffix == ".xlsx" else write_parquet if suffix in (".parquet", ".pq") else write_csv
+    write_atomically(out, lambda tmp: writer(df, tmp))
     if unrevealed:
         print(f"Note: session(s) {', '.join(unrevealed)} have not been revealed to the assessors yet.", file=sys.stderr)
     print(f"Wrote {len(df)} rows to {args.out}.")
@@ -118,14 +138,21 @@ def cmd_export(args) -> int:
 def cmd_report(args) -> int:
     from .report import write_report
 
+    from .paths import check_output
+
     with _store(args) as store:
+        check_output(args.out, workspace=_workspace_dir(store), example="report.html")
+        store.check_values_on_scale()
         out = write_report(store, args.out, session=args.session, progress=not args.quiet, kind=args.kind)
     print(f"{'Kalibratieverslag' if args.kind == 'verslag' else 'Report'} written to {out}.")
     return EXIT_OK
 
 
 def cmd_session(args) -> int:
-    with _store(args) as store:
+    if args.action in ("create", "reveal", "show-names", "hide-names") and not args.session:
+        raise InputError(f"`calibrate session {args.action}` needs a session id.",
+                         hint=f"Write e.g. calibrate session {args.action} K06-2026-09 --workspace W.")
+    with _store(args, create=args.action == "create") as store:
         if args.action == "create":
             store.create_session(args.session, args.date, framework=args.framework, title=args.title,
                                  cases=args.cases or [], raters=args.raters or [])
@@ -138,6 +165,17 @@ def cmd_session(args) -> int:
             print(f"Session {args.session}: assessors' names {'shown' if args.action == 'show-names' else 'hidden'} in exports and reports.")
         else:
             print(store.sessions().to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_setting(args) -> int:
+    """``calibrate setting student-numbers [FORMAT]``: show or set the workspace's format of
+    bare student numbers (``7-8``, ``6``, ``re:[0-9]{6}``), which every import and the
+    app's notes then recognise."""
+    with _store(args) as store:
+        if args.value is not None:
+            store.set_student_number_format(args.value)
+        print(f"student-numbers: {store.student_number_format()}")
     return EXIT_OK
 
 
@@ -176,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV (comma or semicolon), .xlsx or .parquet file")
     p.add_argument("--roster", help="CSV with a 'name' column (optional 'role'): names to pseudonymise in case texts")
     p.add_argument("--check", action="store_true", help="cases only: list remaining personal-data suspects, import nothing")
+    p.add_argument("--sheet", default=None,
+                   help=".xlsx only: the sheet to read (number from 1, or name) when more than one holds data")
+    p.add_argument("--new-items", action="store_true",
+                   help="scores/consensus: accept item ids that look like a mistyped known item as new custom items")
     p.add_argument("--rater-names", action="store_true",
                    help="scores only: the rater column holds real names; store keyed pseudonyms instead (names stay in the store)")
     _add_store_args(p)
@@ -210,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_args(p)
     p.set_defaults(func=cmd_session)
 
+    p = sub.add_parser("setting", help="show or set a workspace setting (student-numbers: the format of bare student numbers)")
+    p.add_argument("name", choices=["student-numbers"])
+    p.add_argument("value", nargs="?", default=None, help="e.g. 7-8 (the default), 6, 9 or re:[0-9]{6}")
+    _add_store_args(p)
+    p.set_defaults(func=cmd_setting)
+
     p = sub.add_parser("upgrade", help="check or upgrade the workspace database schema")
     _add_store_args(p)
     p.set_defaults(func=cmd_upgrade)
@@ -230,11 +278,64 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CalibrateError as exc:
-        print(f"calibrate: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(str(exc))
     except FileNotFoundError as exc:
-        print(f"calibrate: error: {exc.filename or exc}: file not found.", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(f"{exc.filename or exc}: file not found.")
+    except OSError as exc:  # a folder, a full disk, no permission: name the file, not its contents
+        from .paths import output_error
+
+        return _fail(str(output_error(exc.filename or "a file", exc)) if exc.filename else
+                     f"{exc.strerror or type(exc).__name__}; nothing was written.")
+    except RecursionError:
+        return _fail("the input is nested too deeply to read; nothing was imported.")
+    except MemoryError:
+        return _fail("the input is too large for the memory of this machine; nothing was imported. "
+                     "Split it into smaller files.")
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("CALIBRATE_DEBUG"):
+            raise
+        database = _database_error(exc)
+        if database is not None:
+            return _fail(database)
+        print(f"calibrate: internal error ({type(exc).__name__}); nothing more was done. "
+              "Please report it; CALIBRATE_DEBUG=1 shows the details.", file=sys.stderr)
+        return 1
+
+
+def _fail(message: str) -> int:
+    print(f"calibrate: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _database_error(exc: Exception) -> str | None:
+    """A database error as a message without SQL or parameters (they may hold data):
+    what happened and the way out. ``None`` for anything else."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    if isinstance(exc, sa.exc.DBAPIError):
+        orig = exc.orig
+    elif isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg"):
+        orig = exc  # raised by a bulk path that talks to the driver directly
+    else:
+        return None
+    lines = str(orig).strip().splitlines() if orig is not None else []
+    first = lines[0][:200] if lines else type(exc).__name__
+    low = first.lower()
+    if "full" in low or "no space" in low:
+        return ("the disk holding the database is full; the transaction was rolled back, nothing was saved. "
+                "Free some space and run the command again.")
+    if "not a database" in low or "malformed" in low or "file is encrypted" in low:
+        return ("the workspace database is damaged or not a calibrate database (" + first + "). "
+                "Restore calibrate.sqlite from a backup; nothing was changed.")
+    if "nul" in low or "0x00" in low:
+        return "a value holds a NUL character, which the database does not store; nothing was saved."
+    if "too long" in low:
+        return "a value is longer than the database allows (ids: 255 characters); nothing was saved."
+    return f"the database refused the request ({first}); nothing was saved."
 
 
 if __name__ == "__main__":  # pragma: no cover

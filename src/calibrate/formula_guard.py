@@ -76,14 +76,41 @@ def restore_formula(cell: T) -> T:
     return cell
 
 
+#: a superset of the cells either function changes: those that start with something other
+#: than a letter or a digit (every trigger, the quote and every kind of white space do);
+#: only these few are looked at one by one
+_CANDIDATE_RE = r"^[^\p{L}\p{N}]"
+
+
 def _map_frame(df, func, columns):
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     out = df.copy()
     for col in (out.columns if columns is None else columns):
         series = out[col]
-        if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+        if not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
+            continue
+        try:
+            arr = pa.array(series.astype("string").array)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # mixed objects: one by one
             out[col] = series.map(func, na_action="ignore").astype(series.dtype)
+            continue
+        candidates = pc.fill_null(pc.match_substring_regex(arr, _CANDIDATE_RE), False)
+        where = np.flatnonzero(np.asarray(candidates.to_numpy(zero_copy_only=False), dtype=bool))
+        if not len(where):
+            continue
+        values = series.to_numpy(dtype=object, copy=True)
+        changed = False
+        for i in where:
+            new = func(values[i])
+            if new is not values[i] and new != values[i]:
+                values[i] = new
+                changed = True
+        if changed:
+            out[col] = pd.Series(values, index=series.index, name=series.name).astype(series.dtype)
     return out
 
 

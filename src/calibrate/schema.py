@@ -172,6 +172,18 @@ class _Labels:
         return lut[codes]
 
 
+def _header_cell(cell: str) -> str:
+    """A header cell for a message: a column name as it is, anything else (a header-less
+    file's first row holds data: a name, an e-mail address) cut to its shape."""
+    import re
+
+    if cell in SCORE_COLUMNS or cell in OPTIONAL_COLUMNS or re.fullmatch(r"[a-z_]{1,20}", cell):
+        return repr(cell)
+    from .privacy import _mask
+
+    return repr(_mask(cell[:40]))
+
+
 class TableValidator:
     """Checks a score (or consensus) table chunk by chunk, the way :func:`validate_table`
     checks a whole one; what spans chunks (an item's kind, a session's date, two rows for
@@ -231,7 +243,7 @@ class TableValidator:
         if missing:
             raise InputError(
                 f"column(s) {', '.join(repr(c) for c in missing)} missing from the header "
-                f"(found: {', '.join(repr(c) for c in header)}).",
+                f"(found: {', '.join(_header_cell(c) for c in header)}).",
                 location=f"{source}, row 1",
                 hint=f"A {what} has the columns {', '.join(columns)} (see CONTRACTS §1).",
             )
@@ -239,7 +251,7 @@ class TableValidator:
         extra = [c for c in header if c not in allowed]
         if extra:
             raise InputError(
-                f"unknown column(s) {', '.join(repr(c) for c in extra)} in the header.",
+                f"unknown column(s) {', '.join(_header_cell(c) for c in extra)} in the header.",
                 location=f"{source}, row 1",
                 hint=f"Remove them; a {what} has exactly the columns {', '.join(columns)}.",
             )

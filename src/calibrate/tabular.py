@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -32,7 +34,7 @@ _HEAD_BYTES = 1 << 20
 _BLOCK_BYTES = 1 << 20
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     """Read a CSV or ``.xlsx`` file into a DataFrame of strings (empty cells as NA).
 
     The delimiter (comma, semicolon or tab) is sniffed from the header line; a UTF-8
@@ -40,22 +42,27 @@ def read_table(path: str | Path) -> pd.DataFrame:
     Ragged rows (more or fewer cells than the header) are an error naming the row. The
     index is the spreadsheet row number minus 2 (the header is row 1).
     """
-    header, chunks = read_chunks(path)
+    header, chunks = read_chunks(path, sheet=sheet)
     parts = list(chunks)
     if not parts:
         return pd.DataFrame({h: pd.Series(dtype="string") for h in header})
     return pd.concat(parts) if len(parts) > 1 else parts[0]
 
 
-def read_chunks(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> tuple[list[str], Iterator[pd.DataFrame]]:
+def read_chunks(path: str | Path, *, chunk_rows: int = CHUNK_ROWS,
+                sheet: str | int | None = None) -> tuple[list[str], Iterator[pd.DataFrame]]:
     """The header of a CSV or ``.xlsx`` file and an iterator over its rows in chunks of
     at most ``chunk_rows`` (DataFrames of strings, empty cells NA, blank rows left out,
     index = spreadsheet row - 2). Problems with the file itself (missing, empty, binary,
-    not text, bad quotes, a ragged row) raise :class:`InputError` naming file and row."""
-    path = Path(path)
+    not text, bad quotes, a ragged row, an ``.xlsx`` that unpacks to too much or has data
+    on more than one sheet without ``sheet`` saying which) raise :class:`InputError`
+    naming file and row, never quoting its contents. UTF-16 text is read too. A cell
+    that our export neutralised (``'=...``, see :mod:`calibrate.formula_guard`) is read
+    back as it was; line breaks inside a quoted cell (LF, CRLF, a lone CR) are kept."""
+    from .paths import check_input_file
+
+    path = check_input_file(path)
     name = path.name
-    if not path.exists():
-        raise InputError("file not found.", location=str(path), hint="Check the path.")
     if is_parquet(path):  # Parquet: typed columns, read batch by batch (read_parquet_chunks)
         return read_parquet_chunks(path, chunk_rows=chunk_rows)
     with path.open("rb") as fh:
@@ -63,15 +70,36 @@ def read_chunks(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> tuple[list
     if not head.strip() and not _has_text_beyond(path, len(head)):
         raise InputError("the file is empty.", location=name, hint="Export the table again with its header row.")
     if head.startswith(XLSX_MAGIC) or path.suffix.lower() in {".xlsx", ".xlsm"}:
-        return _xlsx_chunks(path, name, chunk_rows)
-    if b"\x00" in head[:4096]:
+        return _xlsx_chunks(path, name, chunk_rows, sheet)
+    encoding = _utf16(head)
+    if encoding is None and b"\x00" in head[:4096]:
         raise InputError(
             "this is not a text (CSV) file: it holds binary data.",
             location=name,
             hint="Save the table as CSV (UTF-8) or .xlsx and import that.",
         )
-    encoding = _encoding(path, name)
+    encoding = encoding or _encoding(path, name)
     return _csv_chunks(path, name, head, encoding, chunk_rows)
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
+def _utf16(head: bytes) -> str | None:
+    """``utf-16`` when the file is UTF-16 text ("Unicode-tekst" as Excel saves it: a
+    byte-order mark, tab-separated), also without a mark when every other byte of the
+    start is zero; ``None`` otherwise. Decoded text with control characters is binary."""
+    sample = head[:4096]
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif len(sample) >= 8 and sample[1::2].count(0) > 0.9 * (len(sample) // 2) and sample[0::2].count(0) == 0:
+        encoding = "utf-16-le"
+    elif len(sample) >= 8 and sample[0::2].count(0) > 0.9 * (len(sample) // 2) and sample[1::2].count(0) == 0:
+        encoding = "utf-16-be"
+    else:
+        return None
+    text = sample[: len(sample) // 2 * 2].decode(encoding, errors="ignore")
+    return None if _CONTROL_RE.search(text) else encoding
 
 
 def _has_text_beyond(path: Path, offset: int) -> bool:
@@ -122,7 +150,10 @@ def _header(head: bytes, encoding: str, name: str) -> tuple[list[str], int, str]
 
 
 def _csv_chunks(path: Path, name: str, head: bytes, encoding: str, chunk_rows: int):
+    from .formula_guard import restore_formula
+
     header, header_no, delimiter = _header(head, encoding, name)
+    header = [restore_formula(h) for h in header]
     width = len(header)
     names = [f"c{i}" for i in range(width)]
     invalid: list[tuple[int, int, str]] = []
@@ -208,16 +239,16 @@ def _arrow_message(exc: Exception) -> str:
 
 
 def _frame(batches: list[pa.RecordBatch], numbers: list, header: list[str]) -> pd.DataFrame:
-    """Arrow batches as a DataFrame of strings: empty cells NA, CR LF inside a value as LF,
-    blank rows dropped, index = record number - 2."""
+    """Arrow batches as a DataFrame of strings: empty cells NA, line breaks inside a value
+    as they are, cells our export neutralised restored, blank rows dropped, index =
+    record number - 2."""
     table = pa.Table.from_batches(batches)
     idx = np.concatenate(numbers) if numbers else np.zeros(0, dtype=np.int64)
     cols = []
     blank = None
     for col in table.columns:
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        if pc.any(pc.match_substring(col, "\r")).as_py():
-            col = pc.replace_substring(pc.replace_substring(col, "\r\n", "\n"), "\r", "\n")
+        col = _restored(col)
         empty = pc.equal(pc.utf8_trim_whitespace(col), "")
         blank = empty if blank is None else pc.and_(blank, empty)
         cols.append(pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col))
@@ -230,30 +261,128 @@ def _frame(batches: list[pa.RecordBatch], numbers: list, header: list[str]) -> p
     return _as_string(df)
 
 
+def _restored(col: pa.Array) -> pa.Array:
+    """Cells starting with ``'`` through :func:`calibrate.formula_guard.restore_formula`
+    (only the few that start so are looked at)."""
+    quoted = pc.starts_with(col, "'")
+    if not pc.any(quoted).as_py():
+        return col
+    from .formula_guard import restore_formula
+
+    values = col.to_pylist()
+    for i in np.flatnonzero(quoted.to_numpy(zero_copy_only=False)):
+        values[i] = restore_formula(values[i])
+    return pa.array(values, type=col.type)
+
+
 def _as_string(df: pd.DataFrame) -> pd.DataFrame:
     """Every column as pandas ``string`` (Arrow- or Python-backed, as pandas prefers)."""
     return df.astype("string")
 
 
-def _xlsx_chunks(path: Path, name: str, chunk_rows: int):
+#: an ``.xlsx`` is a zip archive of XML; what it may unpack to (bytes) and by how much it
+#: may be compressed on average before it is refused unread (a "zip bomb": 4 MB that
+#: unpacks to 926 MB of XML and keeps openpyxl busy for minutes). Real score workbooks
+#: compress 5-20 times.
+XLSX_MAX_UNPACKED = 256 << 20
+XLSX_MAX_RATIO = 100
+_XLSX_RATIO_FLOOR = 16 << 20  # below this many unpacked bytes the ratio does not matter
+
+
+def _xlsx_error(exc: Exception, name: str) -> InputError:
+    return InputError(f"could not read this Excel file ({type(exc).__name__}).", location=name,
+                      hint="Open it in Excel and save it again as .xlsx or CSV.")
+
+
+def _check_xlsx_size(path: Path, name: str) -> None:
+    """Refuse an archive that would unpack to more than :data:`XLSX_MAX_UNPACKED` or is
+    compressed more than :data:`XLSX_MAX_RATIO` times (declared sizes: zipfile never
+    unpacks more than an entry declares, its CRC check fails instead)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"could not read this Excel file ({type(exc).__name__}).", location=name,
+                         hint="Open it in Excel and save it again as .xlsx or CSV.") from None
+    unpacked = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if unpacked > XLSX_MAX_UNPACKED or (unpacked > _XLSX_RATIO_FLOOR and unpacked / packed > XLSX_MAX_RATIO):
+        raise InputError(
+            f"this Excel file unpacks to {unpacked / 2**20:,.0f} MB ({unpacked / packed:,.0f} times its size); "
+            f"calibrate reads .xlsx files up to {XLSX_MAX_UNPACKED >> 20} MB unpacked and refused it unread.",
+            location=name,
+            hint="Save the table as CSV (UTF-8) instead: CSV files of any size are read in chunks.",
+        )
+
+
+def _has_data(sheet, rows: int = 50) -> bool:
+    from itertools import islice
+
+    return any(v is not None and str(v).strip() for row in islice(sheet.iter_rows(values_only=True), rows) for v in row)
+
+
+def _pick_sheet(book, name: str, sheet: str | int | None):
+    """The sheet to read: the one asked for (name or 1-based number), else the only
+    sheet with data; data on more than one sheet is an error naming them by number
+    (a sheet's name may be a person's)."""
+    sheets = book.worksheets
+    if sheet is not None:
+        if isinstance(sheet, int) or str(sheet).isdigit():
+            k = int(sheet)
+            if 1 <= k <= len(sheets):
+                return sheets[k - 1]
+        else:
+            for ws in sheets:
+                if ws.title == sheet:
+                    return ws
+        raise InputError(f"the workbook has no sheet {sheet!r} (it has {len(sheets)} sheet(s)).", location=name,
+                         hint=f"Give a sheet number from 1 to {len(sheets)}.")
+    if len(sheets) == 1:
+        return sheets[0]
+    with_data = [k for k, ws in enumerate(sheets, start=1) if _has_data(ws)]
+    if len(with_data) > 1:
+        raise InputError(
+            f"the workbook has data on {len(with_data)} sheets (sheets {', '.join(map(str, with_data))}); "
+            "calibrate reads one table per file and does not guess which.",
+            location=name,
+            hint="Choose one with --sheet NUMBER (or NAME), or save the sheet to import as its own file.",
+        )
+    return sheets[with_data[0] - 1] if with_data else sheets[0]
+
+
+def _xlsx_chunks(path: Path, name: str, chunk_rows: int, sheet: str | int | None = None):
+    from .formula_guard import restore_formula
+
+    _check_xlsx_size(path, name)
     try:
         from openpyxl import load_workbook
 
         book = load_workbook(path, read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = None
-        header_no = 0
-        for header_no, row in enumerate(rows, start=1):
-            if any(v is not None and str(v).strip() for v in row):
-                header = [str(v).strip() if v is not None else "" for v in row]
-                break
     except Exception as exc:  # a broken archive: zipfile, XML and openpyxl raise many types
         raise InputError(
             f"could not read this Excel file ({type(exc).__name__}).",
             location=name,
             hint="Open it in Excel and save it again as .xlsx or CSV.",
         ) from None
+    try:
+        ws = _pick_sheet(book, name, sheet)
+    except InputError:
+        book.close()
+        raise
+    except Exception as exc:
+        book.close()
+        raise _xlsx_error(exc, name) from None
+    try:
+        rows = ws.iter_rows(values_only=True)
+        header = None
+        header_no = 0
+        for header_no, row in enumerate(rows, start=1):
+            if any(v is not None and str(v).strip() for v in row):
+                header = [restore_formula(_xlsx_unescape(str(v)).strip()) if v is not None else "" for v in row]
+                break
+    except Exception as exc:  # a broken archive: zipfile, XML and openpyxl raise many types
+        book.close()
+        raise _xlsx_error(exc, name) from None
     if header is None:
         book.close()
         raise InputError("the file is empty.", location=name, hint="Export the table again with its header row.")
@@ -266,7 +395,7 @@ def _xlsx_chunks(path: Path, name: str, chunk_rows: int):
         index: list[int] = []
         try:
             for number, row in enumerate(rows, start=header_no + 1):
-                cells = [None if v is None else str(v) for v in row[:width]]
+                cells = [None if v is None else restore_formula(_xlsx_unescape(str(v))) for v in row[:width]]
                 cells += [None] * (width - len(cells))
                 if all(c is None for c in cells):
                     continue
@@ -277,16 +406,82 @@ def _xlsx_chunks(path: Path, name: str, chunk_rows: int):
                     buf, index = [], []
             if buf:
                 yield _as_string(pd.DataFrame(buf, columns=header, index=index, dtype=object))
+        except InputError:
+            raise
+        except Exception as exc:  # damaged further in (a bad CRC, broken XML)
+            raise _xlsx_error(exc, name) from None
         finally:
             book.close()
 
     return header, chunks()
 
 
-def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write ``df`` as UTF-8, comma-separated CSV with a header row and ``\\n`` line ends."""
+def write_csv(df: pd.DataFrame, path: str | Path, *, neutralise: bool = True) -> None:
+    """Write ``df`` as UTF-8, comma-separated CSV with a header row and ``\\n`` line ends.
+
+    Text cells that a spreadsheet would run as a formula are neutralised
+    (:func:`calibrate.formula_guard.neutralise_frame`; our import restores them). A cell
+    with a carriage return makes every cell quoted, so a lone CR inside a note survives
+    (pandas quotes only what holds the separator, a quote or the line end ``\\n``)."""
+    from .formula_guard import neutralise_frame
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    if neutralise:
+        df = neutralise_frame(df)
+    quoting = csv.QUOTE_ALL if _has_cr(df) else csv.QUOTE_MINIMAL
+    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", quoting=quoting)
+
+
+def _has_cr(df: pd.DataFrame) -> bool:
+    for col in df.columns:
+        series = df[col]
+        if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+            if series.astype("string").str.contains("\r", regex=False).any():
+                return True
+    return any("\r" in str(c) for c in df.columns)
+
+
+_XLSX_ESCAPED_RE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_XLSX_NEEDS_ESCAPE_RE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]")
+
+
+def _xlsx_escape(text: str) -> str:
+    """Text for an ``.xlsx`` cell as Excel writes it (OOXML ``ST_Xstring``): a carriage
+    return and the control characters XML cannot hold as ``_x000D_``, and a literal
+    ``_xHHHH_`` with its underscore escaped (``_x005F_``), so nothing is lost."""
+    return _XLSX_NEEDS_ESCAPE_RE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def _xlsx_unescape(text: str) -> str:
+    """The inverse of :func:`_xlsx_escape` (also for files Excel wrote)."""
+    return _XLSX_ESCAPED_RE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def write_xlsx(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` as one ``.xlsx`` sheet, every text cell stored as text and neutralised
+    (openpyxl would store a string that starts with ``=`` as a formula)."""
+    from openpyxl import Workbook
+
+    from .formula_guard import neutralise_frame
+
+    df = neutralise_frame(df)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("calibrate")
+    sheet.append([_xlsx_escape(str(c)) for c in df.columns])
+    for row in df.astype(object).where(df.notna(), None).itertuples(index=False, name=None):
+        sheet.append([_xlsx_escape(v) if isinstance(v, str) else v for v in row])
+    book.save(str(path))
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """:func:`write_xlsx` for a ``.xlsx`` path, :func:`write_parquet` for ``.parquet``, :func:`write_csv` otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xlsx":
+        write_xlsx(df, path)
+    elif suffix in (".parquet", ".pq"):
+        write_parquet(df, path)
+    else:
+        write_csv(df, path)
 
 
 # ---------------------------------------------------------------------------- Parquet

@@ -14,6 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from matplotlib.ticker import FuncFormatter  # noqa: E402
+from ..figure_text import plain_text_figures  # noqa: E402
+
+plain_text_figures()  # ids and labels are data: "$" in a session id is no math text
 
 _BLUE, _RED, _GREY, _ORANGE = "#1f5f99", "#b2182b", "#8c8c8c", "#d9822b"
 #: Tick labels with a decimal comma and a real minus sign.

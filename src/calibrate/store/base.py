@@ -69,6 +69,10 @@ class StoreBase:
             if not create and not db_file.exists():
                 # don't leave an empty database behind for a mistyped path
                 raise StoreError(f"no calibrate workspace at {ws} (it holds no {db_file.name}).")
+            if db_file.exists():  # not a damaged copy, not another program's database
+                from ..paths import check_sqlite_database
+
+                check_sqlite_database(db_file)
         engine = make_engine(url)
         store = cls(engine, url=url, workspace=ws)
         for attempt in range(1, 61):

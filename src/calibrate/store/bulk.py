@@ -17,6 +17,7 @@ sees a chunk with a problem in it, and any exception rolls the transaction back.
 
 from __future__ import annotations
 
+import csv
 import io
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import repeat
@@ -256,9 +257,15 @@ class PostgresWriter(_Writer):
         if "note" not in frame:
             frame["note"] = pd.NA
         buf = io.StringIO()
-        frame[self.columns].to_csv(buf, header=False, index=False, lineterminator="\n")
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            sql.Identifier(self.staging.name), sql.SQL(", ").join(map(sql.Identifier, self.columns)))
+        # pandas leaves a lone CR unquoted, which COPY refuses: then every cell is quoted
+        # and a quoted empty cell is still NULL (FORCE_NULL)
+        texts = [c for c in self.columns if c != "row"]
+        cr = any(frame[c].astype("string").str.contains("\r", regex=False).any() for c in texts)
+        frame[self.columns].to_csv(buf, header=False, index=False, lineterminator="\n",
+                                   quoting=csv.QUOTE_ALL if cr else csv.QUOTE_MINIMAL)
+        options = sql.SQL(", FORCE_NULL ({})").format(sql.SQL(", ").join(map(sql.Identifier, texts))) if cr else sql.SQL("")
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv{})").format(
+            sql.Identifier(self.staging.name), sql.SQL(", ").join(map(sql.Identifier, self.columns)), options)
         with self.raw.cursor() as cur:
             with cur.copy(copy_sql) as copy:
                 copy.write(buf.getvalue())

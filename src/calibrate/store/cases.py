@@ -24,8 +24,11 @@ class CasesMixin:
     def import_cases(self, df: pd.DataFrame, *, source: str = "cases", pseudonymiser=None) -> ImportSummary:
         """Import cases (columns case, title, text, optional material), all or nothing.
 
-        Text and title go through ``pseudonymiser`` (a :class:`calibrate.privacy.Pseudonymiser`)
-        before anything is written; the summary reports replacements by type and count only.
+        Text and title go through ``pseudonymiser`` (a :class:`calibrate.privacy.Pseudonymiser`;
+        default :meth:`import_pseudonymiser`: the names this workspace already knows) before
+        anything is written; case ids and material links that hold personal data are
+        refused (:meth:`guard_identifiers`). The summary reports replacements by type and
+        count only.
         A case that exists already gets the new title/text/material.
         """
         df = df.copy()
@@ -56,6 +59,8 @@ class CasesMixin:
             errors.append(f"rows {rows}, column 'case': case id {case!r} appears more than once.")
         if errors:
             raise InputError("problems found, nothing was imported:\n  " + "\n  ".join(errors[:20]), location=source)
+        if pseudonymiser is None:  # every door watched: the stored names and the patterns
+            pseudonymiser = self.import_pseudonymiser()
         totals: dict[str, int] = {}
         rows = []
         for _, r in df.iterrows():
@@ -69,11 +74,16 @@ class CasesMixin:
                         totals[k] = totals.get(k, 0) + v
                 rec[col] = val
             rows.append(rec)
-        if pseudonymiser is not None and any(rows):
-            for rec in rows:
-                for bad in _case_id_problems(rec["id"], pseudonymiser):
-                    raise InputError(f"case id {rec['id'][:3]}… looks like personal data ({bad}).", location=source,
-                                     hint="Use an anonymised case id such as C01.")
+        guard = pseudonymiser
+        findings = []
+        for idx, rec in zip(df.index, rows):
+            findings += [f"row {idx + 2}, {m}" for m in identifier_problems(guard, {"case": rec["id"]})]
+            if rec["material"] is not None:
+                findings += [f"row {idx + 2}, {m}" for m in identifier_problems(guard, {"material": rec["material"]},
+                                                                                 max_length=None)]
+        if findings:
+            raise InputError("personal data (or an unusable value) where none may be; nothing was imported:\n  "
+                             + "\n  ".join(findings[:20]), location=source, hint=IDENTIFIER_HINT)
         now = utcnow()
         with self._write() as conn:
             known = {r[0] for r in conn.execute(sa.select(t.cases.c.id))}
@@ -88,6 +98,62 @@ class CasesMixin:
                 self._store_fingerprints(conn, pseudonymiser)
         self._pseudonymiser = None  # new fingerprints: rebuild on next use
         return ImportSummary(source, len(rows), len(new) + len(old), 0, new_cases=tuple(r["id"] for r in new), replaced=totals)
+
+    # ------------------------------------------------------------ doors for personal data
+    def student_number_format(self):
+        """The workspace's format of bare student numbers (setting ``student_number_format``
+        in the ``meta`` table, e.g. ``6-8`` or ``re:[0-9]{6}``; default 7-8 digits)."""
+        from ..privacy import StudentNumberFormat
+
+        with self.engine.connect() as conn:
+            spec = conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == STUDENT_NUMBER_SETTING)).scalar()
+        return StudentNumberFormat.parse(spec)
+
+    def set_student_number_format(self, spec: str) -> None:
+        """Set the workspace's student-number format (checked first; see
+        :class:`calibrate.privacy.StudentNumberFormat`)."""
+        from ..privacy import StudentNumberFormat
+
+        fmt = StudentNumberFormat.parse(spec)
+        with self._write() as conn:
+            conn.execute(sa.delete(t.meta).where(t.meta.c.key == STUDENT_NUMBER_SETTING))
+            conn.execute(sa.insert(t.meta).values(key=STUDENT_NUMBER_SETTING, value=str(fmt)))
+        self._pseudonymiser = None
+
+    def import_pseudonymiser(self, roster=None):
+        """The pseudonymiser an import uses: the names whose fingerprints this workspace
+        stores (so a later import without ``--roster`` still knows them), plus ``roster``'s,
+        and the workspace's student-number format."""
+        from .. import privacy
+
+        key = privacy.load_or_create_key(self.key_dir())
+        with self.engine.connect() as conn:  # another key would recognise none of the stored names
+            stored = conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == "pseudonym_key_id")).scalar()
+        if stored is not None and stored != privacy.key_id(key):
+            raise self._wrong_key(stored)
+        rows = list(self.name_fingerprints())
+        if roster is not None:
+            rows += privacy.load_roster(roster).fingerprints(key)
+        return privacy.Pseudonymiser.from_fingerprints(rows, key=key, student_numbers=self.student_number_format())
+
+    def guard_identifiers(self, values, *, location: str | None = None, pseudonymiser=None) -> None:
+        """Refuse ids and short texts that hold personal data before anything is stored.
+
+        ``values`` maps a field (``session``, ``title``, ``case``, ``rater``, ``item``,
+        ``material``) to a value or a list of values; a known name (from the stored
+        fingerprints), an e-mail address, a phone number, a student number, a BSN, an
+        IBAN ... is an :class:`InputError` with the value masked, as is a NUL character or
+        an id over 255 characters."""
+        guard = pseudonymiser if pseudonymiser is not None else self.import_pseudonymiser()
+        found = []
+        for field, vals in values.items():
+            for v in ([vals] if isinstance(vals, str) or vals is None else vals):
+                if v is not None:
+                    found += identifier_problems(guard, {field: str(v)},
+                                                 max_length=None if field in FREE_TEXT_FIELDS else MAX_ID_LENGTH)
+        if found:
+            raise InputError("personal data (or an unusable value) where none may be; nothing was stored:\n  "
+                             + "\n  ".join(found[:20]), location=location, hint=IDENTIFIER_HINT)
 
     def _store_fingerprints(self, conn, pseudonymiser) -> None:
         rows = getattr(pseudonymiser, "fingerprint_rows", None)
@@ -133,7 +199,8 @@ class CasesMixin:
                 self._check_key(conn, key)
                 rows = [tuple(r) for r in conn.execute(sa.select(
                     t.name_fingerprints.c.fingerprint, t.name_fingerprints.c.pseudonym, t.name_fingerprints.c.kind))]
-            self._pseudonymiser = privacy.Pseudonymiser.from_fingerprints(rows, key=key)
+            self._pseudonymiser = privacy.Pseudonymiser.from_fingerprints(rows, key=key,
+                                                                           student_numbers=self._number_format(conn))
         return self._pseudonymiser
 
     def _server_pseudonyms(self) -> bool:
@@ -148,6 +215,17 @@ class CasesMixin:
             return pseudonyms.enabled(conn) and not conn.execute(
                 sa.text("SELECT has_table_privilege(current_user, 'name_fingerprints', 'SELECT')")).scalar()
 
+    def _number_format(self, conn):
+        from ..privacy import StudentNumberFormat
+
+        c = conn if conn is not None else self.engine.connect()
+        try:
+            spec = c.execute(sa.select(t.meta.c.value).where(t.meta.c.key == STUDENT_NUMBER_SETTING)).scalar()
+        finally:
+            if conn is None:
+                c.close()
+        return StudentNumberFormat.parse(spec)
+
     def _check_key(self, conn, key: bytes) -> None:
         """Record the pseudonym key's public id on first use; refuse another key later
         (its pseudonyms would not match the stored ones and names would slip through)."""
@@ -158,13 +236,41 @@ class CasesMixin:
         if stored is None:
             conn.execute(_insert_ignore(conn, t.meta).values(key="pseudonym_key_id", value=kid))
         elif stored != kid:
-            raise StoreError(
-                f"the pseudonym key ({privacy.KEY_FILENAME} in {self.key_dir()} or {privacy.KEY_ENV}) is not the key "
-                f"this database was pseudonymised with (key id {stored}). Restore the original key file or set "
-                f"{privacy.KEY_ENV}; nothing was changed."
-            )
+            raise self._wrong_key(stored)
+
+    def _wrong_key(self, stored: str) -> StoreError:
+        from .. import privacy
+
+        return StoreError(
+            f"the pseudonym key ({privacy.KEY_FILENAME} in {self.key_dir()} or {privacy.KEY_ENV}) is not the key "
+            f"this database was pseudonymised with (key id {stored}). Restore the original key file or set "
+            f"{privacy.KEY_ENV}; nothing was changed."
+        )
 
 
-def _case_id_problems(case_id: str, pseudonymiser) -> list[str]:
-    res = pseudonymiser.pseudonymise(case_id)
-    return sorted(k for k, v in res.counts.items() if v) if res.text != case_id else []
+STUDENT_NUMBER_SETTING = "student_number_format"
+#: ids are ``VARCHAR(255)`` in the database (PostgreSQL refuses longer ones, SQLite would keep them)
+MAX_ID_LENGTH = 255
+#: short texts checked like ids but without the length limit
+FREE_TEXT_FIELDS = frozenset({"title", "material"})
+IDENTIFIER_HINT = ("Use anonymised ids (C01, B03, K01-2026-01) and keep names, e-mail addresses and numbers out of "
+                   "ids, titles and links; the case text and notes are pseudonymised, ids are not.")
+
+
+def identifier_problems(pseudonymiser, values, *, max_length: int | None = MAX_ID_LENGTH) -> list[str]:
+    """What is wrong with each ``field: value`` as an id: personal data (the value masked),
+    a NUL or other control character, more than ``max_length`` characters."""
+    from .. import privacy
+
+    out = []
+    for field, value in values.items():
+        if "\x00" in value:
+            out.append(f"{field}: holds a NUL character, which cannot be stored.")
+            continue
+        if max_length is not None and len(value) > max_length:
+            out.append(f"{field}: {len(value)} characters; an id has at most {max_length}.")
+            continue
+        finding = privacy.check_identifier(value, field=field, pseudonymiser=pseudonymiser)
+        if finding is not None:
+            out.append(finding.message() + ".")
+    return out

@@ -36,6 +36,8 @@ class SessionsMixin:
         parent: str | None = None,
     ) -> None:
         """Create a kalibreersessie with its cases and assessors (blind: not revealed)."""
+        self.guard_identifiers({"session": session, "title": title, "case": list(cases := list(cases)),
+                                "rater": list(raters := list(raters))}, location="the new session")
         date = _parse_date(session_date, f"session {session!r}")
         fw = self.framework(framework)
         with self._write() as conn:
@@ -69,6 +71,8 @@ class SessionsMixin:
 
     def add_raters(self, raters: Iterable[str] | pd.DataFrame) -> None:
         """Register pseudonymous raters (ids, optionally with a ``role`` column)."""
+        self.guard_identifiers({"rater": list(raters["rater"] if isinstance(raters, pd.DataFrame) else raters)},
+                               location="the assessors")
         with self._write() as conn:
             if isinstance(raters, pd.DataFrame):
                 self._ensure_raters(conn, list(raters["rater"]), roles=dict(zip(raters["rater"], raters.get("role", [None] * len(raters)))))
@@ -197,11 +201,18 @@ class SessionsMixin:
 
 
 def _parse_date(value, where: str) -> str:
+    from .imports import SESSION_YEARS
+
     if isinstance(value, _dt.date):
-        return value.isoformat()
-    try:
-        return _dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise InputError(f"{value!r} is not a date; write it as YYYY-MM-DD.", location=where) from None
+        date = value
+    else:
+        try:
+            date = _dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise InputError(f"{value!r} is not a date; write it as YYYY-MM-DD.", location=where) from None
+    if not SESSION_YEARS[0] <= date.year <= SESSION_YEARS[1]:
+        raise InputError(f"{date.isoformat()} lies in the year {date.year}; a session date lies between "
+                         f"{SESSION_YEARS[0]} and {SESSION_YEARS[1]}.", location=where, hint="Check the year.")
+    return date.isoformat()
 
 
