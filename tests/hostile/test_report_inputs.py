@@ -77,8 +77,16 @@ def test_a_value_off_the_scale_makes_the_report_refuse(backend, tmp_path, reques
         args, st = ["--db", url], Store.open(db_url=url)
     with st:
         st.import_scores(_scores("K1"))
-        with st.engine.begin() as conn:  # past calibrate, as over raw SQL
-            conn.execute(sa.text("UPDATE judgements SET value = 'zeven' WHERE case_id = 'C02' AND rater_id = 'B02'"))
+        bad = sa.text("UPDATE judgements SET value = 'zeven' WHERE case_id = 'C02' AND rater_id = 'B02'")
+        with pytest.raises(sa.exc.DBAPIError, match="scale"):  # the store's own triggers refuse it
+            with st.engine.begin() as conn:
+                conn.execute(bad)
+        # a store whose owner dropped the trigger (or one written by other software): the
+        # report is the second line of defence
+        with st.engine.begin() as conn:
+            on = "" if backend == "sqlite" else " ON judgements"
+            conn.execute(sa.text(f"DROP TRIGGER calibrate_judgements_scale_update{on}"))
+            conn.execute(bad)
     rc, err = _run("report", *args, "--out", str(tmp_path / "r.json"), "--quiet")
     assert rc == 2 and "Traceback" not in err
     assert "outside their item's scale" in err and ITEM in err
