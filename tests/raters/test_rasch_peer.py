@@ -1,7 +1,8 @@
 """Many-facet Rasch measures against a peer in the same run: statsmodels.
 
-No published FACETS/mfrmr table with its data could be found to reproduce (docs/raters.md
-"Published values" lists what was searched), so the estimates are checked against a second,
+The published check (test_rasch_published.py, Winsteps on the Knox Cube Test) has a single
+assessor; no published FACETS or mfrmr output for a rater data set could be found (docs/raters.md
+"Published values" lists what was searched). So the assessor facet is checked against a second,
 independent implementation of the same joint likelihood. A many-facet Rasch model fitted by
 joint maximum likelihood (JMLE, as FACETS) is a fixed-effects logit model:
 
