@@ -107,3 +107,11 @@ def test_item_names_cover_every_kind(framework):
 def test_bad_input_is_named():
     with pytest.raises(InputError, match="report_section"):
         report_section([1, 2, 3], None)
+
+
+def test_coded_consensus_is_read_like_the_plain_one(demo, framework):
+    coded = CodedScores.code(demo.consensus, required=("session", "case", "item", "value"), what="consensus")
+    a = report_section(demo.scores, framework, coded, n_boot=5)
+    b = report_section(demo.scores, framework, demo.consensus, n_boot=5)
+    ta, tb = (pd.DataFrame(x["tables"][0]["rows"]).set_index("rater") for x in (a, b))
+    assert np.allclose(ta["agreement_recorded_consensus"], tb["agreement_recorded_consensus"])

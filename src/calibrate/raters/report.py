@@ -147,8 +147,8 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
         The kijkkader (:class:`~calibrate.frameworks.Framework`): item names, codes, the
         handbook's profile for the cut-off.
     consensus
-        The recorded consensus table (CONTRACTS §1, optional): each assessor's agreement
-        with it is reported beside the model's.
+        The recorded consensus table (CONTRACTS §1, plain or coded; optional): each
+        assessor's agreement with it is reported beside the model's.
     n_boot
         Bootstrap resamples of cases for the intervals of the cut-offs and the confusion
         summary.
@@ -205,6 +205,10 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
         "oordeel is een modelschatting uit alle beoordelingen samen, geen vastgelegde consensus."
     ]
     rec = None
+    from calibrate.scores import CodedScores
+
+    if isinstance(consensus, CodedScores):
+        consensus = consensus.to_frame()
     if consensus is not None and len(consensus):
         c = consensus.copy()
         for col in ("session", "case", "item", "value"):
