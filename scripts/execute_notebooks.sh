@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ws=$(mktemp -d)/demo
 uv run --no-sync calibrate demo --workspace "$ws" --no-report >/dev/null
 export CALIBRATE_WORKSPACE="$ws"
-for nb in notebooks/00_kijkkader.ipynb notebooks/02_overeenstemming.ipynb notebooks/03_fasen_en_oordelen.ipynb notebooks/04_kalibreersessie.ipynb notebooks/06_betrouwbaarheid.ipynb; do
+for nb in notebooks/00_kijkkader.ipynb notebooks/02_overeenstemming.ipynb notebooks/03_fasen_en_oordelen.ipynb notebooks/04_kalibreersessie.ipynb notebooks/06_betrouwbaarheid.ipynb notebooks/07_beoordelaarsmodellen.ipynb; do
   uv run --no-sync jupyter nbconvert --to notebook --execute --inplace \
     --ClearMetadataPreprocessor.enabled=True \
     --ClearMetadataPreprocessor.preserve_nb_metadata_mask="[('language_info','name'),('kernelspec',)]" \

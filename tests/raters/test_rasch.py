@@ -169,3 +169,20 @@ def test_errors():
         rasch_measures(df, model="graded", kinds=None, categories={"score": CODES})
     with pytest.raises(InputError, match="the same category"):
         rasch_measures(df.assign(value="2"), kinds=None, categories={"score": CODES})
+
+
+def test_anchors_hold_and_bad_anchors_are_named():
+    df = _simulate_rsm(4)
+    free = rasch_measures(df, kinds=None, categories={"score": CODES}, tol=1e-10)
+    r = free.raters.set_index("element")["measure"]
+    anchored = rasch_measures(df, kinds=None, categories={"score": CODES}, tol=1e-10,
+                              anchors={("rater", "R0"): float(r["R0"]) + 0.5, ("rater", "R1"): float(r["R1"])})
+    a = anchored.raters.set_index("element")
+    assert a.loc["R0", "measure"] == pytest.approx(r["R0"] + 0.5) and a.loc["R0", "anchored"]
+    assert a.loc["R0", "displacement"] < -0.1  # the data pull the too-severe anchor back
+    assert np.abs(a.loc[["R2", "R3"], "displacement"]).max() < 1e-6 and not a.loc["R2", "anchored"]
+    assert np.abs(free.facets["displacement"].dropna()).max() < 1e-6
+    with pytest.raises(InputError, match="anchor facet 'judge'"):
+        rasch_measures(df, kinds=None, categories={"score": CODES}, anchors={("judge", "R0"): 0.0})
+    with pytest.raises(InputError, match="anchored rater 'R9' has no ratings"):
+        rasch_measures(df, kinds=None, categories={"score": CODES}, anchors={("rater", "R9"): 0.0})

@@ -40,6 +40,9 @@ FACETS = ("case", "rater", "item")
 #: Kinds analysed by default: the ratings themselves (verdicts and decisions are
 #: conclusions drawn from them; their cut-off is :func:`calibrate.raters.implicit_cutoffs`).
 DEFAULT_KINDS = ("indicator", "level", "phase")
+#: Floor on a rating's model variance in the outfit's standardisation (Winsteps' convention:
+#: a variance whose square is below 1e-5 counts as sqrt(1e-5)).
+_V_FLOOR = float(np.sqrt(1e-5))
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +56,10 @@ class RaschMeasures:
         (logits: case ability, rater severity, item difficulty), ``se`` (model standard
         error), ``infit``, ``infit_zstd``, ``outfit``, ``outfit_zstd``, ``n``,
         ``observed_average`` and ``fair_average`` (in scale positions, lowest = 1),
-        ``status`` (``measured``, ``extreme_min``, ``extreme_max``).
+        ``status`` (``measured``, ``extreme_min``, ``extreme_max``), ``anchored``,
+        ``displacement`` (FACETS/Winsteps: the change one more estimation step would make,
+        (observed − expected score) / information in the element's direction; about 0 for
+        a converged free element, informative for an anchored one).
     thresholds
         One row per (scale, category): ``scale`` (kind or item), ``category``,
         ``position`` (1-based on the item's codes), ``count``, ``threshold`` (Rasch-Andrich
@@ -217,6 +223,7 @@ def rasch_measures(
     tol: float = 1e-6,
     extreme: float = 0.3,
     bias: bool = True,
+    anchors: Mapping[tuple[str, str], float] | None = None,
 ) -> RaschMeasures:
     """Many-facet Rasch measures of cases, assessors and items from the score table.
 
@@ -241,6 +248,11 @@ def rasch_measures(
         score points inwards (FACETS' and Winsteps' 0.3), and marked in ``status``.
     bias
         Also estimate the assessor × item bias table.
+    anchors
+        Measures held fixed (FACETS' and Winsteps' anchor values): ``{(facet, element):
+        logits}`` with facet ``"case"``, ``"rater"`` or ``"item"``. A facet with an anchored
+        element is not centred. With every element anchored the result is the statistics
+        (SE, fit, displacement) of those measures on these data.
 
     Returns
     -------
@@ -263,7 +275,11 @@ def rasch_measures(
     standardised residual ``z = (x - E) / sqrt(V)``; outfit = mean of ``z²``, infit =
     ``sum (x - E)² / sum V``; ZStd by the Wilson–Hilferty cube root with the model variance
     of the mean square (``sum (K4 / V²) / n² - 1 / n`` for outfit, ``sum (K4 - V²) /
-    (sum V)²`` for infit, ``K4`` the fourth central moment).
+    (sum V)²`` for infit, ``K4`` the fourth central moment), its square root ``q`` capped at
+    √2 (at least one degree of freedom) and ``V`` floored at √1e-5 in the outfit's, as
+    Winsteps; checked against its published Knox Cube output. The SE and fit of a measured
+    element use the ratings used in estimation; an extreme element is measured from its
+    ratings shared with measured elements.
 
     **Fair average** (FACETS "Fair-M"): the expected rating of an element when every
     other facet is at its mean measure, averaged over the element's own scales; on the
@@ -318,6 +334,22 @@ def rasch_measures(
     d = _Design(J.case[order], J.rater[order], J.item[order], group[order], x[order],
                 len(J.cases), len(J.raters), len(items_df), m, group_of_item, pcm)
     nC, nR, nI = d.n
+    labels = [J.cases.to_numpy(), J.raters.to_numpy(), items_df["item"].to_numpy()]
+    anchored = [np.zeros(n_, bool) for n_ in d.n]
+    anchor_val = [np.zeros(n_) for n_ in d.n]
+    for (facet_name, element), value in (anchors or {}).items():
+        if facet_name not in FACETS:
+            raise InputError(f"{func}: anchor facet {facet_name!r} is not one of {', '.join(FACETS)}.",
+                             hint="Anchors are {(facet, element): logits}, e.g. {('rater', 'B03'): -0.5}.")
+        f_ = FACETS.index(facet_name)
+        where = np.flatnonzero(labels[f_].astype(str) == str(element))
+        if where.size == 0:
+            raise InputError(f"{func}: anchored {facet_name} {element!r} has no ratings in the score table.",
+                             hint="Anchor only elements that occur in the judgements analysed (kinds=, items=).")
+        if not np.isfinite(float(value)):
+            raise InputError(f"{func}: the anchor of {facet_name} {element!r} must be a finite number of logits, got {value!r}.")
+        anchored[f_][where] = True
+        anchor_val[f_][where] = float(value)
 
     # ------------------------------------------------------------ extremes, then JMLE
     active = np.ones(J.n, bool)
@@ -334,7 +366,7 @@ def rasch_measures(
         raise InputError(f"{func}: every case, assessor or item has an extreme score; nothing to estimate.",
                          hint="The ratings need variation within cases and within assessors.")
     da = d.take(active)
-    B, C, D = np.zeros(nC), np.zeros(nR), np.zeros(nI)
+    B, C, D = (np.where(anchored[f_], anchor_val[f_], 0.0) for f_ in range(3))
     F = []
     for g in range(G):
         cnt = np.bincount(da.x[da.group == g], minlength=m[g] + 1).astype(float) + 0.5
@@ -361,11 +393,16 @@ def rasch_measures(
             dB = np.clip(np.where(ic > 0, rc / ic, 0.0), -1, 1)
             dC = np.clip(np.where(ir > 0, -rr / ir, 0.0), -1, 1)
             dD = np.clip(np.where(ii > 0, -ri / ii, 0.0), -1, 1)
+        dB[anchored[0]] = 0.0
+        dC[anchored[1]] = 0.0
+        dD[anchored[2]] = 0.0
         B += dB
         C += dC
         D += dD
-        C[meas_r] -= C[meas_r].mean()
-        D[meas_i] -= D[meas_i].mean()
+        if not anchored[1].any():
+            C[meas_r] -= C[meas_r].mean()
+        if not anchored[2].any():
+            D[meas_i] -= D[meas_i].mean()
         big = max(np.abs(dB).max(initial=0), np.abs(dC).max(initial=0), np.abs(dD).max(initial=0))
         for g in range(G):
             num = mo.ge_sum[g] - n_ge[g]
@@ -380,9 +417,12 @@ def rasch_measures(
     # ------------------------------------------------------------ extreme elements
     def solve_one(facet: int, el: int, target_shift: float):
         """Measure of one extreme element from its score moved inwards, others fixed."""
-        idx_all = d.element_index()[facet]
-        sel = idx_all == d.off[facet] + el
-        sub = d.take(sel)
+        idx = d.element_index()
+        sel = idx[facet] == d.off[facet] + el
+        # against the measured elements only (Winsteps): ratings shared with another extreme
+        # element carry no information on this one's place among the measured ones
+        with_measured = sel & np.logical_and.reduce([status[idx[o]] == 0 for o in range(3) if o != facet])
+        sub = d.take(with_measured if with_measured.any() else sel)
         target = float(sub.x.sum()) + target_shift
         val = 0.0
         sign = 1.0 if facet == 0 else -1.0  # case: ability; rater/item: severity/difficulty
@@ -401,6 +441,8 @@ def rasch_measures(
     for e in np.flatnonzero(status != 0):
         facet = int(np.searchsorted(d.off, e, side="right") - 1)
         el = int(e - d.off[facet])
+        if anchored[facet][el]:
+            continue
         solve_one(facet, el, -extreme if status[e] > 0 else extreme)
 
     # ------------------------------------------------------------ statistics
@@ -440,33 +482,44 @@ def rasch_measures(
     V, K4 = mo.V, mo.K4
     z2 = resid**2 / np.maximum(V, 1e-300)
     fit_ok = active  # fit on the observations used in estimation
-    labels = [J.cases.to_numpy(), J.raters.to_numpy(), items_df["item"].to_numpy()]
     err = np.seterr(invalid="ignore", divide="ignore")  # elements without fit observations give NaN
     for facet, name in enumerate(FACETS):
         el = d.element_index()[facet] - d.off[facet]
         n_el = d.n[facet]
         cnt = np.bincount(el, minlength=n_el)
-        info = np.bincount(el, weights=V, minlength=n_el)
+        st = status[d.off[facet]: d.off[facet + 1]]
+        measured = st == 0
+        # information of the ratings shared with measured elements of the other facets: those
+        # used in estimation (for an extreme element: those its measure was solved from)
+        idx = d.element_index()
+        shared = np.logical_and.reduce([status[idx[o]] == 0 for o in range(3) if o != facet])
+        info = np.bincount(el[shared], weights=V[shared], minlength=n_el)
+        info = np.where(info > 0, info, np.bincount(el, weights=V, minlength=n_el))
         se = 1.0 / np.sqrt(np.maximum(info, 1e-300))
         e_fit, w_fit = el[fit_ok], fit_ok
         nf = np.bincount(e_fit, minlength=n_el).astype(float)
         out_ms = np.bincount(e_fit, weights=z2[w_fit], minlength=n_el) / np.maximum(nf, 1)
         sumV = np.bincount(e_fit, weights=V[w_fit], minlength=n_el)
         in_ms = np.bincount(e_fit, weights=(resid**2)[w_fit], minlength=n_el) / np.maximum(sumV, 1e-300)
-        q_out2 = np.bincount(e_fit, weights=(K4 / np.maximum(V, 1e-300) ** 2)[w_fit], minlength=n_el) / np.maximum(nf, 1) ** 2 - 1 / np.maximum(nf, 1)
+        # the outfit's dispersion with the model variance floored at sqrt(1e-5), as Winsteps
+        # (its published Knox Cube output; tests/raters/test_rasch_published.py)
+        q_out2 = np.bincount(e_fit, weights=(K4 / np.maximum(V, _V_FLOOR) ** 2)[w_fit], minlength=n_el) / np.maximum(nf, 1) ** 2 - 1 / np.maximum(nf, 1)
         q_in2 = np.bincount(e_fit, weights=(K4 - V**2)[w_fit], minlength=n_el) / np.maximum(sumV, 1e-300) ** 2
-        q_out, q_in = np.sqrt(np.maximum(q_out2, 1e-300)), np.sqrt(np.maximum(q_in2, 1e-300))
+        # at least 1 degree of freedom (2 / q²): q <= sqrt(2), as Winsteps and FACETS
+        q_out = np.minimum(np.sqrt(np.maximum(q_out2, 1e-300)), np.sqrt(2.0))
+        q_in = np.minimum(np.sqrt(np.maximum(q_in2, 1e-300)), np.sqrt(2.0))
+        sign = 1.0 if facet == 0 else -1.0
+        disp = sign * np.bincount(e_fit, weights=resid[w_fit], minlength=n_el) / np.maximum(sumV, 1e-300)
         out_z = (np.cbrt(out_ms) - 1) * (3 / q_out) + q_out / 3
         in_z = (np.cbrt(in_ms) - 1) * (3 / q_in) + q_in / 3
         obs_avg = np.bincount(el, weights=obs_val, minlength=n_el) / np.maximum(cnt, 1)
-        st = status[d.off[facet]: d.off[facet + 1]]
-        measured = st == 0
         frame = pd.DataFrame({
             "facet": name, "element": labels[facet], "measure": [B, C, D][facet], "se": se,
             "infit": np.where(measured, in_ms, np.nan), "infit_zstd": np.where(measured, in_z, np.nan),
             "outfit": np.where(measured, out_ms, np.nan), "outfit_zstd": np.where(measured, out_z, np.nan),
             "n": cnt, "observed_average": obs_avg, "fair_average": fair(facet),
             "status": np.where(st == 0, "measured", np.where(st > 0, "extreme_max", "extreme_min")),
+            "anchored": anchored[facet], "displacement": np.where(measured, disp, np.nan),
         })
         rows.append(frame)
     np.seterr(**err)
