@@ -11,6 +11,8 @@ or Playwright is a failure, not a skip.
 
 from __future__ import annotations
 
+import base64
+
 import re
 import shutil
 
@@ -241,6 +243,22 @@ def test_open_list_and_rescore_round_after_confirmation(meeting):
         row = st.sessions().set_index("session").loc[new]
         assert row["parent"] == session and not row["revealed"]
         assert st.session_cases(new) == ["C01", "C02"]
+
+
+def test_the_kalibratieverslag_is_made_in_the_browser(meeting):
+    page, ws, session = meeting
+    _screen(page, "Nog open")
+    scr = page.locator('section.cal-screen[data-screen="open"]')
+    box = scr.locator(".cal-verslag")
+    box.get_by_role("button", name="Kalibratieverslag maken").click()
+    link = box.get_by_role("link", name="Kalibratieverslag openen")
+    link.wait_for(timeout=120_000)
+    assert link.get_attribute("download") == f"kalibratieverslag-{session}.html"
+    href = link.get_attribute("href")
+    assert href.startswith("data:text/html;charset=utf-8;base64,")
+    html = base64.b64decode(href.split(",", 1)[1]).decode("utf-8")
+    assert "Kalibratieverslag" in html and "Traceback" not in html
+    scr.get_by_text("is gemaakt").wait_for()
 
 
 def test_presentation_mode(meeting):

@@ -272,6 +272,26 @@ def test_messages_from_the_browser_reach_the_handlers(env, st, upcoming):
     assert panel.session == upcoming
 
 
+def test_the_verslag_is_made_on_the_open_screen_after_the_reveal(env, st, upcoming, fill_all):
+    import base64
+
+    _scored(st, upcoming, fill_all)
+    panel = FacilitatorPanel(st, session=upcoming)
+    panel.on_screen("open")
+    assert panel.on_verslag() is None  # blind: no minutes yet, and it says so
+    assert "na het onthullen" in panel.state["messages"]["open"]["text"]
+    assert panel.state["open"].get("verslag") is None
+    st.reveal(upcoming)
+    html = panel.on_verslag()
+    assert "Kalibratieverslag" in html and upcoming in html
+    v = panel.state["open"]["verslag"]
+    assert v["name"] == f"kalibratieverslag-{upcoming}.html"
+    assert base64.b64decode(v["href"].split(",", 1)[1]).decode("utf-8") == html
+    assert "is gemaakt" in panel.state["messages"]["open"]["text"]
+    panel._on_msg(None, {"type": "verslag"})  # the browser's button reaches the handler
+    assert panel.state["open"]["verslag"]["name"] == v["name"]
+
+
 def test_the_fixed_texts_are_dutch_and_complete():
     assert TEXT["record"] == "Consensus vastleggen" and TEXT["reveal"] == "Onthullen…"
     assert set(TEXT["confirm_yes"]) == {"create", "reveal", "rescore", "adopt"}

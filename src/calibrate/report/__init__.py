@@ -21,7 +21,7 @@ __all__ = ["KINDS", "build_report_content", "render_html", "render_verslag", "wr
 #: What ``calibrate report --kind`` writes: the full report or the kalibratieverslag.
 KINDS = ("rapport", "verslag")
 
-_STEPS = ("scores lezen", "consensus lezen", "overeenstemming", "drift per indicator", "beoordelaars",
+_STEPS = ("scores lezen", "consensus lezen", "beoordelaarsmodellen", "betrouwbaarheid", "overeenstemming", "drift per indicator", "beoordelaars",
           "oordelen en fasen", "voor en na de bespreking", "agenda", "figuren", "opmaken")
 
 
@@ -184,6 +184,10 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
 
     try:
         content = build_report_content(store, session=session, step=step, sections=sections)
+        if rounds is None and content.get("session"):
+            from .. import rounds as _rounds
+
+            rounds = _rounds.report_section(store, content["session"]["id"])
         if rounds is not None:
             from .sections import check_section
 

@@ -126,8 +126,39 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
         titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
     say("consensus lezen")
     consensus = store.coded_consensus(stamps=False)
+    if sections is None and focus is not None and framework is not None:
+        sections = model_sections(scores, consensus, str(focus["session"]), framework, problems, step=say)
     return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                           warnings=problems, step=step, sections=sections, participants=people, case_titles=titles)
+
+
+def model_sections(scores: CodedScores, consensus: CodedScores | None, session: str, framework,
+                   warnings: list[str], *, step: Callable[[str], None] | None = None) -> list[dict]:
+    """The report's sections from the model rooms, on the focus ``session``: what each
+    assessor does (:func:`calibrate.raters.report_section`: latent consensus, implicit
+    cut-offs, many-facet Rasch) and how many assessors are enough
+    (:func:`calibrate.gtheory.report_section`: G- and D-study). A section that cannot be
+    computed for this session is left out and said once in ``warnings``."""
+    from .. import gtheory, raters
+
+    say = step or (lambda _msg: None)
+    focus = scores.of_sessions([session])
+    cons = consensus.of_sessions([session]) if consensus is not None and len(consensus) else None
+    if cons is not None and not len(cons):
+        cons = None
+    out = []
+    for name, title, make in (
+        ("beoordelaarsmodellen", "Wat elke beoordelaar doet",
+         lambda: raters.report_section(focus, framework, cons)),
+        ("betrouwbaarheid", "Hoeveel beoordelaars zijn genoeg?",
+         lambda: gtheory.report_section(focus, framework)),
+    ):
+        say(name)
+        try:
+            out.append(make())
+        except CalibrateError as exc:
+            warnings.append(f"Het onderdeel ‘{title}’ kon voor deze sessie niet worden berekend ({exc}).")
+    return out
 
 
 def participants(store, session: str, raters: list[str]) -> dict:

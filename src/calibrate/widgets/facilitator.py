@@ -128,6 +128,12 @@ TEXT = {
                      "Kies welke casussen en beoordelaars meedoen.",
     "rescore": "Herbeoordelingsronde openen…",
     "rescore_blind": "Een herbeoordelingsronde open je na het onthullen en de bespreking.",
+    "verslag_title": "Kalibratieverslag",
+    "verslag_intro": "Het verslag van deze sessie voor de examencommissie: wie meedeed, de casussen, de "
+                     "overeenstemming vóór en na de bespreking, de afgesproken lezingen met hun redenen en de "
+                     "punten voor de volgende sessie. Maak het aan het eind van de bijeenkomst.",
+    "verslag": "Kalibratieverslag maken",
+    "verslag_open": "Kalibratieverslag openen",
     # confirmation
     "confirm_cancel": "Annuleren",
     "confirm_back": "Terug",
@@ -172,6 +178,7 @@ class FacilitatorPanel:
         self.present = False
         self.case: str | None = None
         self.order = "spread"
+        self.verslag: dict | None = None  # the kalibratieverslag made on the 'open' screen
         self.pending: fac.Plan | None = None
         self._pending_screen = "progress"
         self._token = 0
@@ -218,6 +225,7 @@ class FacilitatorPanel:
             "consensus": lambda: self.on_consensus(content.get("case"), content.get("item"), content.get("value"),
                                                    content.get("reason")),
             "goto": lambda: self.on_goto(content.get("case"), content.get("item")),
+            "verslag": lambda: self.on_verslag(),
         }
         handler = handlers.get(kind)
         if handler is None:
@@ -357,6 +365,31 @@ class FacilitatorPanel:
         return result
 
     # ---------------------------------------------------------------- handlers: the consensus
+    def on_verslag(self) -> str | None:
+        """Write the kalibratieverslag of the open (revealed) session
+        (:func:`calibrate.report.write_report` with ``kind="verslag"``) and offer it on the
+        'open' screen as a page to open or download; the HTML is returned."""
+        import base64
+        import tempfile
+        from pathlib import Path
+
+        from ..report import write_report
+
+        if self.session is None or not self._revealed(self.session):
+            self._say("open", "error", "Een kalibratieverslag maak je na het onthullen en de bespreking.")
+            self._refresh()
+            return None
+        with tempfile.TemporaryDirectory() as tmp:
+            out = write_report(self.store, Path(tmp) / "verslag.html", session=self.session, kind="verslag")
+            html = out.read_text(encoding="utf-8")
+        name = f"kalibratieverslag-{self.session}.html"
+        self.verslag = {"session": self.session, "name": name,
+                        "href": "data:text/html;charset=utf-8;base64," + base64.b64encode(html.encode("utf-8")).decode("ascii")}
+        self._say("open", "ok", f"Het kalibratieverslag van {self.session} is gemaakt: open of bewaar het met de "
+                                f"knop ‘{TEXT['verslag_open']}’.")
+        self._refresh()
+        return html
+
     def on_consensus(self, case: str | None, item: str | None, value: str | None, reason: str | None) -> int | None:
         """``Consensus vastleggen`` for one item: store the value and the reason."""
         if self.session is None or case is None or item is None:
@@ -579,6 +612,7 @@ class FacilitatorPanel:
         if n_no_reason:
             summary += f" Bij {n_no_reason} vastgelegde onderdelen staat nog geen reden."
         out |= {
+            "verslag": self.verslag if self.verslag and self.verslag["session"] == self.session else None,
             "cases": cases,
             "summary": summary,
             "rescore": {

@@ -517,8 +517,14 @@ function render({ model, el }) {
   const rescoreBox = h("section", { class: "cal-rescore cal-edit", "aria-labelledby": `${uid}h-rescore` },
     h("h4", { id: `${uid}h-rescore`, text: T.rescore_title }), rescoreNote,
     h("div", { class: "cal-lists" }, rescoreCases.el, rescoreRaters.el), h("div", { class: "cal-actions" }, rescoreBtn));
+  const verslagBtn = h("button", { type: "button", class: "cal-btn", text: T.verslag });
+  const verslagLink = h("a", { class: "cal-btn", target: "_blank", rel: "noopener", text: T.verslag_open });
+  const verslagBox = h("section", { class: "cal-verslag cal-edit", "aria-labelledby": `${uid}h-verslag` },
+    h("h4", { id: `${uid}h-verslag`, text: T.verslag_title }), h("p", { class: "cal-muted", text: T.verslag_intro }),
+    h("div", { class: "cal-actions" }, verslagBtn, verslagLink));
+  verslagBtn.addEventListener("click", () => send({ type: "verslag" }));
   openScreen.append(h("h3", { id: `${uid}h-open`, text: T.open_title }), msgs.get("open"), openBody, rescoreBox,
-    confirms.get("open"));
+    verslagBox, confirms.get("open"));
   rescoreBtn.addEventListener("click", () => send({ type: "rescore", cases: rescoreCases.selected(), raters: rescoreRaters.selected() }));
   let rescoreFor = null;
   function refList(caseId, refs) {
@@ -529,6 +535,9 @@ function render({ model, el }) {
   }
   function renderOpen() {
     const o = st.open;
+    verslagBox.hidden = !(o && o.revealed);
+    verslagLink.hidden = !(o && o.verslag);
+    if (o && o.verslag) { verslagLink.setAttribute("href", o.verslag.href); verslagLink.setAttribute("download", o.verslag.name); }
     if (!o) { openBody.replaceChildren(); rescoreBox.hidden = true; return; }
     const parts = [];
     parts.push(h("h4", { text: o.revealed ? T.unfinished_revealed : T.unfinished }));
