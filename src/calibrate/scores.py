@@ -317,3 +317,16 @@ class CodedScores:
             else:
                 out[c] = pd.array([pd.NA] * len(f), dtype="string")
         return pd.DataFrame(out, index=f.index).reset_index(drop=True)
+
+
+def as_frame(scores: Any, *, where: str) -> pd.DataFrame:
+    """The plain long score table of ``scores`` (a DataFrame as given, or a
+    :class:`CodedScores` decoded back); anything else is an :class:`InputError` naming
+    ``where`` (the function that was called)."""
+    if isinstance(scores, CodedScores):
+        return scores.to_frame()
+    if not isinstance(scores, pd.DataFrame):
+        raise InputError(
+            f"The 'scores' parameter of {where} must be the score table (a DataFrame or CodedScores), "
+            f"got {type(scores).__name__}.", hint="Pass store.scores() (CONTRACTS §1).")
+    return scores

@@ -22,23 +22,13 @@ from calibrate.gtheory.figure import d_study_figure
 from calibrate.gtheory.observations import select_scores
 from calibrate.gtheory.study import g_study
 from calibrate.gtheory.wording import _komma, raters_needed_sentence
+from calibrate.scores import as_frame
 
 SECTION_ID = "betrouwbaarheid"
 TITLE = "Hoeveel beoordelaars zijn genoeg?"
 D_RATERS = (1, 2, 3, 4, 6, 8, 12)
 TARGETS = (0.70, 0.80)
 
-
-def _plain(scores: Any) -> pd.DataFrame:
-    from calibrate.scores import CodedScores
-
-    if isinstance(scores, CodedScores):
-        return scores.to_frame()
-    if not isinstance(scores, pd.DataFrame):
-        raise InputError(
-            f"The 'scores' parameter of report_section must be the score table (a DataFrame or CodedScores), "
-            f"got {type(scores).__name__}.", hint="Pass store.scores() (CONTRACTS §1).")
-    return scores
 
 
 def _png(fig) -> str:
@@ -85,7 +75,7 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
         D-study figure with alt text. A part without data (no decision judged, a
         leeruitkomst with one assessor) is left out with a note; it never raises for that.
     """
-    df = _plain(scores)
+    df = as_frame(scores, where="report_section")
     if framework is None:
         raise InputError("report_section needs the framework (the names of the decision and the leeruitkomsten).",
                          hint="Pass the framework of the session, e.g. load_framework('han-wpl2-2025').")

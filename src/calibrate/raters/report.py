@@ -22,6 +22,7 @@ from calibrate.errors import InputError
 from calibrate.raters.consensus import latent_consensus
 from calibrate.raters.cutoffs import describe_cutoff, implicit_cutoffs
 from calibrate.raters.rasch import rasch_measures
+from calibrate.scores import as_frame
 
 __all__ = ["report_section", "item_names"]
 
@@ -86,19 +87,6 @@ def _shown(kind: str, code: Any, code_nl: dict[str, str]) -> str:
     return code
 
 
-def _plain(scores: Any) -> pd.DataFrame:
-    from calibrate.scores import CodedScores
-
-    if isinstance(scores, CodedScores):
-        return scores.to_frame()
-    if not isinstance(scores, pd.DataFrame):
-        raise InputError(
-            f"The 'scores' parameter of report_section must be the score table (a DataFrame or CodedScores), "
-            f"got {type(scores).__name__}.",
-            hint="Pass store.scores() (CONTRACTS §1).",
-        )
-    return scores
-
 
 def _severity_figure(raters: pd.DataFrame) -> tuple[str, str]:
     """Forest plot of the assessors' severities with 95% intervals; (base64 PNG, alt text)."""
@@ -162,7 +150,7 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
         A part that cannot be computed (e.g. a framework without a phase profile) is left
         out with a note saying why; it never raises for that.
     """
-    df = _plain(scores)
+    df = as_frame(scores, where="report_section")
     if framework is None:
         raise InputError("report_section needs the framework (item names and the handbook's rule).",
                          hint="Pass the framework of the session, e.g. load_framework('han-wpl2-2025').")
