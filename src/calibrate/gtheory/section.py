@@ -142,7 +142,7 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
             f"Methode: generaliseerbaarheidstheorie, casussen × beoordelaars, variantiecomponenten met "
             f"{'variantieanalyse' if g.method == 'anova' else 'de methode van Henderson' if g.method == 'henderson1' else 'REML'}"
             f"; intervallen met {n_boot} bootstrap-trekkingen van casussen. In de simulatiestudie van calibrate "
-            "(docs/coverage.md) vielen zulke bootstrapintervallen bij 4–12 casussen te smal uit (67–93 % in plaats "
+            "vielen zulke bootstrapintervallen bij 4–12 casussen te smal uit (67–93 % in plaats "
             "van 95 %): lees het interval als een ondergrens van de onzekerheid.")
 
     # ---- per leeruitkomst: cases × assessors × indicators (indicators fixed)
@@ -171,8 +171,8 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
                         ["nodig_70", "Beoordelaars nodig voor Φ ≥ 0,70"], ["nodig_80", "Beoordelaars nodig voor Φ ≥ 0,80"]],
             "rows": rows})
         notes.append("Per leeruitkomst: casussen × beoordelaars × indicatoren, de indicatoren vast (elke keer dezelfde). "
-                     "Zonder interval: de bootstrap over zo weinig casussen dekte in de simulatiestudie maar 61–92 % "
-                     "(docs/coverage.md). Een leeg vak betekent: ook met 50 beoordelaars niet gehaald.")
+                     "Zonder interval: de bootstrap over zo weinig casussen dekte in de simulatiestudie van calibrate maar 61–92 %. "
+                     "Een leeg vak betekent: ook met 50 beoordelaars niet gehaald.")
     if skipped:
         notes.append("Te weinig gegevens voor: " + ", ".join(skipped) + ".")
     return {"id": SECTION_ID, "title": TITLE, "intro": intro, "tables": tables, "figures": figures, "notes": notes}
