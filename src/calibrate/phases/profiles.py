@@ -178,26 +178,35 @@ def _panel(ph: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def _reference_frame(
+    df: pd.DataFrame, fw: Framework, reference: str, consensus: pd.DataFrame | None, func: str
+) -> pd.DataFrame:
+    """The phases a verdict is compared with: the assessor's ``own`` (one row per session,
+    case, rater, dimension), the ``panel``'s median or the ``consensus`` (per session,
+    case, dimension)."""
+    if reference == "own":
+        return _phases(df, fw, func)
+    if reference == "panel":
+        return _panel(_phases(df, fw, func), fw)
+    if consensus is None:
+        raise InputError(
+            f"{func}: reference='consensus' needs the consensus table.",
+            hint="Pass consensus=store.consensus().",
+        )
+    return _phases(_table(consensus, func, with_rater=False, name="consensus"), fw, func)
+
+
 def _reference_phases(
     df: pd.DataFrame, fw: Framework, reference: str, consensus: pd.DataFrame | None, func: str
 ) -> tuple[dict, bool]:
     """Mapping key → {dimension: position}; key is (session, case, rater) for ``own``,
     (session, case) otherwise. Second value: whether the key includes the rater."""
+    ph = _reference_frame(df, fw, reference, consensus, func)
     if reference == "own":
-        ph = _phases(df, fw, func)
         out: dict = {}
         for r in ph.itertuples(index=False):
             out.setdefault((r.session, r.case, r.rater), {})[r.dimension] = r.position
         return out, True
-    if reference == "panel":
-        ph = _panel(_phases(df, fw, func), fw)
-    else:
-        if consensus is None:
-            raise InputError(
-                f"{func}: reference='consensus' needs the consensus table.",
-                hint="Pass consensus=store.consensus().",
-            )
-        ph = _phases(_table(consensus, func, with_rater=False, name="consensus"), fw, func)
     out = {}
     for r in ph.itertuples(index=False):
         out.setdefault((r.session, r.case), {})[r.dimension] = r.position

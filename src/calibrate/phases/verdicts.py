@@ -18,27 +18,14 @@ from calibrate.frameworks.model import VERDICT_CODES, Framework
 from calibrate.options import OneOf, validate_options
 
 from ._common import _KEY, REFERENCES, _check_values, _framework, _table, _verdict_rows
-from .profiles import _panel, _phases, _resolve_profiles
+from .profiles import _reference_frame, _resolve_profiles
 
 
 def _reference_matrix(df: pd.DataFrame, fw: Framework, reference: str, consensus, func: str):
     """(key columns, key -> row, position matrix keys x phase dimensions; 0 = missing)."""
-    from calibrate.errors import InputError
-
     dims = [d.id for d in fw.phase_table.dimensions]
-    if reference == "own":
-        ph, key = _phases(df, fw, func), ["session", "case", "rater"]
-    else:
-        if reference == "panel":
-            ph = _panel(_phases(df, fw, func), fw)
-        else:
-            if consensus is None:
-                raise InputError(
-                    f"{func}: reference='consensus' needs the consensus table.",
-                    hint="Pass consensus=store.consensus().",
-                )
-            ph = _phases(_table(consensus, func, with_rater=False, name="consensus"), fw, func)
-        key = ["session", "case"]
+    ph = _reference_frame(df, fw, reference, consensus, func)
+    key = ["session", "case", "rater"] if reference == "own" else ["session", "case"]
     if not len(ph):
         return key, pd.Index([]), np.zeros((0, len(dims)), dtype=np.int64)
     keys = pd.MultiIndex.from_frame(ph[key].astype(str))
