@@ -59,7 +59,7 @@ from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.resolver import Resolver
 
-from calibrate.errors import FrameworkError
+from calibrate.errors import FrameworkError, InputError
 from calibrate.frameworks import files as f
 from calibrate.frameworks.model import (
     VERDICT_CODES,
@@ -103,6 +103,20 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 def builtin_frameworks() -> list[str]:
     """Ids of the built-in frameworks (files of ``kind: framework`` in the data directory)."""
     return sorted(_builtin_index())
+
+
+def as_framework(framework: "Framework | str", *, where: str | None = None) -> Framework:
+    """``framework`` itself, or the framework a framework id names (:func:`load_framework`);
+    anything else is an :class:`InputError` naming the parameter (of ``where``)."""
+    if isinstance(framework, Framework):
+        return framework
+    if isinstance(framework, str):
+        return load_framework(framework)
+    of = f" of {where}" if where else ""
+    raise InputError(
+        f"The 'framework' parameter{of} must be a Framework or a framework id, got {type(framework).__name__}.",
+        hint="Pass load_framework('han-wpl2-2025') or store.framework().",
+    )
 
 
 def load_framework(name_or_path: str | os.PathLike[str]) -> Framework:

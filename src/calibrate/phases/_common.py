@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from calibrate.errors import InputError
+from calibrate.frameworks.loader import as_framework as _framework  # a Framework or its id
 from calibrate.frameworks.model import NOT_APPLICABLE, Framework
 from calibrate.schema import VERDICT_SUFFIX
 from calibrate.scores import CodedScores
@@ -23,19 +24,6 @@ REFERENCES = ("own", "panel", "consensus")
 
 _REQUIRED = ("session", "case", "rater", "item", "value")
 _KEY = ["session", "case", "rater"]
-
-
-def _framework(framework: Framework | str) -> Framework:
-    if isinstance(framework, Framework):
-        return framework
-    if isinstance(framework, str):
-        from calibrate.frameworks import load_framework
-
-        return load_framework(framework)
-    raise InputError(
-        f"The 'framework' parameter must be a Framework or a framework id, got {type(framework).__name__}.",
-        hint="Pass load_framework('han-wpl2-2025') or store.framework().",
-    )
 
 
 def _table(df: Any, func: str, *, with_rater: bool = True, name: str = "scores") -> pd.DataFrame:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.errors import InputError
+from calibrate.frameworks.loader import as_framework
 from calibrate.frameworks.model import VERDICT_CODES, Framework
 from calibrate.raters._door import code_judgements
 from calibrate.schema import phase_item, verdict_item
@@ -40,20 +41,6 @@ STATUSES = ("ok", "too_few_cases", "one_verdict", "no_relation")
 _TEAM = "__team__"
 
 
-def _framework(framework: Framework | str) -> Framework:
-    if isinstance(framework, Framework):
-        return framework
-    if isinstance(framework, str):
-        from calibrate.frameworks import load_framework
-
-        return load_framework(framework)
-    raise InputError(
-        f"The 'framework' parameter of implicit_cutoffs must be a Framework or a framework id, "
-        f"got {type(framework).__name__}.",
-        hint="Pass load_framework('han-wpl2-2025') or store.framework().",
-    )
-
-
 def cutoff_features(scores: pd.DataFrame, framework: Framework | str) -> pd.DataFrame:
     """One row per verdict with the assessor's own evidence for it.
 
@@ -64,7 +51,7 @@ def cutoff_features(scores: pd.DataFrame, framework: Framework | str) -> pd.Data
     position) for every profile dimension. Verdicts whose profile dimensions are not all
     rated are left out (``n_meeting`` would be a guess).
     """
-    fw = _framework(framework)
+    fw = as_framework(framework, where="implicit_cutoffs")
     table = fw.phase_table
     if table is None or not fw.profiles:
         raise InputError(
@@ -297,7 +284,7 @@ def implicit_cutoffs(
         raise InputError(f"The 'confidence' parameter of {func} must be between 0 and 1. Got {confidence!r} instead.")
     if int(n_splits) < 2 or int(max_depth) < 1 or int(n_boot) < 0 or not C > 0:
         raise InputError(f"{func}: n_splits >= 2, max_depth >= 1, n_boot >= 0 and C > 0 are required.")
-    fw = _framework(framework)
+    fw = as_framework(framework, where="implicit_cutoffs")
     feats = cutoff_features(scores, fw)
     phase_codes = fw.phase_table.codes
     rng = np.random.default_rng(random_state)
