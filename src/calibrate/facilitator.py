@@ -25,6 +25,7 @@ import pandas as pd
 from calibrate.discussion import CaseDiscussion, OpenPoints, build_case_discussion, open_points
 from calibrate.dutch import format_date, parse_date
 from calibrate.errors import AccessError, InputError
+from calibrate.scoring import clean_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from calibrate.store import Store
@@ -187,7 +188,7 @@ def record_consensus(
         value, reason = entry if isinstance(entry, tuple) else (entry, None)
         if value is None:
             continue
-        reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
+        reason = clean_text(reason.strip()) if isinstance(reason, str) else None
         clean[item] = (value, reason)
     return store.save_consensus(session, case, clean)
 
@@ -332,6 +333,23 @@ def _n(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def _personal_data_problems(store: "Store", **fields: str | None) -> list[str]:
+    """Dutch problems for a session's name or title that hold personal data (a roster name
+    known to the workspace, an e-mail address, a student number ...): the same check the
+    store makes when the session is created, said before the facilitator confirms."""
+    from calibrate import privacy
+
+    words = {"session": "De naam van de sessie", "title": "De titel van de sessie"}
+    guard = store.import_pseudonymiser()
+    out = []
+    for field, value in fields.items():
+        found = privacy.check_identifier(value, field=field, pseudonymiser=guard) if value else None
+        if found is not None:
+            out.append(f"{words[field]} lijkt persoonsgegevens te bevatten ({found.labels}): {found.masked}. "
+                       "Kies een naam zonder namen, nummers of adressen van studenten.")
+    return out
+
+
 def session_plan(
     store: "Store",
     session: str,
@@ -353,6 +371,7 @@ def session_plan(
         problems.append("Geef de sessie een naam (id), bijvoorbeeld K06-2026-11.")
     elif session in set(sessions["session"]):
         problems.append(f"Er is al een sessie {session}; kies een andere naam.")
+    problems += _personal_data_problems(store, session=session, title=title)
     date = None
     try:
         date = parse_date(session_date)

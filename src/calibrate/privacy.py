@@ -1728,10 +1728,14 @@ class IdentifierFinding:
     def label(self) -> str:
         return _LABELS.get(self.kind, (self.kind,))[0]
 
+    @property
+    def labels(self) -> str:
+        """The Dutch words for what was found, e.g. ``naam, e-mailadres``."""
+        return ", ".join(_LABELS.get(k, (k,))[0] for k in self.kinds)
+
     def message(self) -> str:
         """E.g. ``rater 'Xxxxx xx Xxxxx' looks like personal data (naam)``."""
-        labels = ", ".join(_LABELS.get(k, (k,))[0] for k in self.kinds)
-        return f"{self.field} {self.masked!r} looks like personal data ({labels})"
+        return f"{self.field} {self.masked!r} looks like personal data ({self.labels})"
 
 
 _CAMEL_RE = re.compile(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Þ])")

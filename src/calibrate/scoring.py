@@ -227,14 +227,26 @@ def is_global_statement(text: str | None) -> bool:
     return len(words) < MIN_CONCRETE_WORDS
 
 
-def _clean_note(note: str | None) -> str | None:
-    if note is None:
+#: characters no one can see or type on purpose (NUL, the other C0 controls but tab and the
+#: line breaks, DEL): pasted from another program they are dropped from a note, which
+#: PostgreSQL would otherwise refuse (NUL) and the report could not show
+_INVISIBLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text) -> str | None:
+    """A note or reason as it is kept: without invisible control characters, ``None`` when
+    nothing is left but white space (or for a missing value)."""
+    if text is None:
         return None
-    if not isinstance(note, str):
-        if pd.isna(note):
+    if not isinstance(text, str):
+        if pd.isna(text):
             return None
-        note = str(note)
-    return note if note.strip() else None
+        text = str(text)
+    text = _INVISIBLE_RE.sub("", text)
+    return text if text.strip() else None
+
+
+_clean_note = clean_text
 
 
 def _now_hhmm() -> str:

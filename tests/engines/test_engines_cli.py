@@ -113,12 +113,28 @@ def test_bad_values_name_the_column_and_the_values(archive, tmp_path, capsys, en
     assert "lacks the column(s) ['kind']" in capsys.readouterr().err
 
 
-def test_missing_files_and_outputs(tmp_path, capsys, files):
+def test_missing_files_and_outputs(tmp_path, capsys, files, monkeypatch):
     assert _run("--source", tmp_path / "nope.parquet", "--out", tmp_path / "x.csv") == 2
     assert "nope.parquet" in capsys.readouterr().err
     assert _run("--source", files / "scores.parquet", "--out", tmp_path / "x.xlsx") == 2
     assert "--out must end in .csv or .parquet" in capsys.readouterr().err
-    assert _run("--out", tmp_path / "x.csv") == 2 or True  # falls back to CALIBRATE_WORKSPACE (the demo) if set
+    monkeypatch.delenv("CALIBRATE_WORKSPACE", raising=False)
+    monkeypatch.delenv("CALIBRATE_DB", raising=False)
+    assert _run("--out", tmp_path / "x.csv") == 2
+    assert "say where the scores are" in capsys.readouterr().err
+
+
+def test_out_is_checked_like_every_other_output(demo_workspace, tmp_path, capsys, files):
+    ws = tmp_path / "ws"
+    shutil.copytree(demo_workspace, ws)
+    db = ws / "calibrate.sqlite"
+    before = db.read_bytes()
+    assert _run("--workspace", ws, "--out", db.with_suffix(".csv").with_name("calibrate.sqlite.csv")) == 2
+    assert "workspace database" in capsys.readouterr().err
+    assert _run("--source", files / "scores.parquet", "--out", tmp_path) == 2  # a folder
+    err = capsys.readouterr().err
+    assert "this is a folder" in err and "Traceback" not in err
+    assert db.read_bytes() == before
 
 
 @pytest.mark.parametrize("module,engine,package", [("duckdb", "duckdb", "duckdb"), ("pyspark", "spark", "pyspark"),

@@ -78,6 +78,22 @@ def test_session_creation_and_assessors_are_doors_too(store):
     assert store.sessions().empty
 
 
+def test_the_facilitators_plan_says_in_dutch_that_a_session_name_is_personal_data(store):
+    from calibrate import facilitator as fac
+
+    _with_roster(store)
+    store.add_raters(["B01", "B02"])
+    for kwargs, field in (({"session": "K-Yilmazer"}, "naam"), ({"title": "Les van Fatima Yılmazer"}, "titel")):
+        kw = {"session": "K2", **kwargs}
+        plan = fac.session_plan(store, kw.pop("session"), "1-2-2026", cases=["C50"], raters=["B01", "B02"], **kw)
+        assert not plan.ok
+        said = [p for p in plan.problems if "persoonsgegevens" in p]
+        assert len(said) == 1 and f"De {field} van de sessie" in said[0] and "(naam)" in said[0]
+        assert "Yilmazer" not in said[0] and "Yılmazer" not in said[0] and "personal data" not in said[0]
+    assert fac.session_plan(store, "K2", "1-2-2026", cases=["C50"], raters=["B01", "B02"]).ok
+    assert store.sessions().empty
+
+
 @pytest.mark.parametrize("column,value,match", [
     ("case", "C" * 256, "at most 255"), ("rater", "B\x0001", "NUL"), ("note", "a\x00b", "NUL"),
     ("session", "S" * 300, "at most 255"),
@@ -178,3 +194,36 @@ def test_another_key_does_not_switch_the_guard_off(tmp_path, monkeypatch):
         with pytest.raises(StoreError, match="not the key"):
             store.import_scores(_scores(rater="fatima.yilmazer"))
         assert store.sessions().empty
+
+
+def _blind_session(store) -> None:
+    from calibrate.frameworks import load_framework
+    from calibrate.schema import DEFAULT_FRAMEWORK
+
+    store.ensure_framework(load_framework(DEFAULT_FRAMEWORK))
+    store.import_cases(pd.DataFrame({"case": ["C01"], "title": ["Les"], "text": ["Een les."]}))
+    store.add_raters(["B01", "B02"])
+    store.create_session("K2", "2026-02-01", cases=["C01"], raters=["B01", "B02"])
+
+
+def test_a_nul_byte_pasted_into_a_note_in_the_app_is_dropped_and_the_note_is_saved(store):
+    # PostgreSQL refuses a NUL character: the app used to show only its generic failure
+    from calibrate.scoring import ScoringSession
+
+    _blind_session(store)
+    session = ScoringSession.open(store, "B01", "K2")
+    form = session.form("C01")
+    form.set_value(ITEM, "gezien")
+    form.set_note(ITEM, "Goed\x00 voorbereid\x07, duidelijke\tuitleg")
+    session.save(form)
+    assert session.form("C01").note(ITEM) == "Goed voorbereid, duidelijke\tuitleg"
+    assert store.scores()["note"].dropna().tolist() == ["Goed voorbereid, duidelijke\tuitleg"]
+
+
+def test_a_consensus_reason_with_a_nul_byte_is_kept_without_it(store):
+    from calibrate import facilitator as fac
+
+    _blind_session(store)
+    store.reveal("K2")
+    fac.record_consensus(store, "K2", "C01", {ITEM: ("gezien", "Eens\x00 na bespreking")})
+    assert store.consensus()["note"].tolist() == ["Eens na bespreking"]

@@ -38,7 +38,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args) -> int:
     import os
 
-    out = Path(args.out)
+    from calibrate.paths import check_output, write_atomically
+
+    ws_dir = Path(args.workspace) if args.workspace else (
+        Path(os.environ["CALIBRATE_WORKSPACE"]) if os.environ.get("CALIBRATE_WORKSPACE") and not (args.db or args.source) else None)
+    # not a folder, never the workspace database, written whole or not at all
+    out = check_output(args.out, workspace=ws_dir, example="agreement.csv")
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise InputError("--out must end in .csv or .parquet.", location=str(out))
     from calibrate.engines import agreement_table
@@ -56,16 +61,15 @@ def run(args) -> int:
                                     memory_limit=args.memory_limit)
     else:
         raise InputError("say where the scores are: --source FILE, --workspace W or --db URL (or CALIBRATE_DB).")
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".parquet":
         from calibrate.engines.backends import need
 
         need("pyarrow", "", what="writing Parquet")
-        table.to_parquet(out, index=False)
+        write_atomically(out, lambda tmp: table.to_parquet(tmp, index=False))
     else:
         from calibrate.tabular import write_csv
 
-        write_csv(table, out)
+        write_atomically(out, lambda tmp: write_csv(table, tmp))
     groups = table[[c for c in table.columns if c not in ("coefficient", "value", "se", "ci_low", "ci_high",
                                                           "n_units", "n_raters")]].drop_duplicates()
     print(f"Wrote {len(table)} rows ({len(groups)} group(s)) to {out}.", file=sys.stdout)
