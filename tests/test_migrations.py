@@ -170,6 +170,36 @@ def test_upgrade_rewrites_row_level_security_policies(pg_url):
             access.remove_assessor(owner, role)
 
 
+@pytest.mark.postgres
+def test_upgrade_renews_row_level_security_by_itself(pg_url, capsys):
+    """`calibrate upgrade` of a team store with row-level security installs the new
+    version's pseudonymising functions and takes name_fingerprints from the assessors: the
+    owner no longer has to remember to run enable_row_level_security again."""
+    from calibrate.store import access
+
+    make_v1(pg_url)
+    prefix = f"mr{uuid.uuid4().hex[:6]}_"
+    engine = make_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(sa.insert(v1.meta), [{"key": "access.group", "value": access.ASSESSOR_GROUP},
+                                       {"key": "access.role_prefix", "value": prefix}])
+        if not c.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": access.ASSESSOR_GROUP}).first():
+            c.execute(sa.text("CREATE ROLE calibrate_assessor NOLOGIN"))
+        c.execute(sa.text("GRANT SELECT ON name_fingerprints TO calibrate_assessor"))  # as version 1 left it
+    engine.dispose()
+    out = _upgrade_cli(["--db", pg_url], capsys)
+    assert f"to {t.SCHEMA_VERSION}" in out and "Renewed row-level security (group calibrate_assessor)" in out
+    engine = make_engine(pg_url)
+    with engine.connect() as c:
+        functions = set(c.execute(sa.text("SELECT proname FROM pg_proc WHERE proname LIKE 'calibrate_pseudonym%'")).scalars())
+        may_read = c.execute(sa.text("SELECT has_table_privilege('calibrate_assessor', 'name_fingerprints', 'SELECT')")).scalar()
+        policies = set(c.execute(sa.text("SELECT policyname FROM pg_policies WHERE tablename = 'judgements'")).scalars())
+    engine.dispose()
+    assert {"calibrate_pseudonym_lookup", "calibrate_pseudonym_tokens"} <= functions
+    assert may_read is False and policies
+    assert "nothing to upgrade" in _upgrade_cli(["--db", pg_url], capsys)
+
+
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_failed_upgrade_changes_nothing(backend, tmp_path, request, monkeypatch):
     """The steps and the new version are one transaction: a step that fails half-way

@@ -191,10 +191,28 @@ def cmd_upgrade(args) -> int:
                 print(f"Upgraded the database from schema version {store.upgraded_from} to {store.schema_version()}.")
                 for note in store.upgrade_notes:
                     print(note)
+                _renew_access(store)
     except SchemaVersionError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def _renew_access(store) -> None:
+    """A team store with row-level security gets the new version's policies, grants and
+    pseudonymising functions at once (the upgrade itself is already committed)."""
+    from .errors import CalibrateError
+    from .store.access import renew_after_upgrade
+
+    try:
+        renewed = renew_after_upgrade(store)
+    except CalibrateError as exc:
+        print(f"The upgrade is done, but row-level security could not be renewed: {exc} "
+              "Run enable_row_level_security(owner) once more with the store's pseudonym key "
+              "(CALIBRATE_PSEUDONYM_KEY), see docs/team.md.", file=sys.stderr)
+        return
+    if renewed is not None:
+        print(f"Renewed row-level security (group {renewed[0]}): policies, grants and the pseudonymising functions.")
 
 
 def build_parser() -> argparse.ArgumentParser:

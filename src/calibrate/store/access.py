@@ -471,3 +471,19 @@ def connected_rater(store) -> str | None:
         if not user.startswith(prefix) or not _is_member(conn, user, group):
             return None
     return user[len(prefix):]
+
+
+def renew_after_upgrade(store) -> tuple[str, str] | None:
+    """After ``calibrate upgrade`` of a team store that has row-level security: run
+    :func:`enable_row_level_security` again with the group and role prefix it was enabled
+    with (policies, grants and the pseudonymising functions of the new version). Returns
+    that (group, prefix), or ``None`` when the store has no row-level security (SQLite, or
+    never enabled). Run as the owner, with the store's pseudonym key."""
+    if store.engine.dialect.name != "postgresql":
+        return None
+    with store.engine.connect() as conn:
+        prior = _settings(conn)
+    if prior is None:
+        return None
+    enable_row_level_security(store, group=prior[0], role_prefix=prior[1])
+    return prior
