@@ -264,6 +264,10 @@ CASES: list[Case] = [
     # point 7: careless paths
     Case("export --out is the workspace database", "7",
          _cli("export", "scores", "--workspace", "{F}/ws", "--out", "{F}/ws/calibrate.sqlite"), mentions="calibrate.sqlite"),
+    Case("agreement --out is the workspace database", "7",
+         _cli("agreement", "--workspace", "{F}/ws", "--out", "{F}/ws/calibrate.sqlite"), mentions="calibrate.sqlite"),
+    Case("agreement --out is a directory", "6", _cli("agreement", "--workspace", "{F}/ws", "--out", "{F}/outdir",
+                                                     pre=_mkdir("outdir")), mentions="outdir"),
     Case("export on a mistyped workspace", "7", _cli("export", "scores", "--workspace", "{F}/wss", "--out", "{F}/o.csv"),
          mentions="wss"),
     Case("report on a mistyped workspace", "7", _cli("report", "--workspace", "{F}/wss", "--out", "{F}/r.json"),

@@ -1,41 +1,10 @@
-"""The scoring model: one assessor's blind judgements of the cases of one kalibreersessie.
-
-Owns the state of a scoring form (value and evidence note per item, the motivation), what is
-still missing, completeness and progress, the quality nudges of the Kwaliteitscriteria
-(seed 001), and save/load through the store's blind :class:`~calibrate.store.RaterView`.
-Pure Python: :mod:`calibrate.widgets` is a thin view over it and the tests need no widgets.
-
-Conventions
------------
-- **Completeness.** A case is complete when every assessable item (``framework.assessable_items()``)
-  has a value. For an indicator ``n.v.t.`` is a value here: the assessor has decided the
-  indicator does not apply. (In the score table and the agreement analyses ``n.v.t.`` still
-  counts as missing, CONTRACTS §1.) Indicators of a dimension marked not assessed
-  (Differentiatie, "indicatief (niet om te beoordelen)") are shown, never scored.
-- **Motivation.** The short motivation the Kwaliteitscriteria ask for is stored as the
-  *note of the decision item* (``besluit``) — :func:`motivation_item_id`. A framework without
-  a decision keeps it as the note of its last verdict item, else of its last level item.
-  A note without a value is kept by the store, so a motivation written before the decision
-  is chosen is not lost.
-- **Nudges are pointed out, never blocking**: :meth:`CaseForm.nudges` lists them, saving
-  never depends on them.
-
-Example
--------
->>> from calibrate.frameworks import load_framework
->>> form = CaseForm(load_framework("han-wpl2-2025"))
->>> form.set_value("leerklimaat.klassenmanagement.1", "gezien")
->>> form.set_note("leerklimaat.klassenmanagement.1", "Gaat wel goed")
->>> form.progress_text()
-'1 van 123 onderdelen ingevuld'
->>> [n.kind for n in form.nudges()]
-['global_phrase']
+"""One assessor's scoring form for one case: value and evidence note per item, the
+motivation, what is missing, completeness, and the quality nudges (pointed out, never
+blocking).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
@@ -45,52 +14,20 @@ from calibrate.dutch import format_time
 from calibrate.errors import InputError
 from calibrate.frameworks.model import Framework, Item, Outcome
 from calibrate.schema import CODES, NOT_APPLICABLE, allowed_values, is_phase_item, is_verdict_item, phase_item, verdict_item
+from .notes import _clean_note, global_phrases_in, is_global_statement
 
 if TYPE_CHECKING:  # pragma: no cover
     from calibrate.rules import RuleResult
-    from calibrate.store import RaterView, Store
 
-__all__ = [
-    "GLOBAL_PHRASES",
-    "INDICATOR_CHOICES",
-    "CaseForm",
-    "CaseInfo",
-    "Entry",
-    "Nudge",
-    "Progress",
-    "SaveResult",
-    "ScoringSession",
-    "global_phrases_in",
-    "is_global_statement",
-    "motivation_item_id",
-]
 
 #: The three choices per indicator, in the order the form shows them (CONTRACTS §5).
 NOT_SEEN, SEEN = CODES["indicator"]
+
 FAIL, PASS = CODES["verdict"]
+
 INDICATOR_CHOICES = (SEEN, NOT_SEEN, NOT_APPLICABLE)
 
-#: Global phrases with no concrete behaviour (Kwaliteitscriteria, seed 001: "geen globale
-#: uitspraken zoals 'gaat wel goed'"). Matched case-insensitively on word boundaries,
-#: longest first; see :func:`is_global_statement` for when a note counts as global.
-GLOBAL_PHRASES = (
-    "gaat wel goed", "gaat goed", "ging goed", "ging wel goed", "goed gedaan", "helemaal goed",
-    "prima", "netjes", "ziet er goed uit", "in orde", "niks op aan te merken",
-    "niets op aan te merken", "zeer goed", "heel goed", "erg goed", "goed", "uitstekend",
-    "voldoende", "top", "super", "mooi", "oké", "ok", "akkoord",
-)
-#: A note with a global phrase counts as concrete when at least this many content words
-#: remain once the global phrases are taken out.
-MIN_CONCRETE_WORDS = 4
-_FILLER = frozenset(
-    "de het een en of maar ook wel niet erg heel zeer echt gewoon best nog al dan dat die dit deze "
-    "is was zijn waren gaat ging doet deed hij zij ze je jij hem haar zich er hier daar wat allemaal "
-    "alles veel beetje toch hoor zo".split()
-)
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
-
-# ----------------------------------------------------------------------------- values
 @dataclass(frozen=True)
 class Entry:
     """One item on the form: the chosen value (or None) and the evidence note (or None)."""
@@ -162,7 +99,6 @@ class CaseInfo:
     material: str | None
 
 
-# ----------------------------------------------------------------------------- helpers
 def motivation_item_id(framework: Framework) -> str | None:
     """The item whose note holds the overall motivation (module docstring, "Motivation")."""
     if framework.decision is not None:
@@ -175,85 +111,10 @@ def motivation_item_id(framework: Framework) -> str | None:
     return None
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return text.replace("’", "'")
-
-
-_PHRASE_RES = [
-    (p, re.compile(r"(?<!\w)" + re.escape(p) + r"(?!\w)"))
-    for p in sorted(GLOBAL_PHRASES, key=len, reverse=True)
-]
-
-
-def global_phrases_in(text: str | None) -> list[str]:
-    """The global phrases (:data:`GLOBAL_PHRASES`) in ``text``, longest match first."""
-    if not text:
-        return []
-    rest = _fold(text)
-    found = []
-    for phrase, rx in _PHRASE_RES:
-        if rx.search(rest):
-            found.append(phrase)
-            rest = rx.sub(" ", rest)
-    return found
-
-
-def is_global_statement(text: str | None) -> bool:
-    """True when ``text`` uses a global phrase and names no concrete behaviour.
-
-    Heuristic: the note contains one of :data:`GLOBAL_PHRASES` and fewer than
-    :data:`MIN_CONCRETE_WORDS` content words remain once those phrases (and filler words
-    such as "wel", "erg", "het") are taken out.
-
-    >>> is_global_statement("Gaat wel goed.")
-    True
-    >>> is_global_statement("Prima: wachtte tot het stil was en gaf toen de opdracht.")
-    False
-    >>> is_global_statement("Liep naar het groepje achterin.")  # no global phrase at all
-    False
-    """
-    if not text:
-        return False
-    rest = _fold(text)
-    found = False
-    for _, rx in _PHRASE_RES:
-        if rx.search(rest):
-            found = True
-            rest = rx.sub(" ", rest)
-    if not found:
-        return False
-    words = [w for w in _WORD.findall(rest) if w not in _FILLER and len(w) > 1]
-    return len(words) < MIN_CONCRETE_WORDS
-
-
-#: characters no one can see or type on purpose (NUL, the other C0 controls but tab and the
-#: line breaks, DEL): pasted from another program they are dropped from a note, which
-#: PostgreSQL would otherwise refuse (NUL) and the report could not show
-_INVISIBLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(text) -> str | None:
-    """A note or reason as it is kept: without invisible control characters, ``None`` when
-    nothing is left but white space (or for a missing value)."""
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        if pd.isna(text):
-            return None
-        text = str(text)
-    text = _INVISIBLE_RE.sub("", text)
-    return text if text.strip() else None
-
-
-_clean_note = clean_text
-
-
 def _now_hhmm() -> str:
     return format_time()
 
 
-# ----------------------------------------------------------------------------- the form
 class CaseForm:
     """One assessor's form for one case: entries per item, what is missing, the nudges.
 
@@ -617,135 +478,3 @@ def _split(entry) -> tuple[str | None, str | None]:
         value, note = entry
         return value, note
     return entry, None
-
-
-# ----------------------------------------------------------------------------- a session
-class ScoringSession:
-    """One assessor in one kalibreersessie: the cases, a form per case, save and progress.
-
-    Everything goes through ``view`` (a :class:`~calibrate.store.RaterView`), so nothing
-    here can return another assessor's judgements of an unrevealed session.
-    """
-
-    def __init__(self, view: "RaterView", session: str):
-        self.view = view
-        self.rater = view.rater
-        self.session = session
-        self._cases = view.cases(session)  # raises AccessError for a non-member
-        self.framework = view.framework(session)
-        self._assessable = {i.id for i in self.framework.assessable_items()}
-
-    @classmethod
-    def open(cls, store: "Store", rater: str, session: str | None = None) -> "ScoringSession":
-        """Open ``rater``'s session ``session`` (default: their most recent session)."""
-        view = store.rater_view(rater)
-        if session is None:
-            session = latest_session(view)
-        return cls(view, session)
-
-    # -- cases ---------------------------------------------------------------
-    @property
-    def case_ids(self) -> list[str]:
-        return [str(c) for c in self._cases["case"]]
-
-    def case(self, case_id: str) -> CaseInfo:
-        rows = self._cases[self._cases["case"] == case_id]
-        if rows.empty:
-            raise InputError(
-                f"case {case_id!r} is not part of session {self.session!r}.",
-                hint=f"Cases: {', '.join(self.case_ids)}.",
-            )
-        r = rows.iloc[0]
-        return CaseInfo(case_id, *(None if pd.isna(r[c]) else str(r[c]) for c in ("title", "text", "material")))
-
-    @property
-    def revealed(self) -> bool:
-        s = self.view.sessions()
-        row = s[s["session"] == self.session]
-        return bool(row["revealed"].iloc[0]) if len(row) else False
-
-    @property
-    def date(self) -> str | None:
-        """The session's date (ISO), None when unknown."""
-        s = self.view.sessions()
-        row = s[s["session"] == self.session]
-        if not len(row) or pd.isna(row["session_date"].iloc[0]):
-            return None
-        return str(row["session_date"].iloc[0])[:10]
-
-    @property
-    def title(self) -> str | None:
-        s = self.view.sessions()
-        row = s[s["session"] == self.session]
-        if not len(row) or pd.isna(row["title"].iloc[0]):
-            return None
-        return str(row["title"].iloc[0])
-
-    # -- forms ---------------------------------------------------------------
-    def form(self, case_id: str) -> CaseForm:
-        """The form of ``case_id`` with this assessor's latest saved entries."""
-        self.case(case_id)
-        mine = self.view.my_scores(self.session, case_id)
-        return CaseForm.from_scores(self.framework, mine, session=self.session, case=case_id, rater=self.rater)
-
-    def save(self, form: CaseForm) -> SaveResult:
-        """Store whatever is filled in (a half-scored case is kept); one transaction."""
-        if form.session != self.session or form.rater != self.rater or form.case not in self.case_ids:
-            raise InputError(
-                f"this form belongs to case {form.case!r} of session {form.session!r} (assessor {form.rater!r}), "
-                f"not to this scoring session ({self.session!r}, {self.rater!r}).",
-                hint="Get the form from ScoringSession.form(case).",
-            )
-        # only what changed since the form was loaded or saved: the store skips unchanged
-        # judgements anyway, and this way a second window of the same assessor is not overwritten
-        appended = self.view.save(self.session, form.case, form.to_values(only_changed=True))
-        form.mark_saved()
-        return SaveResult(appended, form.complete, len(form.missing()), form.nudges(), _now_hhmm())
-
-    # -- progress --------------------------------------------------------------
-    def progress(self) -> Progress:
-        """x of y cases complete (every assessable item has a value)."""
-        mine = self.view.my_scores(self.session)
-        filled = mine[mine["value"].notna() & mine["item"].isin(list(self._assessable))]
-        counts = filled.groupby("case")["item"].nunique().to_dict() if len(filled) else {}
-        per_case = {c: counts.get(c, 0) >= len(self._assessable) for c in self.case_ids}
-        return Progress(sum(per_case.values()), len(per_case), per_case)
-
-    def last_worked_on(self) -> str | None:
-        """The case of this assessor's most recent save in the session (None before any)."""
-        mine = self.view.my_scores(self.session)
-        mine = mine[mine["case"].isin(self.case_ids) & mine["scored_at"].notna()]
-        if mine.empty:
-            return None
-        return str(mine.loc[mine["scored_at"].astype(str).idxmax(), "case"])
-
-    def start_case(self) -> str | None:
-        """Where the app opens: the case last worked on while it is unfinished, else the
-        first unfinished case (the first case when all are done; None without cases)."""
-        last = self.last_worked_on()
-        if last is not None and not self.progress().per_case.get(last, False):
-            return last
-        return self.first_unfinished()
-
-    def first_unfinished(self) -> str | None:
-        """The first case not yet complete; the first case when all are done (None without cases)."""
-        if not self.case_ids:
-            return None
-        per_case = self.progress().per_case
-        return next((c for c in self.case_ids if not per_case[c]), self.case_ids[0])
-
-
-def latest_session(view: "RaterView") -> str:
-    """The most recent session (by date) this assessor belongs to."""
-    sessions = view.sessions()
-    if sessions.empty:
-        raise InputError(
-            f"assessor {view.rater!r} is not an assessor of any kalibreersessie.",
-            hint="Ask the facilitator to add you to a session.",
-        )
-    return str(sessions["session"].iloc[-1])
-
-
-def sessions_for(view: "RaterView") -> list[str]:
-    """This assessor's sessions, most recent first."""
-    return [str(s) for s in reversed(list(view.sessions()["session"]))]
