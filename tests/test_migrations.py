@@ -125,20 +125,30 @@ def test_upgrade_v1_postgres(pg_url, capsys, tmp_path):
         assert (("session_id", "case_id"), "session_cases") in _foreign_keys(fresh)
 
 
-@pytest.mark.postgres
-def test_upgrade_rewrites_row_level_security_policies(pg_url):
-    """A version-1 store with row-level security gets the version-2 policies: the insert
-    check no longer looks up the session's cases row by row (the foreign key does that)."""
+def _v1_with_row_level_security(pg_url: str, tag: str):
+    """A version-1 store on which row-level security was enabled (its group and a fresh
+    role prefix recorded, the group role present): (engine, prefix)."""
     from calibrate.store import access
 
     make_v1(pg_url)
-    prefix = f"mg{uuid.uuid4().hex[:6]}_"
+    prefix = f"{tag}{uuid.uuid4().hex[:6]}_"
     engine = make_engine(pg_url)
     with engine.begin() as c:
         c.execute(sa.insert(v1.meta), [{"key": "access.group", "value": access.ASSESSOR_GROUP},
                                        {"key": "access.role_prefix", "value": prefix}])
         if not c.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": access.ASSESSOR_GROUP}).first():
             c.execute(sa.text("CREATE ROLE calibrate_assessor NOLOGIN"))
+    return engine, prefix
+
+
+@pytest.mark.postgres
+def test_upgrade_rewrites_row_level_security_policies(pg_url):
+    """A version-1 store with row-level security gets the version-2 policies: the insert
+    check no longer looks up the session's cases row by row (the foreign key does that)."""
+    from calibrate.store import access
+
+    engine, prefix = _v1_with_row_level_security(pg_url, "mg")
+    with engine.begin() as c:
         # K1 still blind, so that its assessors may save in it after the upgrade
         c.execute(sa.update(v1.sessions).values(revealed=False))
         # the version-1 insert policy, as calibrate 0.1 wrote it
@@ -175,16 +185,8 @@ def test_upgrade_renews_row_level_security_by_itself(pg_url, capsys):
     """`calibrate upgrade` of a team store with row-level security installs the new
     version's pseudonymising functions and takes name_fingerprints from the assessors: the
     owner no longer has to remember to run enable_row_level_security again."""
-    from calibrate.store import access
-
-    make_v1(pg_url)
-    prefix = f"mr{uuid.uuid4().hex[:6]}_"
-    engine = make_engine(pg_url)
+    engine, _ = _v1_with_row_level_security(pg_url, "mr")
     with engine.begin() as c:
-        c.execute(sa.insert(v1.meta), [{"key": "access.group", "value": access.ASSESSOR_GROUP},
-                                       {"key": "access.role_prefix", "value": prefix}])
-        if not c.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": access.ASSESSOR_GROUP}).first():
-            c.execute(sa.text("CREATE ROLE calibrate_assessor NOLOGIN"))
         c.execute(sa.text("GRANT SELECT ON name_fingerprints TO calibrate_assessor"))  # as version 1 left it
     engine.dispose()
     out = _upgrade_cli(["--db", pg_url], capsys)
