@@ -76,6 +76,97 @@ def balanced_T(obs: Observations, obj_set: frozenset, cells: Cells, W: np.ndarra
     return out, T0
 
 
+def weighted_henderson(obs: Observations, obj_set: frozenset, cells: Cells, W: np.ndarray) -> np.ndarray:
+    """Henderson's Method 1 (:func:`~calibrate.gtheory.moments.henderson1`) of every
+    resample at once (resamples × effects, raw), for any pattern of missing cells.
+
+    A resample draws cases with the counts in ``W`` (resamples × cases), each drawn copy a
+    new case. The T terms and the coefficients k(α, β) = Σ_u n_u² / n_(α-cell of u) of the
+    resampled data are then sums over the original cases weighted by ``W``: a cell that
+    holds one case only (its index contains the object) is repeated per copy, a cell that
+    pools cases has the count Σ_c w_c n_(c, cell). So no resample is rebuilt or refitted;
+    the result equals ``henderson1`` on each resampled table.
+    """
+    code_o, n_obj = cells.codes(obj_set)
+    sets = [frozenset(), *[e.index for e in obs.design.effects]]
+    m = len(sets)
+    B = W.shape[0]
+
+    n_case = np.bincount(code_o, minlength=n_obj).astype(np.float64)
+    N = W @ n_case  # judgements per resample
+    K = np.zeros((B, m, m))
+    T = np.zeros((B, m))
+    s_o = np.bincount(code_o, weights=obs.y, minlength=n_obj)
+    T[:, 0] = (W @ s_o) ** 2 / N
+    for a, sa in enumerate(sets):
+        ca, na_size = cells.codes(sa)
+        a_has_obj = obj_set <= sa
+        if a > 0:
+            T[:, a] = balanced_T_one(obs, obj_set, cells, W, sa, code_o, n_obj)
+        # counts of the α-cells: per case (cases × α-cells) when α pools cases
+        if not a_has_obj:
+            Na = np.zeros((n_obj, na_size))
+            np.add.at(Na, (code_o, ca), 1.0)
+            n_a_w = W @ Na  # resamples × α-cells
+        else:
+            n_a = np.bincount(ca, minlength=na_size).astype(np.float64)
+        for b, sb in enumerate(sets):
+            if b == 0:
+                K[:, a, 0] = N
+                continue
+            u = sa | sb
+            cu, su = cells.codes(u)
+            a_of_u = np.zeros(su, dtype=np.int64)
+            a_of_u[cu] = ca
+            if obj_set <= u:  # u-cells hold one case each
+                n_u = np.bincount(cu, minlength=su).astype(np.float64)
+                o_of_u = np.zeros(su, dtype=np.int64)
+                o_of_u[cu] = code_o
+                if a_has_obj:  # so do the α-cells: each copy adds the same amount
+                    ok = n_u > 0
+                    contrib = np.bincount(o_of_u[ok], weights=n_u[ok] ** 2 / n_a[a_of_u[ok]], minlength=n_obj)
+                    K[:, a, b] = W @ contrib
+                else:  # Σ_α-cells (Σ_c w_c Σ_(u in c, α-cell) n_u²) / (Σ_c w_c n_(c, α-cell))
+                    Q = np.zeros((n_obj, na_size))
+                    np.add.at(Q, (o_of_u, a_of_u), n_u**2)
+                    num = W @ Q
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        K[:, a, b] = np.where(n_a_w > 0, num / n_a_w, 0.0).sum(axis=1)
+            else:  # u-cells pool cases: n_u(w) = Σ_c w_c n_(c, u)
+                Nu = np.zeros((n_obj, su))
+                np.add.at(Nu, (code_o, cu), 1.0)
+                n_u_w = W @ Nu  # resamples × u-cells
+                den = n_a_w[:, a_of_u]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    K[:, a, b] = np.where(den > 0, n_u_w**2 / den, 0.0).sum(axis=1)
+    return np.linalg.solve(K, T[:, :, None])[:, 1:, 0]
+
+
+def balanced_T_one(obs: Observations, obj_set: frozenset, cells: Cells, W: np.ndarray, index: frozenset,
+                   code_o: np.ndarray, n_obj: int) -> np.ndarray:
+    """T(α) of every resample (the weighted sums of :func:`balanced_T`, which hold for
+    unbalanced data too)."""
+    cu, su = cells.codes(index | obj_set)
+    n_u = np.bincount(cu, minlength=su).astype(np.float64)
+    s_u = np.bincount(cu, weights=obs.y, minlength=su)
+    o_of_u = np.zeros(su, dtype=np.int64)
+    o_of_u[cu] = code_o
+    ok = n_u > 0
+    if obj_set <= index:
+        return W @ np.bincount(o_of_u[ok], weights=s_u[ok] ** 2 / n_u[ok], minlength=n_obj)
+    ca, sa = cells.codes(index)
+    a_of_u = np.zeros(su, dtype=np.int64)
+    a_of_u[cu] = ca
+    S = np.zeros((n_obj, sa))
+    Nn = np.zeros((n_obj, sa))
+    np.add.at(S, (o_of_u, a_of_u), s_u)
+    np.add.at(Nn, (o_of_u, a_of_u), n_u)
+    num = (W @ S) ** 2
+    den = W @ Nn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, 0.0).sum(axis=1)
+
+
 def case_bootstrap(
     obs: Observations,
     obj: str,
@@ -86,14 +177,23 @@ def case_bootstrap(
     seed,
     balanced: bool,
     jackknife: bool = True,
+    moments: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(resamples × effects, cases × effects) raw estimates: bootstrap and leave-one-out."""
+    """(resamples × effects, cases × effects) raw estimates: bootstrap and leave-one-out.
+
+    ``moments``: the estimator is Henderson's Method 1, so unbalanced resamples are solved
+    all at once by :func:`weighted_henderson` instead of refitted one by one."""
     cells = Cells(obs)
     rng = np.random.default_rng(seed)
     strata = _object_strata(obs, object_facets, obj, cells)
     W = _draws(rng, strata, n_boot)
     n_obj = len(strata)
     J = None
+    if moments and not balanced:
+        reps = weighted_henderson(obs, object_facets, cells, W)
+        if jackknife:
+            J = weighted_henderson(obs, object_facets, cells, np.ones((n_obj, n_obj)) - np.eye(n_obj))
+        return reps, J
     if balanced:
         # balanced resamples keep the design: one Henderson matrix solves them all
         reps = _solve(henderson_matrix(obs, cells), *balanced_T(obs, object_facets, cells, W))

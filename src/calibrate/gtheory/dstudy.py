@@ -211,25 +211,25 @@ def raters_needed(
     if items is not None:
         base["i"] = float(items)
     ks = np.arange(1, int(max_raters) + 1, dtype=float)
-    curve_pt = []
+    # τ, δ, Δ are linear in the components: one coefficient vector per number of assessors
+    # (error_variances of the unit vectors) turns every resample's curve into a product
+    eye = np.eye(len(g.effects))
+    coef = np.array([error_variances(g, {**base, facet: k}, fixed, eye) for k in ks])  # K × 3 × E
+    tau, de, De = (g.variances @ coef[:, j].T for j in range(3))
+    e2, ph = _coefficients(tau, de, De)
+    curve_pt = ph if coefficient == "phi" else e2
     curve_b = []
-    for k in ks:
-        sz = {**base, facet: k}
-        tau, de, De = error_variances(g, sz, fixed)
-        e2, ph = _coefficients(tau, de, De)
-        curve_pt.append((ph if coefficient == "phi" else e2)[0])
-        if g.replicates is not None:
-            t_b, d_b, D_b = error_variances(g, sz, fixed, np.maximum(g.replicates, 0))
-            e2_b, ph_b = _coefficients(t_b, d_b, D_b)
-            curve_b.append(ph_b if coefficient == "phi" else e2_b)
-    curve_pt = np.array(curve_pt)
+    if g.replicates is not None:
+        V = np.maximum(g.replicates, 0)
+        e2_b, ph_b = _coefficients(*(V @ coef[:, j].T for j in range(3)))  # resamples × K
+        curve_b = (ph_b if coefficient == "phi" else e2_b).T
     hit = np.flatnonzero(curve_pt >= target)
     n = int(ks[hit[0]]) if len(hit) else None
     confidence = g.confidence if confidence is None else confidence
     ci = None
     notes = []
-    if curve_b:
-        C = np.array(curve_b)  # raters × resamples
+    if len(curve_b):
+        C = np.asarray(curve_b)  # raters × resamples
         reached = C >= target
         first = np.where(reached.any(axis=0), ks[np.argmax(reached, axis=0)], np.inf)
         a = 1 - confidence

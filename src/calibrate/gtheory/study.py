@@ -122,7 +122,7 @@ def g_study(
             return henderson1(o, c).estimate
 
         reps, jack = _boot.case_bootstrap(obs, object, object_facets, refit, n_boot=int(n_boot), seed=seed,
-                                          balanced=balanced and method == "anova")
+                                          balanced=balanced and method == "anova", moments=method == "henderson1")
         notes.append(f"Bootstrap over {len(_boot._object_strata(obs, object_facets, object, cells))} "
                      f"'{object}' levels: {n_boot} resamples (seed {seed!r})"
                      + (", within their nest" if len(object_facets) > 1 else "") + ".")
