@@ -123,3 +123,40 @@ def test_reml_equals_anova_on_balanced_data_with_positive_estimates(synthetic4):
     r = g_study(obs, object="p", method="reml")
     for x, y in zip(a.components, r.components):
         assert y.variance == pytest.approx(x.variance, rel=1e-5)
+
+
+def test_generalizit_per_leeruitkomst_verdict_and_indicators():
+    """A row of reliability_overview on balanced data is GeneralizIT's G-study of that
+    scope's judgements alone (the verdict: c × r; the indicators, all random: c × r × i)."""
+    from calibrate.devtools.simulate import SimulationConfig, simulate
+    from calibrate.frameworks import load_framework
+    from calibrate.gtheory.kijkkader import reliability_overview
+    from calibrate.gtheory.observations import KIND_SCORES
+
+    fw = load_framework("han-wpl2-2025")
+    scores = simulate(fw, SimulationConfig(n_sessions=1, n_raters=4, cases_per_session=9, seed=11)).scores
+    # keep the items every assessor judged on every case (n.v.t. is missing), so the
+    # indicator scopes are balanced too
+    full = scores[scores["value"] != "n.v.t."].groupby("item").size()
+    scores = scores[scores["item"].isin(full.index[full == 9 * 4])]
+    out = reliability_overview(scores, fw, by=("verdict", "indicator"), n_boot=0, items_fixed=False).set_index(["scope", "kind"])
+    checked = []
+    for (scope, kind), row in out.iterrows():
+        sub = scores[scores["item"] == f"{scope}.oordeel"] if kind == "verdict" else \
+            scores[(scores["kind"] == "indicator") & scores["item"].str.startswith(scope + ".")]
+        sub = sub[sub["value"] != "n.v.t."]
+        if sub.groupby(["case", "rater"]).size().nunique() != 1 or len(sub) != sub["case"].nunique() * sub["rater"].nunique() * sub["item"].nunique():
+            continue  # GeneralizIT reads balanced data only
+        frame = pd.DataFrame({"c": sub["case"], "r": sub["rater"], "i": sub["item"],
+                              "value": sub["value"].map(KIND_SCORES[kind]).astype(float)})
+        design = "c x r" if kind == "verdict" else "c x r x i"
+        peer = _generalizit(frame if kind != "verdict" else frame.drop(columns="i"), design, "value")
+        ours = g_study(frame.rename(columns={"c": "case", "r": "rater", "i": "item"}), design)
+        for c in ours.components:  # GeneralizIT rounds its variance column to 4 decimals
+            assert c.estimate == pytest.approx(peer.anova_table.loc[" x ".join(c.effect.primary), "Variance"], abs=6e-5)
+        # ... and computes its coefficients from the rounded components
+        assert row["Erho2"] == pytest.approx(peer.g_coeffs_table.loc["c", "rho^2"], abs=5e-4), (scope, kind)
+        assert row["Phi"] == pytest.approx(peer.g_coeffs_table.loc["c", "phi^2"], abs=5e-4), (scope, kind)
+        assert row["Erho2"] == pytest.approx(d_study(ours).iloc[0]["Erho2"], abs=1e-12)
+        checked.append((scope, kind))
+    assert {k for _, k in checked} == {"verdict", "indicator"}  # both kinds of scope met the peer
