@@ -119,7 +119,7 @@ def reliability_overview(
     seed=0,
     items_fixed: bool = True,
     max_raters: int = 50,
-    method: str = "auto",
+    method: str = "henderson1",
 ) -> pd.DataFrame:
     """How dependable each part of the kijkkader is, and how many assessors it needs.
 
@@ -142,11 +142,11 @@ def reliability_overview(
     Intervals are bootstrap percentile intervals over cases (``n_boot`` resamples; none
     with ``n_boot=0``); docs/coverage.md measures how well they cover at small n.
 
-    ``method``: ``"auto"`` is :func:`~calibrate.gtheory.study.g_study`'s choice for the
-    cases × assessors scopes (ANOVA when balanced, else REML) and Henderson's Method 1 for
-    the scopes with indicators (equal to ANOVA on complete data; its resamples of an
-    incomplete table are solved all at once, which REML's are not); any other value is
-    used for every scope.
+    ``method`` is used for every scope; the default, Henderson's Method 1, equals ANOVA on
+    complete data, and its resamples of an incomplete table are solved all at once, which
+    REML's are not. ``"auto"`` is :func:`~calibrate.gtheory.study.g_study`'s choice for the
+    cases × assessors scopes (ANOVA when balanced, else REML) and Method 1 for the scopes
+    with indicators.
     """
     if "kind" not in scores.columns:
         raise InputError("reliability_overview needs the score table of CONTRACTS §1 (with a 'kind' column).")
