@@ -76,6 +76,12 @@ def balanced_T(obs: Observations, obj_set: frozenset, cells: Cells, W: np.ndarra
     return out, T0
 
 
+def _by_case(code_o: np.ndarray, n_obj: int, cell: np.ndarray, size: int, weights=None) -> np.ndarray:
+    """Cases × cells matrix of counts (or of summed ``weights``)."""
+    flat = np.bincount(code_o * size + cell, weights=weights, minlength=n_obj * size)
+    return flat.reshape(n_obj, size).astype(np.float64, copy=False)
+
+
 def weighted_henderson(obs: Observations, obj_set: frozenset, cells: Cells, W: np.ndarray) -> np.ndarray:
     """Henderson's Method 1 (:func:`~calibrate.gtheory.moments.henderson1`) of every
     resample at once (resamples × effects, raw), for any pattern of missing cells.
@@ -91,29 +97,31 @@ def weighted_henderson(obs: Observations, obj_set: frozenset, cells: Cells, W: n
     sets = [frozenset(), *[e.index for e in obs.design.effects]]
     m = len(sets)
     B = W.shape[0]
-
     n_case = np.bincount(code_o, minlength=n_obj).astype(np.float64)
     N = W @ n_case  # judgements per resample
     K = np.zeros((B, m, m))
     T = np.zeros((B, m))
     s_o = np.bincount(code_o, weights=obs.y, minlength=n_obj)
     T[:, 0] = (W @ s_o) ** 2 / N
+    pooled: dict[frozenset, np.ndarray] = {}  # resamples × cells counts of cells that pool cases
+
+    def pooled_counts(index: frozenset) -> np.ndarray:
+        if index not in pooled:
+            cu, su = cells.codes(index)
+            pooled[index] = W @ _by_case(code_o, n_obj, cu, su)
+        return pooled[index]
+
     for a, sa in enumerate(sets):
         ca, na_size = cells.codes(sa)
         a_has_obj = obj_set <= sa
         if a > 0:
             T[:, a] = balanced_T_one(obs, obj_set, cells, W, sa, code_o, n_obj)
-        # counts of the α-cells: per case (cases × α-cells) when α pools cases
-        if not a_has_obj:
-            Na = np.zeros((n_obj, na_size))
-            np.add.at(Na, (code_o, ca), 1.0)
-            n_a_w = W @ Na  # resamples × α-cells
-        else:
+        if a_has_obj:
             n_a = np.bincount(ca, minlength=na_size).astype(np.float64)
-        for b, sb in enumerate(sets):
-            if b == 0:
-                K[:, a, 0] = N
-                continue
+        else:
+            n_a_w = pooled_counts(sa)  # resamples × α-cells
+        K[:, a, 0] = N
+        for b, sb in enumerate(sets[1:], start=1):
             u = sa | sb
             cu, su = cells.codes(u)
             a_of_u = np.zeros(su, dtype=np.int64)
@@ -122,23 +130,18 @@ def weighted_henderson(obs: Observations, obj_set: frozenset, cells: Cells, W: n
                 n_u = np.bincount(cu, minlength=su).astype(np.float64)
                 o_of_u = np.zeros(su, dtype=np.int64)
                 o_of_u[cu] = code_o
+                ok = n_u > 0
                 if a_has_obj:  # so do the α-cells: each copy adds the same amount
-                    ok = n_u > 0
                     contrib = np.bincount(o_of_u[ok], weights=n_u[ok] ** 2 / n_a[a_of_u[ok]], minlength=n_obj)
                     K[:, a, b] = W @ contrib
                 else:  # Σ_α-cells (Σ_c w_c Σ_(u in c, α-cell) n_u²) / (Σ_c w_c n_(c, α-cell))
-                    Q = np.zeros((n_obj, na_size))
-                    np.add.at(Q, (o_of_u, a_of_u), n_u**2)
-                    num = W @ Q
+                    num = W @ _by_case(o_of_u[ok], n_obj, a_of_u[ok], na_size, n_u[ok] ** 2)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         K[:, a, b] = np.where(n_a_w > 0, num / n_a_w, 0.0).sum(axis=1)
             else:  # u-cells pool cases: n_u(w) = Σ_c w_c n_(c, u)
-                Nu = np.zeros((n_obj, su))
-                np.add.at(Nu, (code_o, cu), 1.0)
-                n_u_w = W @ Nu  # resamples × u-cells
                 den = n_a_w[:, a_of_u]
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    K[:, a, b] = np.where(den > 0, n_u_w**2 / den, 0.0).sum(axis=1)
+                    K[:, a, b] = np.where(den > 0, pooled_counts(u) ** 2 / den, 0.0).sum(axis=1)
     return np.linalg.solve(K, T[:, :, None])[:, 1:, 0]
 
 
@@ -157,12 +160,8 @@ def balanced_T_one(obs: Observations, obj_set: frozenset, cells: Cells, W: np.nd
     ca, sa = cells.codes(index)
     a_of_u = np.zeros(su, dtype=np.int64)
     a_of_u[cu] = ca
-    S = np.zeros((n_obj, sa))
-    Nn = np.zeros((n_obj, sa))
-    np.add.at(S, (o_of_u, a_of_u), s_u)
-    np.add.at(Nn, (o_of_u, a_of_u), n_u)
-    num = (W @ S) ** 2
-    den = W @ Nn
+    num = (W @ _by_case(o_of_u, n_obj, a_of_u, sa, s_u)) ** 2
+    den = W @ _by_case(o_of_u, n_obj, a_of_u, sa, n_u)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / den, 0.0).sum(axis=1)
 

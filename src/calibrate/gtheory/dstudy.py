@@ -40,6 +40,14 @@ def error_variances(g: GStudy, sizes: Mapping[str, float] | None = None, fixed: 
     * else σ²(α) / π'(α \\ O) to Δ, and to δ as well when it contains the object.
     ``variances`` may be resamples × effects (one row per bootstrap replicate).
     """
+    v = np.atleast_2d(g.variances if variances is None else np.asarray(variances, float))
+    coef = _error_coefficients(g, sizes, fixed)[0]  # 3 × effects
+    return v @ coef[0], v @ coef[1], v @ coef[2]
+
+
+def _error_coefficients(g: GStudy, sizes: Mapping[str, float | np.ndarray] | None, fixed: Iterable[str]) -> np.ndarray:
+    """The rules of :func:`error_variances` as coefficients (sizes × 3 × effects: τ, δ, Δ
+    per unit of each component). A size may be an array (one D-study per value)."""
     O = _object_set(g)
     fixed = set(fixed)
     for f in fixed:
@@ -49,28 +57,28 @@ def error_variances(g: GStudy, sizes: Mapping[str, float] | None = None, fixed: 
     n = dict(g.sizes)
     if sizes is not None:
         n.update(sizes)
-    v = np.atleast_2d(g.variances if variances is None else np.asarray(variances, float))
-    tau = np.zeros(v.shape[0])
-    delta = np.zeros(v.shape[0])
-    Delta = np.zeros(v.shape[0])
+    K = max([np.size(x) for x in n.values()] or [1])
+    coef = np.zeros((K, 3, len(g.effects)))
     for k, e in enumerate(g.effects):
         outside = [f for f in e.index if f not in O]
         random_out = [f for f in outside if f not in fixed]
         if not outside:
-            tau += v[:, k]
+            coef[:, 0, k] = 1.0
             continue
         if sizes is None and not fixed:
             div = 1.0 / g.own_weights[e.label]
         else:
-            div = float(np.prod([n[f] for f in outside]))
+            div = np.ones(K)
+            for f in outside:
+                div = div * np.asarray(n[f], float)
         if not random_out:
             if g.object in e.index:
-                tau += v[:, k] / div
+                coef[:, 0, k] = 1.0 / div
             continue
-        Delta += v[:, k] / div
+        coef[:, 2, k] = 1.0 / div
         if g.object in e.index:
-            delta += v[:, k] / div
-    return tau, delta, Delta
+            coef[:, 1, k] = 1.0 / div
+    return coef
 
 
 def _coefficients(tau, delta, Delta):
@@ -213,8 +221,7 @@ def raters_needed(
     ks = np.arange(1, int(max_raters) + 1, dtype=float)
     # τ, δ, Δ are linear in the components: one coefficient vector per number of assessors
     # (error_variances of the unit vectors) turns every resample's curve into a product
-    eye = np.eye(len(g.effects))
-    coef = np.array([error_variances(g, {**base, facet: k}, fixed, eye) for k in ks])  # K × 3 × E
+    coef = _error_coefficients(g, {**base, facet: ks}, fixed)  # K × 3 × E
     tau, de, De = (g.variances @ coef[:, j].T for j in range(3))
     e2, ph = _coefficients(tau, de, De)
     curve_pt = ph if coefficient == "phi" else e2

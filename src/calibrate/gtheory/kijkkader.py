@@ -173,7 +173,7 @@ def reliability_overview(
             continue
         how = ("auto" if crossed else "henderson1") if method == "auto" else method
         g = g_study(select_scores(sub, kind=kind if kind != "dimension" else "indicator"), design,
-                    n_boot=n_boot, seed=seed, method=how, ci=None)
+                    n_boot=n_boot, seed=seed, method=how, ci=None, jackknife=False)
         row.update(scope_numbers(g, fixed=fixed, cut_off=CUT_OFF if crossed else None, targets=targets,
                                  max_raters=max_raters))
         rows.append(row)

@@ -24,7 +24,7 @@ from calibrate.gtheory.kijkkader import CUT_OFF, DECISION_SCOPE, reliability_ove
 from calibrate.gtheory.observations import select_scores
 from calibrate.gtheory.study import g_study
 from calibrate.gtheory.wording import _komma, raters_needed_sentence
-from calibrate.scores import as_frame
+from calibrate.scores import CodedScores, as_frame
 
 SECTION_ID = "betrouwbaarheid"
 TITLE = "Hoeveel beoordelaars zijn genoeg?"
@@ -77,7 +77,12 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
         D-study figure with alt text. A part without data (no decision judged, a
         leeruitkomst with one assessor) is left out with a note; it never raises for that.
     """
-    df = as_frame(scores, where="report_section")
+    if isinstance(scores, CodedScores):  # the kinds this section reads, categorical columns kept (no decoding)
+        f = scores.frame
+        df = f.loc[f["kind"].isin(["decision", "verdict", "indicator"]).to_numpy(),
+                   [c for c in ("session", "case", "rater", "item", "kind", "value") if c in f.columns]]
+    else:
+        df = as_frame(scores, where="report_section")
     if framework is None:
         raise InputError("report_section needs the framework (the names of the decision and the leeruitkomsten).",
                          hint="Pass the framework of the session, e.g. load_framework('han-wpl2-2025').")
@@ -99,7 +104,7 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
     dec = dec[dec["value"].notna() & (dec["value"].astype("string") != "n.v.t.")]
     g = None
     if dec["rater"].nunique() >= 2 and dec["case"].nunique() >= 3:
-        g = g_study(select_scores(dec, kind="decision"), "c x r", n_boot=n_boot, seed=seed, ci=None)
+        g = g_study(select_scores(dec, kind="decision"), "c x r", n_boot=n_boot, seed=seed, ci=None, jackknife=False)
     if g is None:
         notes.append("Er is te weinig over het go/no go-besluit gescoord (minstens drie casussen met elk twee "
                      "beoordelaars) om te zeggen hoeveel beoordelaars genoeg zijn.")
