@@ -160,3 +160,21 @@ def test_generalizit_per_leeruitkomst_verdict_and_indicators():
         assert row["Erho2"] == pytest.approx(d_study(ours).iloc[0]["Erho2"], abs=1e-12)
         checked.append((scope, kind))
     assert {k for _, k in checked} == {"verdict", "indicator"}  # both kinds of scope met the peer
+
+
+def test_shavelson_webb_table_1_1_p_x_i():
+    """Shavelson & Webb (1991), Table 1.1 (20 persons x 8 science items, 0/1; transcribed by
+    the R package hemp, fixture header). The book's printed components were not available
+    here, so the check is GeneralizIT in the same run and an identity: Eρ² of a p x i design
+    is Cronbach's α (KR-20 on 0/1 items; Brennan 2001, §2.3.3) of the persons x items table."""
+    df = read_fixture("shavelson_webb_table1_1_pxi.csv")
+    assert df.shape == (160, 3) and set(df["score"]) == {0, 1}
+    ours = g_study(df, "p x i", object="p", facets={"p": "person", "i": "item"}, value="score")
+    peer = _generalizit(df.rename(columns={"person": "p", "item": "i"}), "p x i", "score")
+    for label, theirs in {"p": "p", "i": "i", "pi": "p x i"}.items():
+        assert ours[label].estimate == pytest.approx(peer.anova_table.loc[theirs, "Variance"], abs=6e-5)
+    X = df.pivot(index="person", columns="item", values="score").to_numpy(float)
+    k = X.shape[1]
+    kr20 = k / (k - 1) * (1 - X.var(axis=0, ddof=1).sum() / X.sum(axis=1).var(ddof=1))
+    assert d_study(ours).iloc[0]["Erho2"] == pytest.approx(kr20, abs=1e-12)
+    assert sum(c.ss for c in ours.components) == pytest.approx(((X - X.mean()) ** 2).sum(), abs=1e-12)
