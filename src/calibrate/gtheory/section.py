@@ -202,9 +202,9 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
                      "Φ(λ) is de betrouwbaarheid van de kant van de grens (voldaan of niet, go of no go) waar een casus "
                      "uitkomt.")
     if len(ind) or len(verd):
-        notes.append(f"De intervallen per leeruitkomst komen uit {n_boot} bootstrap-trekkingen van casussen. Bij zo "
-                     "weinig casussen dekte zo'n interval in de simulatiestudie van calibrate maar 61–92 % in plaats "
-                     "van 95 %: lees het als een ondergrens van de onzekerheid. ‘Meer dan 50’ betekent: in een deel "
+        notes.append(f"De intervallen per leeruitkomst komen uit {n_boot} bootstrap-trekkingen van casussen. Bij 4–12 "
+                     "casussen dekte zo'n interval in de simulatiestudie van calibrate maar 61–92 % in plaats "
+                     "van 95 %: lees het dan als een ondergrens van de onzekerheid. ‘Meer dan 50’ betekent: in een deel "
                      "van de trekkingen ook met 50 beoordelaars niet gehaald.")
     if skipped:
         notes.append("Te weinig gegevens voor: " + ", ".join(skipped) + ".")
