@@ -158,3 +158,77 @@ def test_bad_options_are_clear(session):
         raters_needed(g, 1.5)
     with pytest.raises(InputError, match="bootstrap"):
         g_study(lev, "c x r x i", ci="bca")
+
+
+def test_henderson_resamples_at_once_equal_refits():
+    """The bootstrap of an unbalanced Method-1 G-study solves all resamples at once; each
+    equals henderson1 refitted on that resample's table (drawn cases as new cases)."""
+    from calibrate.gtheory import bootstrap as boot
+    from calibrate.gtheory.moments import Cells, henderson1
+
+    rng = np.random.default_rng(3)
+    rows = [(c, r, i, rng.normal() + 0.3 * c + 0.1 * r) for c in range(9) for r in range(4) for i in range(5)
+            if rng.random() > 0.2]
+    df = pd.DataFrame(rows, columns=["case", "rater", "item", "value"])
+    for design, table in (("c x r x i", df), ("c x r", df.drop_duplicates(["case", "rater"]).iloc[:-3])):
+        obs = observations(table, design)
+        cells = Cells(obs)
+        strata = boot._object_strata(obs, frozenset({"c"}), "c", cells)
+        W = boot._draws(np.random.default_rng(5), strata, 40)
+        at_once = boot.weighted_henderson(obs, frozenset({"c"}), cells, W)
+        one_by_one = np.vstack([henderson1(s := boot._subset(obs, "c", frozenset({"c"}), cells, w), Cells(s)).estimate
+                                for w in W])
+        np.testing.assert_allclose(at_once, one_by_one, rtol=1e-9, atol=1e-12)
+        # and the G-study uses it: its replicates are those of the refits
+        g = g_study(table, design, method="henderson1", n_boot=40, seed=5)
+        assert not g.balanced
+        np.testing.assert_allclose(g.replicates, one_by_one, rtol=1e-9, atol=1e-12)
+
+
+def test_reliability_overview_rows_are_the_overall_functions_on_the_subset():
+    """Each scope's row is g_study / d_study / phi_lambda / raters_needed on that scope's
+    judgements alone: a verdict (c × r), a leeruitkomst's and a dimension's indicators
+    (c × r × i, indicators fixed), the decision."""
+    sim = simulate(FW, SimulationConfig(n_sessions=1, n_raters=4, cases_per_session=8, seed=3))
+    s = sim.scores
+    out = reliability_overview(s, FW, by=("verdict", "indicator", "dimension", "decision"), n_boot=60, seed=2)
+    assert list(out.loc[out["kind"] == "verdict", "name"]) == [o.name for o in FW.outcomes if o.verdict_item_id in set(s["item"])]
+    assert list(out.loc[out["kind"] == "indicator", "name"]) == [o.name for o in FW.outcomes]
+    dims = out[out["kind"] == "dimension"]
+    assert set(dims["name"]) <= {d.name for o in FW.outcomes for d in o.dimensions}
+    assert out["kind"].iloc[-1] == "decision"
+    checks = {
+        "verdict": (select_scores(s, items=["afstemmen.oordeel"]), "c x r", (), "afstemmen"),
+        "indicator": (select_scores(s, kind="indicator", outcome="leerstof"), "c x r x i", ("i",), "leerstof"),
+        "dimension": (select_scores(s, kind="indicator", outcome="leerklimaat.klassenmanagement"), "c x r x i", ("i",),
+                      "leerklimaat.klassenmanagement"),
+        "decision": (select_scores(s, kind="decision"), "c x r", (), "besluit"),
+    }
+    for kind, (sub, design, fixed, scope) in checks.items():
+        sub = sub[sub["value"] != "n.v.t."]
+        row = out[(out["kind"] == kind) & (out["scope"] == scope)].iloc[0]
+        g = g_study(sub, design, n_boot=60, seed=2, method="henderson1", ci=None)
+        own = d_study(g, fixed=fixed).iloc[0]
+        for coef in ("Erho2", "Phi", "Phi_low", "Phi_high", "Erho2_low", "Erho2_high"):
+            assert row[coef] == pytest.approx(own[coef], abs=1e-12), (kind, coef)
+        assert row["n_cases"] == sub["case"].nunique() and row["n_raters"] == sub["rater"].nunique()
+        if design == "c x r":
+            assert row["Phi_lambda"] == pytest.approx(phi_lambda(g, 0.5), abs=1e-12)
+        else:
+            assert np.isnan(row["Phi_lambda"])
+        for t in (0.7, 0.8):
+            need = raters_needed(g, t, fixed=fixed)
+            key = f"raters_{round(t * 100)}"
+            assert (np.isnan(row[key]) and need.n is None) or row[key] == need.n
+            assert (row[f"{key}_low"], row[f"{key}_high"]) == need.ci
+            assert row[f"{key}_low"] <= (need.n or np.inf) <= row[f"{key}_high"]
+        assert row["Phi_low"] <= row["Phi"] <= row["Phi_high"]
+
+
+def test_reliability_overview_says_which_scopes_lack_data():
+    sim = simulate(FW, SimulationConfig(n_sessions=1, n_raters=4, cases_per_session=8, seed=3))
+    two_cases = sim.scores[sim.scores["case"].isin(sorted(sim.scores["case"].unique())[:2])]
+    out = reliability_overview(two_cases, FW, by=("verdict", "decision"), n_boot=0)
+    assert out["note"].str.contains("Too few cases").all() and out["Phi"].isna().all()
+    with pytest.raises(InputError, match="scope kind"):
+        reliability_overview(sim.scores, FW, by=("outcome",))

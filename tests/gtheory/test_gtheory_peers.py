@@ -123,3 +123,58 @@ def test_reml_equals_anova_on_balanced_data_with_positive_estimates(synthetic4):
     r = g_study(obs, object="p", method="reml")
     for x, y in zip(a.components, r.components):
         assert y.variance == pytest.approx(x.variance, rel=1e-5)
+
+
+def test_generalizit_per_leeruitkomst_verdict_and_indicators():
+    """A row of reliability_overview on balanced data is GeneralizIT's G-study of that
+    scope's judgements alone (the verdict: c × r; the indicators, all random: c × r × i)."""
+    from calibrate.devtools.simulate import SimulationConfig, simulate
+    from calibrate.frameworks import load_framework
+    from calibrate.gtheory.kijkkader import reliability_overview
+    from calibrate.gtheory.observations import KIND_SCORES
+
+    fw = load_framework("han-wpl2-2025")
+    scores = simulate(fw, SimulationConfig(n_sessions=1, n_raters=4, cases_per_session=9, seed=11)).scores
+    # keep the items every assessor judged on every case (n.v.t. is missing), so the
+    # indicator scopes are balanced too
+    full = scores[scores["value"] != "n.v.t."].groupby("item").size()
+    scores = scores[scores["item"].isin(full.index[full == 9 * 4])]
+    out = reliability_overview(scores, fw, by=("verdict", "indicator"), n_boot=0, items_fixed=False).set_index(["scope", "kind"])
+    checked = []
+    for (scope, kind), row in out.iterrows():
+        sub = scores[scores["item"] == f"{scope}.oordeel"] if kind == "verdict" else \
+            scores[(scores["kind"] == "indicator") & scores["item"].str.startswith(scope + ".")]
+        sub = sub[sub["value"] != "n.v.t."]
+        if sub.groupby(["case", "rater"]).size().nunique() != 1 or len(sub) != sub["case"].nunique() * sub["rater"].nunique() * sub["item"].nunique():
+            continue  # GeneralizIT reads balanced data only
+        frame = pd.DataFrame({"c": sub["case"], "r": sub["rater"], "i": sub["item"],
+                              "value": sub["value"].map(KIND_SCORES[kind]).astype(float)})
+        design = "c x r" if kind == "verdict" else "c x r x i"
+        peer = _generalizit(frame if kind != "verdict" else frame.drop(columns="i"), design, "value")
+        ours = g_study(frame.rename(columns={"c": "case", "r": "rater", "i": "item"}), design)
+        for c in ours.components:  # GeneralizIT rounds its variance column to 4 decimals
+            assert c.estimate == pytest.approx(peer.anova_table.loc[" x ".join(c.effect.primary), "Variance"], abs=6e-5)
+        # ... and computes its coefficients from the rounded components
+        assert row["Erho2"] == pytest.approx(peer.g_coeffs_table.loc["c", "rho^2"], abs=5e-4), (scope, kind)
+        assert row["Phi"] == pytest.approx(peer.g_coeffs_table.loc["c", "phi^2"], abs=5e-4), (scope, kind)
+        assert row["Erho2"] == pytest.approx(d_study(ours).iloc[0]["Erho2"], abs=1e-12)
+        checked.append((scope, kind))
+    assert {k for _, k in checked} == {"verdict", "indicator"}  # both kinds of scope met the peer
+
+
+def test_shavelson_webb_table_1_1_p_x_i():
+    """Shavelson & Webb (1991), Table 1.1 (20 persons x 8 science items, 0/1; transcribed by
+    the R package hemp, fixture header). The book's printed components were not available
+    here, so the check is GeneralizIT in the same run and an identity: Eρ² of a p x i design
+    is Cronbach's α (KR-20 on 0/1 items; Brennan 2001, §2.3.3) of the persons x items table."""
+    df = read_fixture("shavelson_webb_table1_1_pxi.csv")
+    assert df.shape == (160, 3) and set(df["score"]) == {0, 1}
+    ours = g_study(df, "p x i", object="p", facets={"p": "person", "i": "item"}, value="score")
+    peer = _generalizit(df.rename(columns={"person": "p", "item": "i"}), "p x i", "score")
+    for label, theirs in {"p": "p", "i": "i", "pi": "p x i"}.items():
+        assert ours[label].estimate == pytest.approx(peer.anova_table.loc[theirs, "Variance"], abs=6e-5)
+    X = df.pivot(index="person", columns="item", values="score").to_numpy(float)
+    k = X.shape[1]
+    kr20 = k / (k - 1) * (1 - X.var(axis=0, ddof=1).sum() / X.sum(axis=1).var(ddof=1))
+    assert d_study(ours).iloc[0]["Erho2"] == pytest.approx(kr20, abs=1e-12)
+    assert sum(c.ss for c in ours.components) == pytest.approx(((X - X.mean()) ** 2).sum(), abs=1e-12)

@@ -85,3 +85,42 @@ def test_bad_input_is_clear(demo):
         report_section(demo.drop(columns="rater"), FW)
     with pytest.raises(InputError, match="score table"):
         report_section([1, 2], FW)
+
+
+def test_verdicts_and_decision_table_is_the_overview(demo, section):
+    """The table of verdicts per leeruitkomst and the decision: the framework's names, the
+    numbers of reliability_overview (per leeruitkomst) and of the decision's own G-study
+    (its Φ is the D-study table's Φ at the panel's size), intervals around the estimates."""
+    from calibrate.gtheory.kijkkader import reliability_overview
+
+    table = next(t for t in section["tables"] if t["caption"].startswith("Betrouwbaarheid van het oordeel"))
+    rows = table["rows"]
+    verdicts = [o for o in FW.outcomes if o.verdict_item_id in set(demo["item"])]
+    assert [r["oordeel"] for r in rows] == [o.name for o in verdicts] + ["het go/no go-besluit (alle leeruitkomsten samen)"]
+    over = reliability_overview(demo, FW, by=("verdict",), n_boot=200, seed=1).set_index("name")
+    for r in rows[:-1]:
+        o = over.loc[r["oordeel"]]
+        assert (r["phi"], r["erho2"], r["phi_lambda"], r["phi_low"], r["phi_high"]) == pytest.approx(
+            (o["Phi"], o["Erho2"], o["Phi_lambda"], o["Phi_low"], o["Phi_high"]), abs=1e-12)
+        assert r["nodig_80"] == o["raters_80"] and r["nodig_70"] <= r["nodig_80"]
+    dec = rows[-1]
+    k = demo.loc[demo["kind"] == "decision", "rater"].nunique()
+    dstudy = {r["beoordelaars"]: r for r in section["tables"][0]["rows"]}
+    assert dec["phi"] == pytest.approx(dstudy[k]["phi"], abs=1e-12) and dec["beoordelaars"] == k
+    assert f"{dec['nodig_80']} beoordelaars nodig" in section["intro"][1] or dec["nodig_80"] == 1
+    for r in rows:
+        assert r["phi_low"] <= r["phi"] <= r["phi_high"] and 0 < r["phi_lambda"] <= 1
+        lo, _, hi = r["nodig_80_interval"].partition(" tot ") if " tot " in r["nodig_80_interval"] else (r["nodig_80_interval"],) * 3
+        assert int(lo) <= r["nodig_80"] and (hi.startswith("meer dan") or r["nodig_80"] <= int(hi))
+
+
+def test_indicator_table_has_intervals_from_the_overview(demo, section):
+    from calibrate.gtheory.kijkkader import reliability_overview
+
+    table = section["tables"][1]
+    over = reliability_overview(demo, FW, by=("indicator",), n_boot=200, seed=1).set_index("name")
+    for r in table["rows"]:
+        o = over.loc[r["leeruitkomst"]]
+        assert (r["phi"], r["phi_low"], r["phi_high"], r["erho2"]) == pytest.approx(
+            (o["Phi"], o["Phi_low"], o["Phi_high"], o["Erho2"]), abs=1e-12)
+        assert r["phi_low"] <= r["phi"] <= r["phi_high"] and r["nodig_70_interval"]

@@ -56,7 +56,14 @@ class _Table:
     occ_case: np.ndarray
     has_consensus: bool
     keep: np.ndarray = field(default=None)  # row positions of the input that were kept
-    values: np.ndarray = field(default=None)  # the value codes of the kept rows (text)
+    value_codes: np.ndarray = field(default=None)  # categorical codes of the kept rows' values
+    value_labels: np.ndarray = field(default=None)  # ... and their labels
+    _cells: pd.DataFrame | None = field(default=None, repr=False)  # the occasion x item table, made once
+
+    @property
+    def values(self) -> np.ndarray:
+        """The value codes of the kept rows (text), decoded when asked for."""
+        return self.value_labels[self.value_codes]
 
     @property
     def n_items(self) -> int:
@@ -87,7 +94,7 @@ def _used(codes: np.ndarray, labels: pd.Index) -> tuple[np.ndarray, pd.Index]:
     used = np.zeros(len(labels), dtype=bool)
     used[codes] = True
     remap = np.cumsum(used) - 1
-    return remap[codes].astype(np.int64), pd.Index(np.asarray(labels, dtype=object)[used]).astype(str)
+    return remap[codes], pd.Index(np.asarray(labels, dtype=object)[used]).astype(str)
 
 
 _PREPARED: "weakref.WeakKeyDictionary[CodedScores, tuple]" = weakref.WeakKeyDictionary()
@@ -145,7 +152,7 @@ def _arrays(scores, consensus=None, *, scales=None) -> _Table:
         )
     x = pos.astype(float) / steps[item_codes]
 
-    occ_key = s_idx.astype(np.int64) * len(cases) + case_codes
+    occ_key = s_idx * len(cases) + case_codes
     occ_codes, occ_uni = pd.factorize(occ_key, sort=True)
     occ_uni = np.asarray(occ_uni)
     occ_session = occ_uni // len(cases)
@@ -164,12 +171,14 @@ def _arrays(scores, consensus=None, *, scales=None) -> _Table:
         ok = (ci >= 0) & (cs_ >= 0) & (cc >= 0)
         c_keep, ci, cs_, cc = c_keep[ok], ci[ok], cs_[ok], cc[ok]
         vlabels = np.asarray(cc_.frame["value"].cat.categories, dtype=object)
-        cval = vlabels[cc_.codes("value")[c_keep]]
-        cx = np.full(len(c_keep), np.nan)
+        vcode = cc_.codes("value")[c_keep]
+        cval = vlabels[vcode]
+        # item x value label -> position on the item's 0..1 scale (NaN: not on its scale)
+        lut = np.full((len(items), len(vlabels) + 1), np.nan)
         for i in np.unique(ci):
-            m = ci == i
             idx = {code: k / steps[i] for k, code in enumerate(item_scales[i])}
-            cx[m] = [idx.get(v, np.nan) for v in cval[m]]
+            lut[i, :-1] = [idx.get(v, np.nan) for v in vlabels]
+        cx = lut[ci, vcode]
         if np.isnan(cx).any():
             first_bad = int(np.flatnonzero(np.isnan(cx))[0])
             raise InputError(
@@ -182,11 +191,13 @@ def _arrays(scores, consensus=None, *, scales=None) -> _Table:
         lut = lut[~lut.index.duplicated(keep="last")]
         ref = lut.reindex(key_s).to_numpy(dtype=float)
     return _Table(
-        item=item_codes.astype(np.int64), rater=rater_codes.astype(np.int64), case=case_codes.astype(np.int64),
-        session=s_idx.astype(np.int64), occ=occ_codes.astype(np.int64), x=x, ref=ref, items=items, kinds=kinds,
+        item=item_codes.astype(np.int64, copy=False), rater=rater_codes.astype(np.int64, copy=False),
+        case=case_codes.astype(np.int64, copy=False), session=s_idx.astype(np.int64, copy=False),
+        occ=occ_codes.astype(np.int64, copy=False), x=x, ref=ref, items=items, kinds=kinds,
         steps=steps, raters=raters, cases=cases, sessions=sessions, session_dates=dates,
         occ_session=occ_session, occ_case=occ_case, has_consensus=bool(has_consensus), keep=keep,
-        values=cs.frame["value"].iloc[keep].astype(object).to_numpy(),
+        value_codes=cs.frame["value"].cat.codes.to_numpy()[keep],
+        value_labels=np.asarray(cs.frame["value"].cat.categories, dtype=object),
     )
 
 
@@ -241,7 +252,15 @@ def _pair_agreement(group: np.ndarray, x: np.ndarray, steps: np.ndarray, n_group
 
 
 def _occasion_item_table(tb: _Table) -> pd.DataFrame:
-    """One row per (occasion, item): panel mean, reference, mean difference, agreement."""
+    """One row per (occasion, item): panel mean, reference, mean difference, agreement.
+    Made once per table (the report asks for the tests and the trajectories); callers
+    read it and never change it."""
+    if tb._cells is None:
+        tb._cells = _make_occasion_item_table(tb)
+    return tb._cells
+
+
+def _make_occasion_item_table(tb: _Table) -> pd.DataFrame:
     n_cells = (tb.occ.max() + 1) * tb.n_items
     key = tb.occ * tb.n_items + tb.item
     n = np.bincount(key, minlength=n_cells).astype(float)

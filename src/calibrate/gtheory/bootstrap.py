@@ -76,6 +76,96 @@ def balanced_T(obs: Observations, obj_set: frozenset, cells: Cells, W: np.ndarra
     return out, T0
 
 
+def _by_case(code_o: np.ndarray, n_obj: int, cell: np.ndarray, size: int, weights=None) -> np.ndarray:
+    """Cases × cells matrix of counts (or of summed ``weights``)."""
+    flat = np.bincount(code_o * size + cell, weights=weights, minlength=n_obj * size)
+    return flat.reshape(n_obj, size).astype(np.float64, copy=False)
+
+
+def weighted_henderson(obs: Observations, obj_set: frozenset, cells: Cells, W: np.ndarray) -> np.ndarray:
+    """Henderson's Method 1 (:func:`~calibrate.gtheory.moments.henderson1`) of every
+    resample at once (resamples × effects, raw), for any pattern of missing cells.
+
+    A resample draws cases with the counts in ``W`` (resamples × cases), each drawn copy a
+    new case. The T terms and the coefficients k(α, β) = Σ_u n_u² / n_(α-cell of u) of the
+    resampled data are then sums over the original cases weighted by ``W``: a cell that
+    holds one case only (its index contains the object) is repeated per copy, a cell that
+    pools cases has the count Σ_c w_c n_(c, cell). So no resample is rebuilt or refitted;
+    the result equals ``henderson1`` on each resampled table.
+    """
+    code_o, n_obj = cells.codes(obj_set)
+    sets = [frozenset(), *[e.index for e in obs.design.effects]]
+    m = len(sets)
+    B = W.shape[0]
+    n_case = np.bincount(code_o, minlength=n_obj).astype(np.float64)
+    N = W @ n_case  # judgements per resample
+    K = np.zeros((B, m, m))
+    T = np.zeros((B, m))
+    s_o = np.bincount(code_o, weights=obs.y, minlength=n_obj)
+    T[:, 0] = (W @ s_o) ** 2 / N
+    pooled: dict[frozenset, np.ndarray] = {}  # resamples × cells counts of cells that pool cases
+
+    def pooled_counts(index: frozenset) -> np.ndarray:
+        if index not in pooled:
+            cu, su = cells.codes(index)
+            pooled[index] = W @ _by_case(code_o, n_obj, cu, su)
+        return pooled[index]
+
+    for a, sa in enumerate(sets):
+        ca, na_size = cells.codes(sa)
+        a_has_obj = obj_set <= sa
+        if a > 0:
+            T[:, a] = balanced_T_one(obs, obj_set, cells, W, sa, code_o, n_obj)
+        if a_has_obj:
+            n_a = np.bincount(ca, minlength=na_size).astype(np.float64)
+        else:
+            n_a_w = pooled_counts(sa)  # resamples × α-cells
+        K[:, a, 0] = N
+        for b, sb in enumerate(sets[1:], start=1):
+            u = sa | sb
+            cu, su = cells.codes(u)
+            a_of_u = np.zeros(su, dtype=np.int64)
+            a_of_u[cu] = ca
+            if obj_set <= u:  # u-cells hold one case each
+                n_u = np.bincount(cu, minlength=su).astype(np.float64)
+                o_of_u = np.zeros(su, dtype=np.int64)
+                o_of_u[cu] = code_o
+                ok = n_u > 0
+                if a_has_obj:  # so do the α-cells: each copy adds the same amount
+                    contrib = np.bincount(o_of_u[ok], weights=n_u[ok] ** 2 / n_a[a_of_u[ok]], minlength=n_obj)
+                    K[:, a, b] = W @ contrib
+                else:  # Σ_α-cells (Σ_c w_c Σ_(u in c, α-cell) n_u²) / (Σ_c w_c n_(c, α-cell))
+                    num = W @ _by_case(o_of_u[ok], n_obj, a_of_u[ok], na_size, n_u[ok] ** 2)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        K[:, a, b] = np.where(n_a_w > 0, num / n_a_w, 0.0).sum(axis=1)
+            else:  # u-cells pool cases: n_u(w) = Σ_c w_c n_(c, u)
+                den = n_a_w[:, a_of_u]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    K[:, a, b] = np.where(den > 0, pooled_counts(u) ** 2 / den, 0.0).sum(axis=1)
+    return np.linalg.solve(K, T[:, :, None])[:, 1:, 0]
+
+
+def balanced_T_one(obs: Observations, obj_set: frozenset, cells: Cells, W: np.ndarray, index: frozenset,
+                   code_o: np.ndarray, n_obj: int) -> np.ndarray:
+    """T(α) of every resample (the weighted sums of :func:`balanced_T`, which hold for
+    unbalanced data too)."""
+    cu, su = cells.codes(index | obj_set)
+    n_u = np.bincount(cu, minlength=su).astype(np.float64)
+    s_u = np.bincount(cu, weights=obs.y, minlength=su)
+    o_of_u = np.zeros(su, dtype=np.int64)
+    o_of_u[cu] = code_o
+    ok = n_u > 0
+    if obj_set <= index:
+        return W @ np.bincount(o_of_u[ok], weights=s_u[ok] ** 2 / n_u[ok], minlength=n_obj)
+    ca, sa = cells.codes(index)
+    a_of_u = np.zeros(su, dtype=np.int64)
+    a_of_u[cu] = ca
+    num = (W @ _by_case(o_of_u, n_obj, a_of_u, sa, s_u)) ** 2
+    den = W @ _by_case(o_of_u, n_obj, a_of_u, sa, n_u)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, 0.0).sum(axis=1)
+
+
 def case_bootstrap(
     obs: Observations,
     obj: str,
@@ -86,14 +176,23 @@ def case_bootstrap(
     seed,
     balanced: bool,
     jackknife: bool = True,
+    moments: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(resamples × effects, cases × effects) raw estimates: bootstrap and leave-one-out."""
+    """(resamples × effects, cases × effects) raw estimates: bootstrap and leave-one-out.
+
+    ``moments``: the estimator is Henderson's Method 1, so unbalanced resamples are solved
+    all at once by :func:`weighted_henderson` instead of refitted one by one."""
     cells = Cells(obs)
     rng = np.random.default_rng(seed)
     strata = _object_strata(obs, object_facets, obj, cells)
     W = _draws(rng, strata, n_boot)
     n_obj = len(strata)
     J = None
+    if moments and not balanced:
+        reps = weighted_henderson(obs, object_facets, cells, W)
+        if jackknife:
+            J = weighted_henderson(obs, object_facets, cells, np.ones((n_obj, n_obj)) - np.eye(n_obj))
+        return reps, J
     if balanced:
         # balanced resamples keep the design: one Henderson matrix solves them all
         reps = _solve(henderson_matrix(obs, cells), *balanced_T(obs, object_facets, cells, W))

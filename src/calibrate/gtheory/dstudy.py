@@ -40,6 +40,14 @@ def error_variances(g: GStudy, sizes: Mapping[str, float] | None = None, fixed: 
     * else σ²(α) / π'(α \\ O) to Δ, and to δ as well when it contains the object.
     ``variances`` may be resamples × effects (one row per bootstrap replicate).
     """
+    v = np.atleast_2d(g.variances if variances is None else np.asarray(variances, float))
+    coef = _error_coefficients(g, sizes, fixed)[0]  # 3 × effects
+    return v @ coef[0], v @ coef[1], v @ coef[2]
+
+
+def _error_coefficients(g: GStudy, sizes: Mapping[str, float | np.ndarray] | None, fixed: Iterable[str]) -> np.ndarray:
+    """The rules of :func:`error_variances` as coefficients (sizes × 3 × effects: τ, δ, Δ
+    per unit of each component). A size may be an array (one D-study per value)."""
     O = _object_set(g)
     fixed = set(fixed)
     for f in fixed:
@@ -49,28 +57,28 @@ def error_variances(g: GStudy, sizes: Mapping[str, float] | None = None, fixed: 
     n = dict(g.sizes)
     if sizes is not None:
         n.update(sizes)
-    v = np.atleast_2d(g.variances if variances is None else np.asarray(variances, float))
-    tau = np.zeros(v.shape[0])
-    delta = np.zeros(v.shape[0])
-    Delta = np.zeros(v.shape[0])
+    K = max([np.size(x) for x in n.values()] or [1])
+    coef = np.zeros((K, 3, len(g.effects)))
     for k, e in enumerate(g.effects):
         outside = [f for f in e.index if f not in O]
         random_out = [f for f in outside if f not in fixed]
         if not outside:
-            tau += v[:, k]
+            coef[:, 0, k] = 1.0
             continue
         if sizes is None and not fixed:
             div = 1.0 / g.own_weights[e.label]
         else:
-            div = float(np.prod([n[f] for f in outside]))
+            div = np.ones(K)
+            for f in outside:
+                div = div * np.asarray(n[f], float)
         if not random_out:
             if g.object in e.index:
-                tau += v[:, k] / div
+                coef[:, 0, k] = 1.0 / div
             continue
-        Delta += v[:, k] / div
+        coef[:, 2, k] = 1.0 / div
         if g.object in e.index:
-            delta += v[:, k] / div
-    return tau, delta, Delta
+            coef[:, 1, k] = 1.0 / div
+    return coef
 
 
 def _coefficients(tau, delta, Delta):
@@ -211,25 +219,24 @@ def raters_needed(
     if items is not None:
         base["i"] = float(items)
     ks = np.arange(1, int(max_raters) + 1, dtype=float)
-    curve_pt = []
+    # τ, δ, Δ are linear in the components: one coefficient vector per number of assessors
+    # (error_variances of the unit vectors) turns every resample's curve into a product
+    coef = _error_coefficients(g, {**base, facet: ks}, fixed)  # K × 3 × E
+    tau, de, De = (g.variances @ coef[:, j].T for j in range(3))
+    e2, ph = _coefficients(tau, de, De)
+    curve_pt = ph if coefficient == "phi" else e2
     curve_b = []
-    for k in ks:
-        sz = {**base, facet: k}
-        tau, de, De = error_variances(g, sz, fixed)
-        e2, ph = _coefficients(tau, de, De)
-        curve_pt.append((ph if coefficient == "phi" else e2)[0])
-        if g.replicates is not None:
-            t_b, d_b, D_b = error_variances(g, sz, fixed, np.maximum(g.replicates, 0))
-            e2_b, ph_b = _coefficients(t_b, d_b, D_b)
-            curve_b.append(ph_b if coefficient == "phi" else e2_b)
-    curve_pt = np.array(curve_pt)
+    if g.replicates is not None:
+        V = np.maximum(g.replicates, 0)
+        e2_b, ph_b = _coefficients(*(V @ coef[:, j].T for j in range(3)))  # resamples × K
+        curve_b = (ph_b if coefficient == "phi" else e2_b).T
     hit = np.flatnonzero(curve_pt >= target)
     n = int(ks[hit[0]]) if len(hit) else None
     confidence = g.confidence if confidence is None else confidence
     ci = None
     notes = []
-    if curve_b:
-        C = np.array(curve_b)  # raters × resamples
+    if len(curve_b):
+        C = np.asarray(curve_b)  # raters × resamples
         reached = C >= target
         first = np.where(reached.any(axis=0), ks[np.argmax(reached, axis=0)], np.inf)
         a = 1 - confidence

@@ -44,7 +44,8 @@ def d_study_figure(
         if c not in _LABELS:
             raise InputError(f"Unknown coefficient {c!r}; choose from {', '.join(_LABELS)}.")
     x = table["n_r"].to_numpy(float)
-    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.0))  # fixed margins: one draw, no layout pass
+    fig.subplots_adjust(left=0.11, right=0.93, bottom=0.13, top=0.91)
     ax = fig.add_subplot()
     for c, marker in zip(coefficients, ("o", "s")):
         ax.plot(x, table[c], marker=marker, label=_LABELS[c])

@@ -1,8 +1,9 @@
 """The report section "Hoeveel beoordelaars zijn genoeg?" (MAP's shared section shape).
 
 Owns :func:`report_section`: a G-study of the go / no-go decision (cases × assessors) with
-a D-study table and figure, and per leeruitkomst (its indicators, fixed) Φ and the number
-of assessors Φ ≥ 0.70 and ≥ 0.80 need. Numbers stay numbers; texts are Dutch and use the
+a D-study table and figure, and per leeruitkomst (its indicators, fixed; its verdict) and
+for the decision Φ, Eρ², Φ(λ) and the number of assessors Φ ≥ 0.70 and ≥ 0.80 need, with
+intervals (:func:`~calibrate.gtheory.kijkkader.reliability_overview`). Numbers stay numbers; texts are Dutch and use the
 framework's names. The report renders the dict; the analysis is in the sibling modules.
 """
 
@@ -19,10 +20,11 @@ import pandas as pd
 from calibrate.errors import InputError
 from calibrate.gtheory.dstudy import d_study, phi_lambda, raters_needed
 from calibrate.gtheory.figure import d_study_figure
+from calibrate.gtheory.kijkkader import CUT_OFF, DECISION_SCOPE, reliability_overview, scope_numbers
 from calibrate.gtheory.observations import select_scores
 from calibrate.gtheory.study import g_study
 from calibrate.gtheory.wording import _komma, raters_needed_sentence
-from calibrate.scores import as_frame
+from calibrate.scores import CodedScores, as_frame
 
 SECTION_ID = "betrouwbaarheid"
 TITLE = "Hoeveel beoordelaars zijn genoeg?"
@@ -75,7 +77,12 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
         D-study figure with alt text. A part without data (no decision judged, a
         leeruitkomst with one assessor) is left out with a note; it never raises for that.
     """
-    df = as_frame(scores, where="report_section")
+    if isinstance(scores, CodedScores):  # the kinds this section reads, categorical columns kept (no decoding)
+        f = scores.frame
+        df = f.loc[f["kind"].isin(["decision", "verdict", "indicator"]).to_numpy(),
+                   [c for c in ("session", "case", "rater", "item", "kind", "value") if c in f.columns]]
+    else:
+        df = as_frame(scores, where="report_section")
     if framework is None:
         raise InputError("report_section needs the framework (the names of the decision and the leeruitkomsten).",
                          hint="Pass the framework of the session, e.g. load_framework('han-wpl2-2025').")
@@ -97,7 +104,7 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
     dec = dec[dec["value"].notna() & (dec["value"].astype("string") != "n.v.t.")]
     g = None
     if dec["rater"].nunique() >= 2 and dec["case"].nunique() >= 3:
-        g = g_study(select_scores(dec, kind="decision"), "c x r", n_boot=n_boot, seed=seed, ci=None)
+        g = g_study(select_scores(dec, kind="decision"), "c x r", n_boot=n_boot, seed=seed, ci=None, jackknife=False)
     if g is None:
         notes.append("Er is te weinig over het go/no go-besluit gescoord (minstens drie casussen met elk twee "
                      "beoordelaars) om te zeggen hoeveel beoordelaars genoeg zijn.")
@@ -145,34 +152,60 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
             "vielen zulke bootstrapintervallen bij 4–12 casussen te smal uit (67–93 % in plaats "
             "van 95 %): lees het interval als een ondergrens van de onzekerheid.")
 
-    # ---- per leeruitkomst: cases × assessors × indicators (indicators fixed)
-    rows = []
-    skipped = []
-    ind = df[df["kind"] == "indicator"]
-    for outcome in framework.outcomes:
-        sub = ind[ind["item"].astype("string").str.startswith(outcome.id + ".").fillna(False)]
-        sub = sub[sub["value"].notna() & (sub["value"].astype("string") != "n.v.t.")]
-        if sub["rater"].nunique() < 2 or sub["case"].nunique() < 3 or sub["item"].nunique() < 2:
-            if len(sub):
-                skipped.append(outcome.name)
-            continue
-        go = g_study(select_scores(sub, kind="indicator"), "c x r x i", method="henderson1", ci=None)
-        own = d_study(go, fixed=["i"]).iloc[0]
-        row = {"leeruitkomst": outcome.name, "indicatoren": int(go.details["facet_levels"]["i"]),
-               "beoordelaars": int(go.details["facet_levels"]["r"]), "phi": _num(own["Phi"])}
-        for t in TARGETS:
-            row[f"nodig_{round(t * 100)}"] = raters_needed(go, t, fixed=["i"], max_raters=max_raters).n
-        rows.append(row)
-    if rows:
+    # ---- per leeruitkomst: its indicators (c × r × i, indicators fixed) and its verdict
+    # (c × r), the decision beside them: reliability_overview, the overall G- and D-study per scope
+    per = reliability_overview(df, framework, by=("indicator", "verdict"), n_boot=n_boot, seed=seed,
+                               max_raters=max_raters, targets=TARGETS)
+    if g is not None:
+        per = pd.concat([per, pd.DataFrame([{
+            "scope": DECISION_SCOPE, "kind": "decision", "name": decision_name.strip("‘’"), "design": "c x r",
+            **scope_numbers(g, cut_off=CUT_OFF, targets=TARGETS, max_raters=max_raters)}])], ignore_index=True)
+    skipped = sorted(set(per.loc[per["note"].notna(), "name"]), key=list(per["name"]).index)
+    per = per[per["note"].isna()]
+
+    def needed(r, t: float) -> dict:
+        key = f"raters_{round(t * 100)}"
+        ci = (r[f"{key}_low"], r[f"{key}_high"])
+        return {f"nodig_{round(t * 100)}": _count(r[key]),
+                f"nodig_{round(t * 100)}_interval": None if not np.isfinite(ci[0]) else
+                str(int(ci[0])) if ci[0] == ci[1] else _interval_words(ci, max_raters)}
+
+    ind = per[per["kind"] == "indicator"]
+    if len(ind):
         tables.append({
             "caption": "Betrouwbaarheid per leeruitkomst (de indicatoren samen, zoals het kijkkader ze vastlegt)",
             "columns": [["leeruitkomst", "Leeruitkomst"], ["indicatoren", "Indicatoren"],
-                        ["beoordelaars", "Beoordelaars"], ["phi", "Φ nu"],
-                        ["nodig_70", "Beoordelaars nodig voor Φ ≥ 0,70"], ["nodig_80", "Beoordelaars nodig voor Φ ≥ 0,80"]],
-            "rows": rows})
+                        ["beoordelaars", "Beoordelaars"], ["phi", "Φ nu"], ["phi_low", "Φ ondergrens (95%)"],
+                        ["phi_high", "Φ bovengrens (95%)"], ["erho2", "Eρ² (rangorde)"],
+                        ["nodig_70", "Beoordelaars nodig voor Φ ≥ 0,70"], ["nodig_70_interval", "95%-interval"],
+                        ["nodig_80", "Beoordelaars nodig voor Φ ≥ 0,80"], ["nodig_80_interval", "95%-interval"]],
+            "rows": [{"leeruitkomst": r["name"], "indicatoren": int(r["n_items"]), "beoordelaars": int(r["n_raters"]),
+                      "phi": _num(r["Phi"]), "phi_low": _num(r["Phi_low"]), "phi_high": _num(r["Phi_high"]),
+                      "erho2": _num(r["Erho2"]), **needed(r, 0.70), **needed(r, 0.80)} for _, r in ind.iterrows()]})
         notes.append("Per leeruitkomst: casussen × beoordelaars × indicatoren, de indicatoren vast (elke keer dezelfde). "
-                     "Zonder interval: de bootstrap over zo weinig casussen dekte in de simulatiestudie van calibrate maar 61–92 %. "
                      "Een leeg vak betekent: ook met 50 beoordelaars niet gehaald.")
+    verd = per[per["kind"].isin(["verdict", "decision"])]
+    if len(verd):
+        tables.append({
+            "caption": "Betrouwbaarheid van het oordeel per leeruitkomst (voldaan / niet voldaan) en van het go/no go-besluit",
+            "columns": [["oordeel", "Oordeel over"], ["casussen", "Casussen"], ["beoordelaars", "Beoordelaars"],
+                        ["phi", "Φ nu"], ["phi_low", "Φ ondergrens (95%)"], ["phi_high", "Φ bovengrens (95%)"],
+                        ["erho2", "Eρ² (rangorde)"], ["phi_lambda", "Φ(λ) bij de grens"],
+                        ["nodig_70", "Beoordelaars nodig voor Φ ≥ 0,70"], ["nodig_70_interval", "95%-interval"],
+                        ["nodig_80", "Beoordelaars nodig voor Φ ≥ 0,80"], ["nodig_80_interval", "95%-interval"]],
+            "rows": [{"oordeel": r["name"] if r["kind"] == "verdict" else "het go/no go-besluit (alle leeruitkomsten samen)",
+                      "casussen": int(r["n_cases"]), "beoordelaars": int(r["n_raters"]),
+                      "phi": _num(r["Phi"]), "phi_low": _num(r["Phi_low"]), "phi_high": _num(r["Phi_high"]),
+                      "erho2": _num(r["Erho2"]), "phi_lambda": _num(r["Phi_lambda"]), **needed(r, 0.70), **needed(r, 0.80)}
+                     for _, r in verd.iterrows()]})
+        notes.append("Per leeruitkomst het oordeel voldaan / niet voldaan: casussen × beoordelaars, zoals het go/no go-besluit. "
+                     "Φ(λ) is de betrouwbaarheid van de kant van de grens (voldaan of niet, go of no go) waar een casus "
+                     "uitkomt.")
+    if len(ind) or len(verd):
+        notes.append(f"De intervallen per leeruitkomst komen uit {n_boot} bootstrap-trekkingen van casussen. Bij 4–12 "
+                     "casussen dekte zo'n interval in de simulatiestudie van calibrate maar 61–92 % in plaats "
+                     "van 95 %: lees het dan als een ondergrens van de onzekerheid. ‘Meer dan 50’ betekent: in een deel "
+                     "van de trekkingen ook met 50 beoordelaars niet gehaald.")
     if skipped:
         notes.append("Te weinig gegevens voor: " + ", ".join(skipped) + ".")
     return {"id": SECTION_ID, "title": TITLE, "intro": intro, "tables": tables, "figures": figures, "notes": notes}

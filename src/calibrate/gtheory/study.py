@@ -37,6 +37,7 @@ def g_study(
     seed=0,
     confidence: float = 0.95,
     ci: str | None = "auto",
+    jackknife: bool = True,
 ) -> GStudy:
     """Estimate the variance components of ``design`` from a long table.
 
@@ -57,7 +58,8 @@ def g_study(
     ``n_boot``), ``None``, or ``"auto"`` (Satterthwaite when balanced, else the bootstrap
     percentile interval when ``n_boot`` > 0). With ``n_boot`` > 0 the bootstrap replicates
     are kept so that :func:`~calibrate.gtheory.dstudy.d_study` and
-    :func:`~calibrate.gtheory.dstudy.raters_needed` give intervals.
+    :func:`~calibrate.gtheory.dstudy.raters_needed` give intervals; with them the
+    leave-one-case-out estimates that BCa needs, unless ``jackknife=False``.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"case": list("aabbcc"), "rater": list("xyxyxy"), "value": [1, 2, 3, 3, 5, 6]})
@@ -122,7 +124,8 @@ def g_study(
             return henderson1(o, c).estimate
 
         reps, jack = _boot.case_bootstrap(obs, object, object_facets, refit, n_boot=int(n_boot), seed=seed,
-                                          balanced=balanced and method == "anova")
+                                          balanced=balanced and method in ("anova", "henderson1"),
+                                          moments=method == "henderson1", jackknife=jackknife or ci == "bca")
         notes.append(f"Bootstrap over {len(_boot._object_strata(obs, object_facets, object, cells))} "
                      f"'{object}' levels: {n_boot} resamples (seed {seed!r})"
                      + (", within their nest" if len(object_facets) > 1 else "") + ".")
