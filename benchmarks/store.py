@@ -23,6 +23,7 @@ and the spread is printed. Run::
 
     uv run --no-sync python benchmarks/store.py --rows 1000000 --repeat 3 --pg
     uv run --no-sync python benchmarks/store.py --rows 200000 --big 5000000 --read-workspace /tmp/bench-ws
+    uv run --no-sync python benchmarks/store.py --read-workspace /tmp/bench-ws --read-only --int-keys
 """
 
 from __future__ import annotations
