@@ -7,10 +7,14 @@
 * **PostgreSQL import** (``--pg``, a throwaway server on loopback) — the same command
   with ``--db`` against ``COPY`` of the same CSV into a staging table and one
   ``INSERT … SELECT`` into ``judgements``. Target: within 2× of the floor's time.
-* **Reading the current judgements** — ``Store.coded_scores()`` (the store's one reader)
-  against ``pyarrow.parquet.read_table`` of the same rows. Targets: ≥ 2 M rows/s, within
+* **Reading the current judgements** — ``Store.coded_scores(notes=False, stamps=False)`` (the
+  store's one reader, as the report calls it) against ``pyarrow.parquet.read_table`` of the
+  same rows and columns. Targets: ≥ 2 M rows/s, within
   4× of Parquet. ``--read-workspace DIR`` reads a workspace made elsewhere (e.g. the
-  2.7-million-judgement one of ``benchmarks/report.py --keep DIR``).
+  2.7-million-judgement one of ``benchmarks/report.py --keep DIR``). ``--int-keys`` also reads
+  an integer-key copy of that workspace's judgements (the schema-4 prototype: session, case,
+  rater and item as integer keys, packed into one integer by SQLite) and checks that it gives
+  the same table as the text ids.
 * **Peak memory of a large import** (``--big N``, e.g. 5000000) — peak resident memory of
   the import command on an N-row file. Target: < 1 GB.
 
@@ -19,6 +23,7 @@ and the spread is printed. Run::
 
     uv run --no-sync python benchmarks/store.py --rows 1000000 --repeat 3 --pg
     uv run --no-sync python benchmarks/store.py --rows 200000 --big 5000000 --read-workspace /tmp/bench-ws
+    uv run --no-sync python benchmarks/store.py --read-workspace /tmp/bench-ws --read-only --int-keys
 """
 
 from __future__ import annotations
@@ -189,7 +194,7 @@ def cpu():
 with Store.open(sys.argv[1], create=False) as st:
     for _ in range(2):
         t0, c0 = time.perf_counter(), cpu()
-        coded = st.coded_scores(notes=False)
+        coded = st.coded_scores(notes=False, stamps=False)  # what the report reads
         seconds, cpu_s = time.perf_counter() - t0, cpu() - c0
     print("SECONDS", seconds, "ROWS", len(coded), "CPU", cpu_s)
 """
@@ -224,7 +229,7 @@ def parquet_of(ws: Path, path: Path) -> None:
     import pyarrow.parquet as pq
 
     con = sqlite3.connect(str(ws / "calibrate.sqlite"))
-    cur = con.execute("SELECT id, session_id, case_id, rater_id, item_id, value, scored_at FROM judgements")
+    cur = con.execute("SELECT id, session_id, case_id, rater_id, item_id, value FROM judgements")
     names = [d[0] for d in cur.description]
     writer = None
     while rows := cur.fetchmany(500_000):
@@ -238,6 +243,121 @@ def parquet_of(ws: Path, path: Path) -> None:
 
 def spread(values: list[float]) -> str:
     return f"best {min(values):.2f} s, all {', '.join(f'{v:.2f}' for v in values)}"
+
+
+# ------------------------------------------------------------------------- integer keys (a prototype)
+# The measured next step for the read (schema version 4, not built yet): judgements holding
+# integer keys of sessions, cases, raters and items instead of their text ids. This builds
+# such a copy of a workspace's table (untimed) and reads it the way a version-4 reader would —
+# the four keys packed into one integer by SQLite, the value as text (dictionary-encoded in
+# the reader's child) — into the same CodedScores, which must equal the version-3 reader's.
+_INT_KEYS_TABLE = """
+CREATE TABLE judgements_int (id INTEGER PRIMARY KEY, session_key INTEGER NOT NULL, case_key INTEGER NOT NULL,
+  rater_key INTEGER NOT NULL, item_key INTEGER NOT NULL, value VARCHAR(64), note TEXT, scored_at VARCHAR(40) NOT NULL,
+  saved_at VARCHAR(40) NOT NULL, source VARCHAR(255));
+INSERT INTO judgements_int SELECT j.id, s.rowid, c.rowid, r.rowid, i.rowid, j.value, j.note, j.scored_at, j.saved_at, j.source
+  FROM judgements j JOIN sessions s ON s.id = j.session_id JOIN cases c ON c.id = j.case_id
+  JOIN raters r ON r.id = j.rater_id JOIN items i ON i.id = j.item_id ORDER BY j.id;
+CREATE INDEX ix_judgements_int_key ON judgements_int (session_key, case_key, rater_key, item_key, id);
+"""
+
+_READ_INT_KEYS = """
+import json, resource, subprocess, sys, time
+import numpy as np, pandas as pd, pyarrow as pa
+from calibrate.schema import KINDS
+from calibrate.scores import CodedScores, item_table, positions, session_time_order
+from calibrate.store import Store, reader
+from calibrate.store.latest import latest_in_key_order
+def cpu():
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+DIMS = (("session", "sessions", "session_date"), ("case", "cases", None), ("rater", "raters", None), ("item", "items", "kind"))
+def read_int_keys(st, db):
+    with st.engine.connect() as conn:
+        dims = {n: conn.exec_driver_sql(f"SELECT rowid, id{', ' + x if x else ''} FROM {tb}").all() for n, tb, x in DIMS}
+        lo, hi = conn.exec_driver_sql("SELECT (SELECT min(id) FROM judgements_int), (SELECT max(id) FROM judgements_int)").one()
+    span = {n: max(r[0] for r in rows) + 1 for n, rows in dims.items()}
+    packed = f"(((session_key * {span['case']} + case_key) * {span['rater']} + rater_key) * {span['item']} + item_key)"
+    edges = np.linspace(lo - 1, hi, max(1, min(8, (hi - lo + 1) // reader.PARTITION_ROWS)) + 1).astype(np.int64)
+    queries = [[f"SELECT id, {packed} AS k, value FROM judgements_int WHERE id > ? AND id <= ?", [int(a), int(b)]]
+               for a, b in zip(edges[:-1], edges[1:])]
+    proc = subprocess.Popen([sys.executable, "-I", reader._CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc.stdin.write(json.dumps({"database": db, "queries": queries, "busy_ms": 60000, "workers": 2,
+                                 "text": ["value"], "dictionary": ["value"]}).encode())
+    proc.stdin.close()
+    arrow = pa.ipc.open_stream(proc.stdout).read_all()
+    assert proc.wait() == 0
+    ids, k = arrow.column("id").to_numpy(), arrow.column("k").to_numpy()
+    codes, labels = {}, {}
+    for n in ("item", "rater", "case", "session"):
+        k, codes[n] = np.divmod(k, span[n])
+    for n, _, _ in DIMS:
+        rows = dims[n]
+        names = [r[1] for r in rows]
+        order = (session_time_order(names, [r[2] for r in rows]) if n == "session"
+                 else np.argsort(np.array(names, dtype=object), kind="stable"))
+        rank = np.full(span[n], -1, dtype=np.int32)
+        rank[np.array([rows[i][0] for i in order])] = np.arange(len(order), dtype=np.int32)
+        c, lab = rank[codes[n]], [names[i] for i in order]
+        used = np.bincount(c, minlength=len(lab)) > 0  # categories: the ids the table holds
+        codes[n], labels[n] = (np.cumsum(used) - 1)[c].astype(np.int32), [x for x, u in zip(lab, used) if u]
+    key = ("session", "case", "rater", "item")
+    keep = latest_in_key_order(ids, [codes[n] for n in key], [len(labels[n]) for n in key])
+    vcodes, vlabels = reader._dictionary(arrow.column("value"))
+    vcodes = vcodes[keep]
+    kinds = {r[1]: r[2] for r in dims["item"]}
+    item_kinds = [kinds.get(i) for i in labels["item"]]
+    items = item_table(labels["item"], item_kinds)
+    frame = {n: pd.Categorical.from_codes(codes[n][keep], categories=pd.Index(labels[n], dtype=object),
+                                          ordered=(n == "session")) for n in key}
+    kind_cats = list(KINDS) + sorted({x for x in item_kinds if x is not None} - set(KINDS))
+    icodes = codes["item"][keep]
+    frame["kind"] = pd.Categorical.from_codes(np.array([kind_cats.index(x) for x in item_kinds])[icodes],
+                                              categories=pd.Index(kind_cats, dtype=object))
+    frame["value"] = pd.Categorical.from_codes(vcodes, categories=pd.Index(vlabels, dtype=object))
+    df = pd.DataFrame(frame)
+    df["position"] = positions(icodes, vcodes, vlabels, items)
+    df["id"] = ids[keep]
+    dates = {r[1]: r[2] for r in dims["session"]}
+    return CodedScores(df, items, tuple(dates.get(x) for x in labels["session"]))
+with Store.open(sys.argv[1], create=False) as st:
+    db = str(st.engine.url.database)
+    for _ in range(2):
+        t0, c0 = time.perf_counter(), cpu()
+        coded = read_int_keys(st, db) if sys.argv[2] == "int" else st.coded_scores(notes=False, stamps=False)
+        seconds, cpu_s = time.perf_counter() - t0, cpu() - c0
+    if sys.argv[2] == "int":  # the same table as the version-3 reader's
+        v3 = st.coded_scores(notes=False, stamps=False).frame
+        assert list(coded.frame.columns) == list(v3.columns)
+        for c in v3.columns:
+            assert coded.frame[c].equals(v3[c]), c
+    print("SECONDS", seconds, "ROWS", len(coded), "CPU", cpu_s)
+"""
+
+
+def compare_int_keys(read_ws: Path, tmp: Path, repeat: int) -> None:
+    """The version-3 reader against the integer-key prototype on a copy of ``read_ws``,
+    interleaved (figures only: no target is claimed for a table the store does not have)."""
+    copy = tmp / "int-keys-ws"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(read_ws, copy)
+    con = sqlite3.connect(str(copy / "calibrate.sqlite"))
+    con.executescript(_INT_KEYS_TABLE)
+    con.close()
+    v3, v3_cpu, ik, ik_cpu = [], [], [], []
+    rows = 0
+    for _ in range(repeat):
+        s, rows, c = timed_child(_READ_INT_KEYS, str(copy), "v3")
+        v3.append(s)
+        v3_cpu.append(c)
+        s, _, c = timed_child(_READ_INT_KEYS, str(copy), "int")
+        ik.append(s)
+        ik_cpu.append(c)
+    print(f"\nReading {rows:,} current judgements (notes=False, stamps=False): text ids (schema 3) vs integer keys "
+          "(prototype, same CodedScores)")
+    print(f"  text ids    : {rows / min(v3):11,.0f} rows/s  ({spread(v3)}; CPU best {min(v3_cpu):.2f} s)")
+    print(f"  integer keys: {rows / min(ik):11,.0f} rows/s  ({spread(ik)}; CPU best {min(ik_cpu):.2f} s)")
+    print(f"  (load average now {os.getloadavg()[0]:.1f})")
 
 
 def compare_reads(read_ws: Path, tmp: Path, repeat: int) -> bool:
@@ -277,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep the files in this folder")
     parser.add_argument("--read-only", action="store_true",
                         help="with --read-workspace: only the read comparison (no import runs)")
+    parser.add_argument("--int-keys", action="store_true",
+                        help="with --read-workspace: also read an integer-key copy of its judgements (the schema-4 "
+                             "prototype) against the text ids, and check both give the same table")
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} (timings on a shared machine vary)")
     tmp = Path(tempfile.mkdtemp(prefix="calibrate-store-bench-")) if args.keep is None else args.keep
@@ -285,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.read_only and args.read_workspace is None:
         parser.error("--read-only needs --read-workspace")
     try:
+        if args.int_keys and args.read_workspace is not None:
+            compare_int_keys(args.read_workspace, tmp, args.repeat)
         if args.read_only:
             return 0 if compare_reads(args.read_workspace, tmp, args.repeat) else 1
         df = make_scores(args.rows)

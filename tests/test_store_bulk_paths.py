@@ -105,3 +105,22 @@ def _broken_insert(init):
         init(self, *a, **k)
         self.insert_sql = self.insert_sql.replace("INSERT INTO judgements", "INSERT INTO judgements_missing")
     return patched
+
+
+def test_the_import_command_leaves_the_other_packages_unimported(tmp_path):
+    """``calibrate import scores`` builds no parser of ``gstudy``/``agreement`` (whose
+    packages bring scipy.stats); ``calibrate gstudy`` still finds its own."""
+    import ast
+    import subprocess
+    import sys
+
+    f = tmp_path / "s.csv"
+    table(_rows(2)).to_csv(f, index=False)
+    code = ("import sys\nfrom calibrate.cli import main\n"
+            f"assert main(['import', 'scores', {str(f)!r}, '--workspace', {str(tmp_path / 'ws')!r}]) == 0\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('scipy.stats', 'calibrate.gtheory', 'calibrate.engines'))))\n"
+            "from calibrate.cli import build_parser\n"
+            "print(sorted(build_parser(['gstudy', '--help'])._subparsers._group_actions[0].choices))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[-2] == "[]"
+    assert {"gstudy", "agreement", "import"} <= set(ast.literal_eval(out[-1]))

@@ -215,7 +215,14 @@ def _renew_access(store) -> None:
         print(f"Renewed row-level security (group {renewed[0]}): policies, grants and the pseudonymising functions.")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands whose parsers live in their own packages (imported only when they may be needed:
+#: ``calibrate.gtheory`` brings scipy.stats, seconds an ``import scores`` need not pay).
+_PACKAGE_COMMANDS = ("agreement", "gstudy")
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; with ``argv`` naming one of this module's own commands, the
+    commands of other packages (``agreement``, ``gstudy``) are left out."""
     parser = argparse.ArgumentParser(prog="calibrate", description="Assessor calibration: kijkkaders, scores, agreement, drift and reports.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -280,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_args(p)
     p.set_defaults(func=cmd_upgrade)
 
+    command = next((a for a in (argv or ()) if not a.startswith("-")), None)
+    if command is not None and command in sub.choices and command not in _PACKAGE_COMMANDS:
+        return parser
     from .engines.cli import add_parser as add_agreement  # calibrate agreement (CONTRACTS §4)
 
     add_agreement(sub)
@@ -291,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -307,35 +307,47 @@ class TableValidator:
 
     def _items_kinds_values(self, df: pd.DataFrame) -> None:
         """An item keeps one kind (the framework's, when it knows the item) and its values
-        stay on the item's scale. Each distinct (item, kind, value) is checked once."""
+        stay on the item's scale. Each distinct (item, kind, value) is checked once: the
+        rows are compared as integer codes, the few distinct labels in Python."""
         ok = (df["item"].notna() & df["kind"].notna() & df["kind"].isin(KINDS)).to_numpy()
         if not ok.any():
             return
-        sub = df.loc[ok, ["item", "kind", "value"]].astype(object)
         rows = df.index[ok]
-        spec_kind = sub["item"].map({i: s.kind for i, s in self.items.items()})
-        mismatch = (spec_kind.notna() & (spec_kind != sub["kind"])).to_numpy()
-        first = sub[~mismatch].drop_duplicates("item")
-        for item, kind, idx in zip(first["item"], first["kind"], first.index):
-            self._first_kind.setdefault(item, (kind, _spreadsheet_row(idx)))
-        first_kind = sub["item"].map({i: k for i, (k, _) in self._first_kind.items()})
-        conflict = ~mismatch & (first_kind != sub["kind"]).to_numpy()
-        check = ~mismatch & ~conflict & sub["value"].notna().to_numpy()
-        triples = sub[check].drop_duplicates()
-        bad_triples = set()
+        icodes, iuniq = pd.factorize(df.loc[ok, "item"], use_na_sentinel=True)
+        kcodes, kuniq = pd.factorize(df.loc[ok, "kind"], use_na_sentinel=True)
+        vcodes, vuniq = pd.factorize(df.loc[ok, "value"], use_na_sentinel=True)
+        iuniq, kuniq, vuniq = (list(np.asarray(u, dtype=object)) for u in (iuniq, kuniq, vuniq))
+        kpos = {k: n for n, k in enumerate(kuniq)}
+
+        def kind_code(kind) -> int:  # -1: none; -2: a kind no row of this chunk has
+            return -1 if kind is None else kpos.get(kind, -2)
+
+        spec = np.array([kind_code(self.items[i].kind if i in self.items else None) for i in iuniq], dtype=np.int64)
+        mismatch = (spec[icodes] != -1) & (spec[icodes] != kcodes)
+        fine = np.flatnonzero(~mismatch)
+        _, first_at = np.unique(icodes[fine], return_index=True)
+        for k in fine[first_at]:
+            self._first_kind.setdefault(iuniq[icodes[k]], (kuniq[kcodes[k]], _spreadsheet_row(rows[k])))
+        first = np.array([kind_code(self._first_kind[i][0]) if i in self._first_kind else -3 for i in iuniq], dtype=np.int64)
+        conflict = ~mismatch & (first[icodes] != kcodes)
+        check = ~mismatch & ~conflict & (vcodes >= 0)
+        n_k, n_v = len(kuniq), len(vuniq)
+        triple = (icodes.astype(np.int64) * n_k + kcodes) * n_v + vcodes
+        bad_triples = []
         allowed_of = {}
-        for item, kind, value in triples.itertuples(index=False):
-            spec = self.items.get(item)
-            codes = allowed_values(kind, spec.codes if spec is not None else None)
+        for code in np.unique(triple[check]):
+            i, rest = divmod(int(code), n_k * n_v)
+            k, v = divmod(rest, n_v)
+            item, kind = iuniq[i], kuniq[k]
+            item_spec = self.items.get(item)
+            codes = allowed_values(kind, item_spec.codes if item_spec is not None else None)
             allowed_of[(item, kind)] = codes
-            if value not in codes:
-                bad_triples.add((item, kind, value))
-        bad_value = np.zeros(len(sub), dtype=bool)
-        if bad_triples:
-            bad_value[check] = [t in bad_triples for t in sub[check].itertuples(index=False, name=None)]
+            if vuniq[v] not in codes:
+                bad_triples.append(code)
+        bad_value = check & np.isin(triple, bad_triples) if bad_triples else np.zeros(len(rows), dtype=bool)
         flagged = np.flatnonzero(mismatch | conflict | bad_value)[: self._room()]
         for k in flagged:
-            idx, item, kind, value = rows[k], sub["item"].iat[k], sub["kind"].iat[k], sub["value"].iat[k]
+            idx, item, kind = rows[k], iuniq[icodes[k]], kuniq[kcodes[k]]
             if mismatch[k]:
                 self._err(idx, "kind", f"item {item!r} is a {self.items[item].kind!r} item in the framework, not {kind!r}.")
             elif conflict[k]:
@@ -343,6 +355,7 @@ class TableValidator:
                 self._err(idx, "kind", f"item {item!r} has kind {kind!r} here but {fk!r} in row {frow}; an item has one kind.")
             else:
                 codes = allowed_of[(item, kind)]
+                value = vuniq[vcodes[k]]
                 self._err(idx, "value", f"{shown(value)} is outside the scale of item {shown(item)} ({kind}); allowed: {', '.join(codes)}.")
 
     def _dates(self, df: pd.DataFrame) -> pd.Series:
