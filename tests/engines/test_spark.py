@@ -28,6 +28,10 @@ def spark():
         session = (SparkSession.builder.master("local[2]").appName("calibrate-tests")
                    .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", "1").config("spark.default.parallelism", "2")
+                   # tiny data: the JVM's warm-up (JIT), planning and code generation are the cost, not
+                   # the execution: the quick C1 compiler only, one GC thread, no adaptive re-planning
+                   .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+                   .config("spark.sql.adaptive.enabled", "false").config("spark.sql.codegen.wholeStage", "false")
                    .config("spark.driver.memory", "1g").getOrCreate())
         session.sparkContext.setLogLevel("ERROR")
     except Exception as exc:  # no pyspark, no Java
