@@ -3,7 +3,8 @@
 Judgements and consensus are append-only: a save adds a row, and the latest id per
 (session, case, rater, item) is current. So the current rows as of id ``N`` stay what
 they are while rows are only added. The store's reader (:func:`calibrate.store.reader.read`)
-keeps them as Parquet in the workspace folder (``.cache/<database>.<table>-current.parquet``,
+keeps them as an Arrow IPC file (LZ4-compressed, one dictionary per text column: read
+back without decoding) in the workspace folder (``.cache/<database>.<table>-current.arrow``,
 written to a temporary file and moved into place) and on a full current read takes the
 snapshot plus the rows saved after it (``id > N``), applying the store's rule
 (:func:`calibrate.store.latest.latest_in_key_order`) to the two together.
@@ -53,7 +54,7 @@ def path_for(engine: sa.Engine, table: sa.Table) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     db = Path(url.database)
-    return db.parent / ".cache" / f"{db.name}.{table.name}-current.parquet"
+    return db.parent / ".cache" / f"{db.name}.{table.name}-current.arrow"
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,17 @@ def _meta(table: sa.Table, state: State) -> dict[bytes, bytes]:
 def load(path: Path, conn: sa.Connection, table: sa.Table, state: State, columns: list[str]):
     """(snapshot rows, N) when the snapshot at ``path`` holds for the database as ``state``
     describes it, else None (missing, stale, from another file, unreadable)."""
-    import pyarrow.parquet as pq
+    import pyarrow.ipc as ipc
 
     if state.generation is None or state.max_id is None:
         return None
     try:
-        md = pq.read_schema(path).metadata or {}
+        source = pa.OSFile(str(path), "rb")
+    except OSError:
+        return None
+    try:
+        reader = ipc.open_file(source)
+        md = reader.schema.metadata or {}
         expect = _meta(table, state)
         if any(md.get(k) != v for k, v in expect.items()):
             return None
@@ -95,10 +101,15 @@ def load(path: Path, conn: sa.Connection, table: sa.Table, state: State, columns
             return None
         if conn.execute(sa.select(table.c.saved_at).where(table.c.id == n)).scalar() != saved_at:
             return None
-        tb = pq.read_table(path, columns=columns)
+        if reader.schema.names != columns:
+            return None
+        tb = reader.read_all()
+        tb.validate(full=True)  # every dictionary index within its dictionary, text valid UTF-8
     except (OSError, ValueError, KeyError, pa.ArrowException):
-        return None  # missing, truncated or not ours: read from the database (and write it again)
-    if tb.num_rows != rows or tb.column_names != columns:
+        return None  # truncated, damaged or not ours: read from the database (and write it again)
+    finally:
+        source.close()
+    if tb.num_rows != rows:
         return None
     return tb.replace_schema_metadata(None), n
 
@@ -107,7 +118,7 @@ def save(path: Path, engine: sa.Engine, table: sa.Table, state: State, rows: pa.
     """Write ``rows`` (the current rows, in key order) as the snapshot of the database in
     ``state`` (read before ``rows`` were). False, and nothing left behind, when it cannot be
     written (a read-only folder): the next read goes to the database again."""
-    import pyarrow.parquet as pq
+    import pyarrow.ipc as ipc
 
     if rows.num_rows == 0 or state.generation is None:
         return False
@@ -124,7 +135,10 @@ def save(path: Path, engine: sa.Engine, table: sa.Table, state: State, rows: pa.
         path.parent.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         os.close(fd)
-        pq.write_table(rows.replace_schema_metadata(md), tmp, compression="lz4")
+        rows = rows.replace_schema_metadata(md)
+        with pa.OSFile(tmp, "wb") as sink, ipc.new_file(sink, rows.schema,
+                                                       options=ipc.IpcWriteOptions(compression="lz4")) as writer:
+            writer.write_table(rows)
         os.replace(tmp, path)
         return True
     except OSError:
