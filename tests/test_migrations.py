@@ -305,9 +305,12 @@ def test_upgrade_v3_to_v4_adds_the_change_counter_of_the_snapshot(tmp_path, caps
     from calibrate.store import reader
 
     with Store.open(tmp_path / "ws") as st:
-        st.create_session("K1", "2026-01-01", cases=["C01"], raters=["B01", "B02"])
-        st.save_judgements("K1", "C01", "B01", {"besluit": "go"})
-        st.save_judgements("K1", "C01", "B02", {"besluit": "no go"})
+        import pandas as pd
+
+        st.import_scores(pd.DataFrame(
+            [{"session": "K1", "session_date": "2026-01-01", "case": "C01", "rater": r, "item": "besluit",
+              "kind": "decision", "value": v, "note": None, "scored_at": NOW} for r, v in (("B01", "go"), ("B02", "no go"))],
+            dtype="string"), source="a.csv")
         with st.engine.begin() as c:  # back to version 3
             for name in [r[0] for r in c.exec_driver_sql(
                     "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%generation%'")]:
