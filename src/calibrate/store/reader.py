@@ -234,17 +234,19 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
         out_codes[names[c]] = rank[codes] if len(labels) else codes
         out_labels[names[c]] = [labels[i] for i in order]
     sizes = [len(out_labels[names[c]]) for c in key]
+    whole = False  # every row, in the order read: nothing to gather
     if history:
         keep = np.argsort(ids, kind="stable")
     elif base is not None and tail.num_rows == 0 and _strictly_increasing(
             combined_key([out_codes[names[c]] for c in key], sizes)):
-        keep = np.arange(len(ids))  # the snapshot alone, still in key order (session dates unchanged)
+        keep, whole = np.arange(len(ids)), True  # the snapshot alone, still in key order (dates unchanged)
     else:  # the latest save per key, in key order: session (in time), case, rater, item
         keep = latest_in_key_order(ids, [out_codes[names[c]] for c in key], sizes)
-    out_codes = {n: c[keep] for n, c in out_codes.items()}
+    if not whole:
+        out_codes = {n: c[keep] for n, c in out_codes.items()}
     slabels = out_labels["session"]
     vcodes, vlabels = _dictionary(arrow.column("value"))
-    vcodes = vcodes[keep]
+    vcodes = vcodes if whole else vcodes[keep]
     item_labels = out_labels["item"]
     item_kinds = [kinds.get(i) for i in item_labels]
     items = item_table(item_labels, item_kinds, framework=framework)
@@ -259,19 +261,23 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
     frame["value"] = pd.Categorical.from_codes(vcodes, categories=pd.Index(vlabels, dtype=object))
     df = pd.DataFrame(frame)
     df["position"] = positions(icodes, vcodes, vlabels, items)
-    df["id"] = ids[keep]
+    df["id"] = ids if whole else ids[keep]
     take = pa.array(keep)
+
+    def column(name):
+        return arrow.column(name) if whole else arrow.column(name).take(take)
+
     if read_notes:
-        df["note"] = _strings(arrow.column("note").take(take))
+        df["note"] = _strings(column("note"))
     if "scored_at" in cols:
-        df["scored_at"] = _strings(arrow.column("scored_at").take(take))
+        df["scored_at"] = _strings(column("scored_at"))
     if history:
-        df["saved_at"] = _strings(arrow.column("saved_at").take(take))
-        df["source"] = _strings(arrow.column("source").take(take))
+        df["saved_at"] = _strings(column("saved_at"))
+        df["source"] = _strings(column("source"))
     session_dates = tuple(dates.get(s) for s in slabels)
     if cache is not None and len(keep) and (base is None or snap.due(base.num_rows, tail.num_rows)):
         snap.save(cache, engine, table, state, _snapshot_rows(key, names, out_codes, out_labels, vcodes, vlabels,
-                                                              ids[keep], arrow.column("scored_at").take(take)))
+                                                              df["id"].to_numpy(), column("scored_at")))
     coded = CodedScores(df, items, session_dates)
     if not isinstance(notes, bool):
         coded = attach_notes(store, coded, notes, table)
