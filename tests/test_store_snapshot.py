@@ -128,6 +128,10 @@ def test_a_moved_session_date_changes_the_order(st, tmp_path):
         con.execute("UPDATE sessions SET session_date = '2025-12-01' WHERE id = 'K2'")
     after = same(st, notes=False)
     assert list(dict.fromkeys(after["session"])) == ["K2", "K1"]
+    import pyarrow.ipc as ipc
+
+    with ipc.open_file(str(snap_file(st))) as f:  # written again in the new order
+        assert list(dict.fromkeys(f.read_all().column("session_id").to_pylist())) == ["K2", "K1"]
 
 
 def test_an_older_copy_of_the_database_put_back_is_not_served_the_newer_snapshot(st, tmp_path, monkeypatch):

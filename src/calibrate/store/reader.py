@@ -275,7 +275,8 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
         df["saved_at"] = _strings(column("saved_at"))
         df["source"] = _strings(column("source"))
     session_dates = tuple(dates.get(s) for s in slabels)
-    if cache is not None and len(keep) and (base is None or snap.due(base.num_rows, tail.num_rows)):
+    moved = base is not None and not tail.num_rows and not whole  # a session's date moved: re-sorted
+    if cache is not None and len(keep) and (base is None or moved or snap.due(base.num_rows, tail.num_rows)):
         snap.save(cache, engine, table, state, _snapshot_rows(key, names, out_codes, out_labels, vcodes, vlabels,
                                                               df["id"].to_numpy(), column("scored_at")))
     coded = CodedScores(df, items, session_dates)
