@@ -66,7 +66,7 @@ def _foreign_keys(store: Store) -> set[tuple]:
 
 
 def _check_upgraded(store: Store) -> None:
-    assert store.schema_version() == t.SCHEMA_VERSION == 3
+    assert store.schema_version() == t.SCHEMA_VERSION == 4
     assert _rows(store) == [tuple(r) for r in JUDGEMENTS]  # every judgement, same id, same order
     assert _foreign_keys(store) == {
         (("item_id",), "items"), (("session_id", "case_id"), "session_cases"), (("session_id", "rater_id"), "session_raters"),
@@ -296,3 +296,37 @@ def test_upgrade_to_v3_keeps_out_of_scale_rows_aside_and_defends_from_then_on(ba
                     "SELECT is_identity, identity_generation FROM information_schema.columns "
                     "WHERE table_name = 'judgements' AND column_name = 'id'")).one() == ("YES", "ALWAYS")
         assert "revealed" in st.sessions().columns
+
+
+def test_upgrade_v3_to_v4_adds_the_change_counter_of_the_snapshot(tmp_path, capsys):
+    """Version 4 (SQLite): a version-3 store — as calibrate 0.3 made it, without the counter
+    and its triggers — gets both; every judgement stays; an UPDATE or DELETE of a judgement
+    then changes the counter, and the snapshot read equals the database's."""
+    from calibrate.store import reader
+
+    with Store.open(tmp_path / "ws") as st:
+        import pandas as pd
+
+        st.import_scores(pd.DataFrame(
+            [{"session": "K1", "session_date": "2026-01-01", "case": "C01", "rater": r, "item": "besluit",
+              "kind": "decision", "value": v, "note": None, "scored_at": NOW} for r, v in (("B01", "go"), ("B02", "no go"))],
+            dtype="string"), source="a.csv")
+        with st.engine.begin() as c:  # back to version 3
+            for name in [r[0] for r in c.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%generation%'")]:
+                c.exec_driver_sql(f"DROP TRIGGER {name}")
+            c.execute(sa.delete(t.meta).where(t.meta.c.key == t.GENERATION_KEY))
+            c.execute(sa.update(t.meta).where(t.meta.c.key == "schema_version").values(value="3"))
+        rows = _rows(st)
+    assert "from schema version 3 to 4" in _upgrade_cli(["--workspace", str(tmp_path / "ws")], capsys)
+    with Store.open(tmp_path / "ws") as st:
+        assert st.schema_version() == 4 and _rows(st) == rows
+        with st.engine.connect() as c:
+            triggers = {r[0] for r in c.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert {f"calibrate_{tb}_generation_{ev}" for tb in ("judgements", "consensus")
+                for ev in ("update", "delete")} <= triggers
+        assert len(reader.read(st, notes=False)) == 2  # builds the snapshot
+        with st.engine.begin() as c:
+            c.execute(sa.update(t.judgements).where(t.judgements.c.rater_id == "B02").values(value="go"))
+            assert c.execute(sa.select(t.meta.c.value).where(t.meta.c.key == t.GENERATION_KEY)).scalar().startswith("1-")
+        assert reader.read(st, notes=False).to_frame()["value"].tolist() == ["go", "go"]

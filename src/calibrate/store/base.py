@@ -158,6 +158,7 @@ class StoreBase:
                     raise StoreError(f"no calibrate workspace at {describe_url(self.url)}.")
                 t.metadata.create_all(conn)
                 install_scale_checks(conn)
+                install_generation_triggers(conn)
                 conn.execute(sa.insert(t.meta).values(key="schema_version", value=str(t.SCHEMA_VERSION)))
                 conn.execute(sa.insert(t.meta).values(key="created_at", value=utcnow()))
                 return
@@ -259,6 +260,16 @@ def install_scale_checks(conn) -> None:
     item's scale (schema version 3; :func:`calibrate.store.schema.scale_triggers`)."""
     conn.execute(_insert_ignore(conn, t.kind_values), t.kind_value_rows())
     for ddl in t.scale_triggers(conn.dialect.name):
+        conn.exec_driver_sql(ddl)
+
+
+def install_generation_triggers(conn) -> None:
+    """The change counter of judgements and consensus (schema version 4, SQLite only;
+    :func:`calibrate.store.schema.generation_triggers`)."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.execute(_insert_ignore(conn, t.meta), [{"key": t.GENERATION_KEY, "value": "0"}])
+    for ddl in t.generation_triggers(conn.dialect.name):
         conn.exec_driver_sql(ddl)
 
 

@@ -133,6 +133,16 @@ def _v2_to_v3(conn: sa.Connection) -> list[str]:
     return notes
 
 
+def _v3_to_v4(conn: sa.Connection) -> None:
+    """SQLite: a change counter in ``meta`` that triggers raise after every UPDATE or DELETE
+    of a judgement or consensus row, so the columnar snapshot of the current judgements
+    knows when it no longer holds (:mod:`calibrate.store.snapshot`). PostgreSQL: nothing
+    changes but the version."""
+    from .base import install_generation_triggers
+
+    install_generation_triggers(conn)
+
+
 def _framework(framework_id: str, source):
     """The framework ``framework_id`` (its file when it still exists, else built in), or None."""
     from pathlib import Path
@@ -146,7 +156,7 @@ def _framework(framework_id: str, source):
         return None
 
 
-STEPS: dict[int, Callable[[sa.Connection], list[str] | None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+STEPS: dict[int, Callable[[sa.Connection], list[str] | None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 """``STEPS[v]`` upgrades a database from version ``v`` to ``v + 1`` (and may return notes
 on what it did that the user should know)."""
 

@@ -30,7 +30,8 @@ from ..schema import KINDS
 from ..scores import CodedScores, item_table, positions, session_time_order
 from . import schema as t
 from .engine import SQLITE_BUSY_TIMEOUT_S
-from .latest import latest_in_key_order
+from . import snapshot as snap
+from .latest import combined_key, latest_in_key_order
 
 #: Rows per partition when a SQLite file is read on several connections at once.
 PARTITION_ROWS = 400_000
@@ -120,14 +121,16 @@ def _dbapi_table(engine: sa.Engine, query, names: Sequence[str]) -> pa.Table:
 
 
 def fetch(engine: sa.Engine, table: sa.Table, columns: Sequence[str], *, sessions: Sequence[str] | None = None,
-          raters: Sequence[str] | None = None, parallel: bool = True) -> pa.Table:
+          raters: Sequence[str] | None = None, parallel: bool = True, after: int | None = None) -> pa.Table:
     """The columns of ``table`` (rows of ``sessions`` / ``raters`` when given) as Arrow.
 
     One assessor's rows, a small table and an in-memory database are read with the
     store's own connection; a large SQLite table with ADBC in a child process, in id
     ranges on parallel connections; PostgreSQL with ADBC (binary ``COPY``). Statements
-    are SQLAlchemy's, values bound as parameters."""
+    are SQLAlchemy's, values bound as parameters. ``after``: only rows with a higher id."""
     query = sa.select(*[table.c[c] for c in columns])
+    if after is not None:
+        query = query.where(table.c.id > int(after))
     if sessions is not None:
         query = query.where(table.c.session_id.in_(list(sessions)))
     if raters is not None:
@@ -139,7 +142,8 @@ def fetch(engine: sa.Engine, table: sa.Table, columns: Sequence[str], *, session
     if driver == "postgresql":
         return _postgres_table(where, query)
     with engine.connect() as conn:  # two scalar subqueries: SQLite answers each from the index end
-        lo, hi = conn.execute(sa.select(sa.select(sa.func.min(table.c.id)).scalar_subquery(),
+        low = sa.select(sa.func.min(table.c.id))
+        lo, hi = conn.execute(sa.select((low if after is None else low.where(table.c.id > int(after))).scalar_subquery(),
                                         sa.select(sa.func.max(table.c.id)).scalar_subquery())).one()
     if lo is None or hi - lo < SMALL_ROWS:
         return _dbapi_table(engine, query, columns)
@@ -165,7 +169,7 @@ def _dictionary(col: pa.ChunkedArray) -> tuple[np.ndarray, list]:
 
 def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None = None,
          raters: Iterable[str] | None = None, history: bool = False, notes: bool | Iterable[str] = True,
-         stamps: bool = True, framework=None, parallel: bool = True) -> CodedScores:
+         stamps: bool = True, framework=None, parallel: bool = True, snapshot: bool = True) -> CodedScores:
     """Judgements of ``table`` (default ``judgements``; ``consensus`` works the same) as
     :class:`~calibrate.scores.CodedScores`.
 
@@ -175,6 +179,12 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
     sessions whose notes to read; ``stamps=False`` leaves out ``scored_at`` (an analysis
     needs no time stamps). ``framework`` gives the items' scales and hierarchy; without it
     the contract codes of each item's stored kind are used.
+
+    A full current read of a SQLite workspace file (all sessions and raters, ``notes`` not
+    True) takes the columnar snapshot of :mod:`calibrate.store.snapshot` plus the rows saved
+    after it, when the snapshot still holds for the database, and writes it again when it
+    does not (or lags far behind); ``snapshot=False`` (or ``CALIBRATE_NO_SNAPSHOT=1``) reads
+    the database only. Both give the same result.
     """
     table = t.judgements if table is None else table
     engine = store.engine
@@ -188,7 +198,22 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
         cols.append("note")
     if history:
         cols += ["saved_at", "source"]
-    arrow = fetch(engine, table, cols, sessions=sessions, raters=raters if with_rater else None, parallel=parallel)
+    cache = (snap.path_for(engine, table) if snapshot and not history and sessions is None and raters is None
+             and notes is not True and snap.enabled() else None)
+    base = tail = state = None
+    if cache is None:
+        arrow = fetch(engine, table, cols, sessions=sessions, raters=raters if with_rater else None, parallel=parallel)
+    else:  # the snapshot's columns, whatever this read needs of them
+        snap_cols = ["id", *key, "value", "scored_at"]
+        with engine.connect() as conn:
+            state = snap.db_state(conn, table)  # before the rows: a change during the read makes it stale
+            loaded = snap.load(cache, conn, table, state, snap_cols)
+        if loaded is None:
+            arrow = fetch(engine, table, snap_cols, parallel=parallel)
+        else:
+            base, last = loaded
+            tail = _like(fetch(engine, table, snap_cols, parallel=parallel, after=last), base.schema)
+            arrow = pa.concat_tables([base, tail]) if tail.num_rows else base
     if arrow.num_rows == 0:  # an empty result carries no column types
         arrow = pa.table({c: pa.array([], type=pa.int64() if c == "id" else pa.string()) for c in cols})
     with engine.connect() as conn:
@@ -209,14 +234,19 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
         out_codes[names[c]] = rank[codes] if len(labels) else codes
         out_labels[names[c]] = [labels[i] for i in order]
     sizes = [len(out_labels[names[c]]) for c in key]
+    whole = False  # every row, in the order read: nothing to gather
     if history:
         keep = np.argsort(ids, kind="stable")
+    elif base is not None and tail.num_rows == 0 and _strictly_increasing(
+            combined_key([out_codes[names[c]] for c in key], sizes)):
+        keep, whole = np.arange(len(ids)), True  # the snapshot alone, still in key order (dates unchanged)
     else:  # the latest save per key, in key order: session (in time), case, rater, item
         keep = latest_in_key_order(ids, [out_codes[names[c]] for c in key], sizes)
-    out_codes = {n: c[keep] for n, c in out_codes.items()}
+    if not whole:
+        out_codes = {n: c[keep] for n, c in out_codes.items()}
     slabels = out_labels["session"]
     vcodes, vlabels = _dictionary(arrow.column("value"))
-    vcodes = vcodes[keep]
+    vcodes = vcodes if whole else vcodes[keep]
     item_labels = out_labels["item"]
     item_kinds = [kinds.get(i) for i in item_labels]
     items = item_table(item_labels, item_kinds, framework=framework)
@@ -231,20 +261,61 @@ def read(store, table: sa.Table | None = None, *, sessions: Iterable[str] | None
     frame["value"] = pd.Categorical.from_codes(vcodes, categories=pd.Index(vlabels, dtype=object))
     df = pd.DataFrame(frame)
     df["position"] = positions(icodes, vcodes, vlabels, items)
-    df["id"] = ids[keep]
+    df["id"] = ids if whole else ids[keep]
     take = pa.array(keep)
+
+    def column(name):
+        return arrow.column(name) if whole else arrow.column(name).take(take)
+
     if read_notes:
-        df["note"] = _strings(arrow.column("note").take(take))
+        df["note"] = _strings(column("note"))
     if "scored_at" in cols:
-        df["scored_at"] = _strings(arrow.column("scored_at").take(take))
+        df["scored_at"] = _strings(column("scored_at"))
     if history:
-        df["saved_at"] = _strings(arrow.column("saved_at").take(take))
-        df["source"] = _strings(arrow.column("source").take(take))
+        df["saved_at"] = _strings(column("saved_at"))
+        df["source"] = _strings(column("source"))
     session_dates = tuple(dates.get(s) for s in slabels)
+    moved = base is not None and not tail.num_rows and not whole  # a session's date moved: re-sorted
+    if cache is not None and len(keep) and (base is None or moved or snap.due(base.num_rows, tail.num_rows)):
+        snap.save(cache, engine, table, state, _snapshot_rows(key, names, out_codes, out_labels, vcodes, vlabels,
+                                                              df["id"].to_numpy(), column("scored_at")))
     coded = CodedScores(df, items, session_dates)
     if not isinstance(notes, bool):
         coded = attach_notes(store, coded, notes, table)
     return coded
+
+
+def _strictly_increasing(a: np.ndarray) -> bool:
+    return bool(np.all(a[1:] > a[:-1]))
+
+
+def _like(tail: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``tail`` (rows read from the database) with the column types of the snapshot."""
+    cols = []
+    for field in schema:
+        col = tail.column(field.name)
+        if pa.types.is_dictionary(field.type):
+            if not pa.types.is_dictionary(col.type):
+                col = pc.dictionary_encode(col.cast(field.type.value_type))
+            col = col.cast(field.type)
+        else:
+            col = col.cast(field.type)
+        cols.append(col)
+    return pa.table(cols, schema=schema.remove_metadata())
+
+
+def _snapshot_rows(key, names, codes, labels, vcodes, vlabels, ids, scored_at) -> pa.Table:
+    """The current rows, in key order, as the snapshot keeps them (dictionary-encoded)."""
+    def enc(c, lab):
+        return pa.DictionaryArray.from_arrays(pa.array(c, type=pa.int32(), mask=c < 0),
+                                              pa.array(lab, type=pa.string()))
+
+    cols = {"id": pa.array(ids, type=pa.int64())}
+    cols.update({c: enc(codes[names[c]], labels[names[c]]) for c in key})
+    cols["value"] = enc(vcodes, vlabels)
+    scored_at = scored_at.cast(scored_at.type.value_type) if pa.types.is_dictionary(scored_at.type) else scored_at
+    cols["scored_at"] = pc.dictionary_encode(scored_at.combine_chunks().cast(pa.string()))
+    return pa.table(cols)
 
 
 def _strings(col: pa.ChunkedArray) -> pd.Series:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the tables below. Bump it and add an upgrade step in
 ``calibrate.store.migrations`` whenever a table changes.
 
@@ -18,6 +18,12 @@ SCHEMA_VERSION = 3
   and rater a pair in ``session_raters`` (composite foreign keys instead of one per
   column): the database itself admits judgements only by a session's assessors on the
   session's cases, with one key check fewer per row on every save.
+* 3 — every value within its item's scale (``kind_values``, ``item_values``, triggers);
+  ``sessions.revealed_at``.
+* 4 — SQLite: a change counter (``meta`` key :data:`GENERATION_KEY`) that triggers raise
+  whenever a judgement or consensus row is updated or deleted, so the columnar snapshot
+  of the current judgements (:mod:`calibrate.store.snapshot`) knows when it is stale.
+  PostgreSQL: no change (the snapshot is SQLite-only).
 """
 
 metadata = sa.MetaData()
@@ -169,6 +175,25 @@ name_fingerprints = sa.Table(
 )
 """Keyed fingerprints of roster names (never the names) so that notes saved later can be
 pseudonymised the same way as the case texts."""
+
+
+GENERATION_KEY = "rows_generation"
+"""The ``meta`` key whose value changes whenever a stored judgement or consensus row is
+updated or deleted (schema version 4, SQLite): ``<counter>-<random hex>``, so two copies of
+a file edited apart never share a value."""
+
+
+def generation_triggers(dialect: str) -> list[str]:
+    """DDL of the triggers that change :data:`GENERATION_KEY` after an UPDATE or DELETE of
+    a judgement or consensus row (SQLite; none on PostgreSQL, where no snapshot is kept —
+    and an assessor's role may not write ``meta``)."""
+    if dialect != "sqlite":
+        return []
+    bump = (f"UPDATE meta SET value = (CAST(value AS INTEGER) + 1) || '-' || lower(hex(randomblob(6))) "
+            f"WHERE key = '{GENERATION_KEY}'")
+    return [f"CREATE TRIGGER IF NOT EXISTS calibrate_{table}_generation_{event.lower()} AFTER {event} ON {table} "
+            f"BEGIN {bump}; END"
+            for table in ("judgements", "consensus") for event in ("UPDATE", "DELETE")]
 
 
 SCALE_MESSAGE = "calibrate: value outside the scale of its item"
