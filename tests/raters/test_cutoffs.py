@@ -101,3 +101,16 @@ def test_errors(demo, framework):
         implicit_cutoffs(demo.scores[demo.scores["kind"] == "phase"], framework)
     with pytest.raises(InputError, match="'framework' parameter"):
         implicit_cutoffs(demo.scores, 42)
+
+
+def test_verdicts_without_all_their_phases_give_an_empty_table_not_a_crash(demo, framework):
+    # the research-scale benchmark scores six of the phases only: no verdict has its whole
+    # profile rated, so there is nothing to learn from (it crashed with KeyError 'cutoff')
+    keep = [f"fase.{d.id}" for d in framework.phase_table.dimensions][:2]
+    part = demo.scores[(demo.scores["kind"] != "phase") | demo.scores["item"].isin(keep)]
+    cut = implicit_cutoffs(part, framework, n_boot=20)
+    assert cut.empty and {"rater", "cutoff", "team_cutoff", "classification"} <= set(cut.columns)
+    from calibrate.raters import report_section
+
+    section = report_section(part, framework)
+    assert section["title"] == "Wat elke beoordelaar doet"

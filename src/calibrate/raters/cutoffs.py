@@ -379,10 +379,21 @@ def implicit_cutoffs(
                     row["difference_ci_low"], row["difference_ci_high"] = float(lo), float(hi)
                     row["classification"] = "lenient" if hi < 0 else ("severe" if lo > 0 else "consistent")
             out.append(row)
-    table = pd.DataFrame(out)
+    # no profile to learn from (no verdicts beside phases): the same columns, no rows
+    table = pd.DataFrame(out, columns=None if out else list(CUTOFF_COLUMNS))
     table["cutoff"] = table["cutoff"].astype("Int64")
     table["team_cutoff"] = table["team_cutoff"].astype("Int64")
     return table
+
+
+CUTOFF_COLUMNS = (
+    "rater", "profile", "status", "n_cases", "n_verdicts", "share_voldaan", "n_dimensions", "cutoff",
+    "cutoff_bound", "cutoff_p50", "cutoff_ci_low", "cutoff_ci_high", "framework_cutoff", "team_cutoff",
+    "team_cutoff_p50", "difference", "difference_ci_low", "difference_ci_high", "p_value", "classification",
+    "accuracy_logistic", "accuracy_logistic_ci_low", "accuracy_logistic_ci_high", "accuracy_tree",
+    "accuracy_tree_ci_low", "accuracy_tree_ci_high", "accuracy_rule", "accuracy_baseline", "tree_rule",
+)
+"""The columns of :func:`implicit_cutoffs`' table (also when it has no rows)."""
 
 
 def _whole(p50: float, n_dim: int) -> Any:
