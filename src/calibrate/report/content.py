@@ -397,9 +397,19 @@ def _phases(focus: CodedScores, history: CodedScores, framework, warnings: list[
     def verdicts_and_phases(table: CodedScores) -> CodedScores:  # all the classification reads
         return table.select(table.frame["kind"].isin(["phase", "verdict"]).to_numpy())
 
+    def present(table: CodedScores) -> set:
+        return set(map(str, table.frame["session"].dropna().unique()))
+
     try:
-        cls = phases.classify_verdicts(verdicts_and_phases(focus), framework)
-        rates = phases.rater_rates(phases.classify_verdicts(verdicts_and_phases(history), framework) if len(history) else cls)
+        # one classification of every verdict so far; the session's verdicts are its rows
+        # (each verdict is read against its own session's phases)
+        every = phases.classify_verdicts(verdicts_and_phases(history), framework) if len(history) else None
+        mine = present(focus)
+        if every is not None and mine <= present(history):
+            cls = every[every["session"].isin(mine)].reset_index(drop=True)
+        else:
+            cls = phases.classify_verdicts(verdicts_and_phases(focus), framework)
+        rates = phases.rater_rates(every if every is not None else cls)
     except InputError as exc:
         warnings.append(f"De oordelen konden niet naast de fasen worden gelegd: {exc}")
         return {"available": False, "message": "kon niet worden berekend"}
