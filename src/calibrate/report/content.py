@@ -484,12 +484,14 @@ def _agenda(focus: CodedScores, focus_consensus: CodedScores | None, item_rows: 
     for rank, (priority, item, disagreement, deviation, rec, reasons) in enumerate(rows[:AGENDA_SIZE], start=1):
         cases = div[(div["item"] == item) & (div["divergence"] > 0)].head(CASES_PER_AGENDA_ITEM)
         case_list = []
-        for c in cases.itertuples(index=False):
-            ns = notes[(notes["case"] == c.case) & (notes["item"] == item)]
+        for case, c_agreement, c_deviation, values in zip(cases["case"].tolist(), cases["agreement"].tolist(),
+                                                          cases["deviation"].tolist(), cases["values"].tolist()):
+            ns = notes[(notes["case"] == case) & (notes["item"] == item)]
             case_list.append({
-                "case": str(c.case), "agreement": _num(c.agreement, 3), "deviation": _num(c.deviation, 3),
-                "values": {str(k): int(v) for k, v in c.values.items()},
-                "notes": [{"rater": str(n.rater), "value": str(n.value), "note": str(n.note)} for n in ns.itertuples(index=False)],
+                "case": str(case), "agreement": _num(c_agreement, 3), "deviation": _num(c_deviation, 3),
+                "values": {str(k): int(v) for k, v in values.items()},
+                "notes": [{"rater": str(r), "value": str(v), "note": str(n)}
+                          for r, v, n in zip(ns["rater"].tolist(), ns["value"].tolist(), ns["note"].tolist())],
             })
         meta = labels.get(item, {})
         agenda.append({
