@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -186,7 +187,7 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
         lc = None
         notes.append("Waarschijnlijk oordeel (model) niet berekend: er zijn geen beoordelingen om te combineren.")
 
-    all_raters = sorted(set(df["rater"].dropna().astype(str).str.strip()) - {""})
+    all_raters = sorted(set(df["rater"].dropna().astype(str).str.strip().unique()) - {""})
     rows: list[dict] = []
     diff_rows: list[dict] = []
     paragraphs = [
@@ -217,6 +218,12 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
     # rows keep the order of LatentConsensus.differences)
     diffs = lc.differences(min_p=0.9) if lc is not None else None
     diffs_of = {str(r): g.index.to_numpy() for r, g in diffs.groupby("rater", sort=False)} if diffs is not None else {}
+    kind_order = {k: i for i, k in enumerate(_KIND_NL)}
+    lc_of: dict[str, list] = {}  # rater -> (kind, accuracy, leniency) in the model's row order
+    if lc is not None:
+        for r_, k_, a_, l_ in zip(lc.raters["rater"].tolist(), lc.raters["kind"].tolist(),
+                                  lc.raters["accuracy"].tolist(), lc.raters["leniency"].tolist()):
+            lc_of.setdefault(str(r_), []).append((k_, a_, l_))
 
     for r in all_raters:
         row: dict[str, Any] = {"rater": r}
@@ -250,24 +257,24 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
                            cutoff_classification={"lenient": "milder", "severe": "strenger",
                                                   "consistent": "als het team"}.get(str(c0["classification"]), None))
         if lc is not None:
-            lr = lc.raters[lc.raters["rater"] == r]
-            lr = lr.assign(_o=lr["kind"].map({k: i for i, k in enumerate(_KIND_NL)}).fillna(99)).sort_values("_o")
             bits = []
-            for k in lr.itertuples():
-                row[f"agreement_{k.kind}"] = float(k.accuracy)
-                if k.kind in ("level", "phase"):
-                    row[f"leniency_{k.kind}"] = float(k.leniency)
-                bits.append(f"{_KIND_NL.get(k.kind, k.kind)} {_pct(k.accuracy)}")
+            for kind, accuracy, leniency in sorted(lc_of.get(r, []), key=lambda t: kind_order.get(t[0], 99)):
+                row[f"agreement_{kind}"] = float(accuracy)
+                if kind in ("level", "phase"):
+                    row[f"leniency_{kind}"] = float(leniency)
+                bits.append(f"{_KIND_NL.get(kind, kind)} {_pct(accuracy)}")
             if bits:
                 parts.append("gelijk aan het waarschijnlijk oordeel (model) bij " + ", ".join(bits))
             d = diffs.iloc[diffs_of[r]].reset_index(drop=True) if r in diffs_of else diffs.iloc[0:0]
             d = d[d["kind"] != "indicator"] if (d["kind"] != "indicator").any() else d
             if len(d):
-                by_item = d.groupby("item").size().sort_values(ascending=False, kind="stable")
-                for rank, (item, n) in enumerate(by_item.head(3).items()):
+                # most differences first, ties in item order (as a stable sort of the sorted groups)
+                by_item = sorted(Counter(d["item"].tolist()).items(), key=lambda t: (-t[1], t[0]))
+                for rank, (item, n) in enumerate(by_item[:3]):
                     sub = d[d["item"] == item]
                     kind = str(sub["kind"].iloc[0])
-                    pair = sub.groupby(["value", "most_likely"]).size().sort_values(ascending=False, kind="stable").index[0]
+                    pairs = Counter(zip(sub["value"].tolist(), sub["most_likely"].tolist()))
+                    pair = min(pairs.items(), key=lambda t: (-t[1], t[0]))[0]
                     said, model = (_shown(kind, v, code_nl) for v in pair)
                     if rank == 0:
                         parts.append(
