@@ -654,6 +654,33 @@ def _trajectory_bands(entries: list[dict], history: CodedScores, consensus: Code
                 point["diff_ci_low"], point["diff_ci_high"] = _num(lo, 4), _num(hi, 4)
 
 
+def _per_case_occasions(table: CodedScores, columns: list[str]) -> pd.DataFrame:
+    """``table`` as the long table of ``columns`` with each (session, case) its own session
+    ``"<session>\x1f<case>"``: the id columns stay categorical (only the labels of the
+    pairs present are joined as text), the rest is decoded; :meth:`CodedScores.code`
+    codes it as it codes the same table in text."""
+    f = table.frame
+    s, c = table.codes("session"), table.codes("case")
+    if (s < 0).any() or (c < 0).any():  # a row without session or case: the text path says what it is
+        frame = table.to_frame(columns)
+        return frame.assign(session=frame["session"].astype(str) + "\x1f" + frame["case"].astype(str))
+    out = table.to_frame([col for col in columns if col not in ("session", "case", "rater", "item")])
+    uniq, pair = np.unique(s * len(f["case"].cat.categories) + c, return_inverse=True)
+    pair = pair.reshape(-1)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[pair[::-1]] = np.arange(len(pair))[::-1]  # a row of each pair
+    s_lab = np.asarray(f["session"].cat.categories, dtype=object)[s[first]]
+    c_lab = np.asarray(f["case"].cat.categories, dtype=object)[c[first]]
+    cols: dict = {"session": pd.Categorical.from_codes(
+        pair, categories=pd.Index([f"{a}\x1f{b}" for a, b in zip(s_lab, c_lab)], dtype=object))}
+    for col in columns:
+        if col in ("case", "rater", "item"):
+            cols[col] = f[col].cat.remove_unused_categories().array
+        elif col != "session":
+            cols[col] = out[col].array
+    return pd.DataFrame({k: cols[k] for k in columns})
+
+
 def _rater_bands(raters: list[dict], history: CodedScores, consensus: CodedScores | None, framework=None) -> None:
     """Per session a 95% interval over cases of the leniency of each assessor whose leniency
     changed (``drift_flagged``): the per-case leniency (each session × case its own
@@ -661,15 +688,12 @@ def _rater_bands(raters: list[dict], history: CodedScores, consensus: CodedScore
     flagged = [r for r in raters if r.get("drift_flagged")]
     if not flagged:
         return
-    cols = ["session", "session_date", "case", "rater", "item", "kind", "value"]
     if consensus is not None:  # with a benchmark only the flagged assessors' rows are needed
         history = history.select(history.frame["rater"].isin([r["rater"] for r in flagged]).to_numpy())
-    frame = history.to_frame(cols)
-    frame = frame.assign(session=frame["session"].astype(str) + "\x1f" + frame["case"].astype(str))
+    frame = _per_case_occasions(history, ["session", "session_date", "case", "rater", "item", "kind", "value"])
     cons = None
     if consensus is not None:
-        cons = consensus.to_frame(["session", "session_date", "case", "item", "kind", "value"])
-        cons = cons.assign(session=cons["session"].astype(str) + "\x1f" + cons["case"].astype(str))
+        cons = _per_case_occasions(consensus, ["session", "session_date", "case", "item", "kind", "value"])
     try:
         coded = CodedScores.code(frame).with_framework(framework)
         ccoded = CodedScores.code(cons, required=("session", "case", "item", "value"), what="consensus",
