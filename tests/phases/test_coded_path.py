@@ -72,3 +72,9 @@ def test_a_phase_off_the_scale_raises_the_same_error_on_both_paths(messy, fw):
     with pytest.raises(InputError, match="halverwege") as coded:
         P.classify_verdicts(CodedScores.code(bad, framework=fw), fw)
     assert str(coded.value) == str(text.value)
+
+
+def test_a_coded_consensus_table_is_refused_as_the_text_path_refuses_it(messy, fw):
+    cons = CodedScores.code(messy.drop(columns=["rater"]), framework=fw)
+    with pytest.raises(InputError, match="rater"):
+        P.classify_verdicts(cons, fw)

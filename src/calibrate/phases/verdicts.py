@@ -163,15 +163,18 @@ def classify_verdicts(
     """
     func = "classify_verdicts"
     fw = _framework(framework)
+    # a coded table is read on its codes (its own phases); anything else as text, checked first
+    coded_own = isinstance(scores, CodedScores) and reference == "own" and scores.with_rater
+    df = None if coded_own else _table(scores, func)
     prof = _resolve_profiles(fw, profiles)
     dims = [d.id for d in fw.phase_table.dimensions]
     cols = ["session", "case", "rater", "outcome", "verdict", "profile", "reference", "meets_profile",
             "classification", "falls_short", "exceeds", "missing", "n_short", "n_exceeds", "n_missing"]
-    fast = _coded_own(scores, fw, set(prof)) if isinstance(scores, CodedScores) and reference == "own" else None
+    fast = _coded_own(scores, fw, set(prof)) if coded_own else None
     if fast is not None:
         text, outcomes, verdicts, got = fast
     else:
-        df = _table(scores, func)
+        df = _table(scores, func) if df is None else df
         ver = _verdict_rows(df)
         ver = ver[ver["outcome"].isin(prof)]
         _check_values(ver, VERDICT_CODES, "verdict", func)
