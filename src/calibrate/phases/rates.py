@@ -21,6 +21,17 @@ from calibrate.options import Interval, OneOf, validate_options
 from ._common import REFERENCES, _check_values, _framework, _table, _verdict_rows
 from .profiles import _reference_phases, _resolve_profiles
 
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of text, by hashing then sorting only
+    the distinct labels (the same labels and codes, faster on many rows)."""
+    codes, uniq = pd.factorize(values)
+    uniq = np.asarray(uniq, dtype=object)
+    order = np.argsort(uniq, kind="stable")
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return uniq[order], rank[codes]
+
+
 @validate_options(confidence=Interval(0, 1), method=OneOf("wilson", "beta", "agresti_coull", "jeffreys", "normal"),
                   cluster=OneOf("case", "session_case", None))
 def rater_rates(
@@ -61,34 +72,41 @@ def rater_rates(
             f"{func} takes the table of classify_verdicts / decision_consistency "
             "(columns rater, case, classification).",
         )
-    cls = classified["classification"].to_numpy(dtype=object)
-    det = cls != "insufficient"
+    # integer codes once; per rater its rows (the clusters keep their labels' sorted order,
+    # so every sum below runs in the order it did on the labels)
+    cls_code = pd.Categorical(classified["classification"].to_numpy(dtype=object),
+                              categories=["consistent", "lenient", "severe", "insufficient"]).codes
+    det = cls_code != 3
     if cluster == "case":
         clus = classified["case"].astype(str).to_numpy(dtype=object)
     elif cluster == "session_case":
         clus = (classified["session"].astype(str) + "/" + classified["case"].astype(str)).to_numpy(dtype=object)
     else:
         clus = None
-    labels, rcode = np.unique(classified["rater"].astype(str).to_numpy(dtype=object), return_inverse=True)
-    cases = classified["case"].to_numpy(dtype=object)
+    if clus is not None:
+        clus = _sorted_codes(clus)[1]
+    labels, rcode = _sorted_codes(classified["rater"].astype(str).to_numpy(dtype=object))
+    case_code = pd.factorize(classified["case"].to_numpy(dtype=object))[0]
     n_det = int(det.sum())
-    total = {c: int(((cls == c) & det).sum()) for c in ("lenient", "severe")}
+    total = {c: int(((cls_code == k) & det).sum()) for k, c in ((1, "lenient"), (2, "severe"))}
+    by_rater = np.split(np.argsort(rcode, kind="stable"), np.cumsum(np.bincount(rcode, minlength=len(labels)))[:-1])
     rows = []
-    for k, rater in enumerate(labels):
-        all_mine = rcode == k
-        mine = all_mine & det
-        n = int(mine.sum())
+    for rater, idx in zip(labels, by_rater):
+        d_ = det[idx]
+        mine = idx[d_]
+        c_mine = cls_code[mine]
+        n = int(mine.size)
         row = {
             "rater": rater,
             "n": n,
-            "n_insufficient": int((all_mine & ~det).sum()),
-            "n_consistent": int((mine & (cls == "consistent")).sum()),
-            "n_lenient": int((mine & (cls == "lenient")).sum()),
-            "n_severe": int((mine & (cls == "severe")).sum()),
-            "n_cases": int(pd.unique(cases[mine]).size),
+            "n_insufficient": int((~d_).sum()),
+            "n_consistent": int((c_mine == 0).sum()),
+            "n_lenient": int((c_mine == 1).sum()),
+            "n_severe": int((c_mine == 2).sum()),
+            "n_cases": int(np.unique(case_code[mine]).size),
         }
-        for c in ("lenient", "severe"):
-            y = (cls[mine] == c).astype(float)
+        for k, c in ((1, "lenient"), (2, "severe")):
+            y = (c_mine == k).astype(float)
             p, lo, hi, deff = clustered_proportion(y, None if clus is None else clus[mine], confidence, method)
             n_others = n_det - n
             other_rate = (total[c] - row[f"n_{c}"]) / n_others if n_others else math.nan

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from calibrate.frameworks.model import VERDICT_CODES, Framework
+from calibrate.schema import VERDICT_SUFFIX
+from calibrate.scores import CodedScores
 
 from calibrate.options import OneOf, validate_options
 
@@ -37,14 +39,71 @@ def _reference_matrix(df: pd.DataFrame, fw: Framework, reference: str, consensus
     return key, pd.Index(uniq), mat
 
 
-def _dimension_tuples(masks: np.ndarray, dims: list[str]) -> list[tuple[str, ...]]:
-    """Bit masks over the phase dimensions -> tuples of dimension ids (table order)."""
+def _dimension_tuples(masks: np.ndarray, dims: list[str]) -> np.ndarray:
+    """Bit masks over the phase dimensions -> tuples of dimension ids (table order), one
+    object per distinct mask, taken for every row at once."""
     weights = (1 << np.arange(len(dims), dtype=np.int64))
     bits = masks.astype(np.int64) @ weights if len(dims) else np.zeros(len(masks), dtype=np.int64)
-    names = {}
-    for b in np.unique(bits):
-        names[int(b)] = tuple(d for k, d in enumerate(dims) if int(b) >> k & 1)
-    return [names[int(b)] for b in bits]
+    uniq, inv = np.unique(bits, return_inverse=True)
+    names = np.empty(len(uniq), dtype=object)
+    for j, b in enumerate(uniq):
+        names[j] = tuple(d for k, d in enumerate(dims) if int(b) >> k & 1)
+    return names[inv.reshape(-1)]
+
+
+def _coded_own(coded: CodedScores, fw: Framework, outcomes: set[str]):
+    """The verdicts and the assessors' own phases of a coded score table, on its integer
+    codes (no text decoded but the output's): ``None`` when a verdict or phase value is
+    off its scale (the text path then names the rows).
+
+    Returns (verdict rows, in the text path's order: session, case, rater, item as text;
+    their outcome ids; their values; each one's own phase positions per dimension)."""
+    f = coded.frame
+    keep = coded.has_value()
+    for c in ("session", "case", "rater", "item"):
+        keep &= coded.codes(c) >= 0
+    item_lab = np.asarray(f["item"].cat.categories, dtype=object)
+    val_lab = np.asarray(f["value"].cat.categories, dtype=object)
+    ic, vc = coded.codes("item"), coded.codes("value")
+    suffix = f".{VERDICT_SUFFIX}"
+    # verdict items of outcomes with a profile; phase items -> dimension
+    item_outcome = np.array([str(i)[: -len(suffix)] if str(i).endswith(suffix) else None for i in item_lab], dtype=object)
+    is_verdict = np.array([o is not None and o in outcomes for o in item_outcome] + [False])
+    dims = [d.id for d in fw.phase_table.dimensions]
+    dim_of = {d.item_id: k for k, d in enumerate(fw.phase_table.dimensions)}
+    item_dim = np.array([dim_of.get(str(i), -1) for i in item_lab] + [-1], dtype=np.int64)
+    ic_ = np.where(ic >= 0, ic, len(item_lab))
+    vrows = np.flatnonzero(keep & is_verdict[ic_])
+    prows = np.flatnonzero(keep & (item_dim[ic_] >= 0))
+    # values on their scales, else the text path reports them
+    verdict_ok = np.isin(val_lab.astype(str), list(VERDICT_CODES)) if len(val_lab) else np.zeros(0, bool)
+    phase_pos = np.array([fw.phase_table.codes.index(str(v)) + 1 if str(v) in fw.phase_table.codes else 0
+                          for v in val_lab] + [0], dtype=np.int64)
+    if not verdict_ok[vc[vrows]].all() or not (phase_pos[vc[prows]] > 0).all():
+        return None
+    sc, cc, rc = coded.codes("session"), coded.codes("case"), coded.codes("rater")
+    n_c, n_r = len(f["case"].cat.categories), len(f["rater"].cat.categories)
+    key = (sc.astype(np.int64) * n_c + cc) * n_r + rc
+    # the own phases: per (session, case, rater) key a row of positions (a later row wins)
+    pk, pinv = np.unique(key[prows], return_inverse=True)
+    mat = np.zeros((len(pk), len(dims)), dtype=np.int64)
+    mat[pinv.reshape(-1), item_dim[ic[prows]]] = phase_pos[vc[prows]]
+    # verdicts in the order of the text table sorted by session, case, rater, item
+    def rank(col: str) -> np.ndarray:
+        lab = np.asarray(f[col].cat.categories, dtype=object).astype(str)
+        r = np.empty(len(lab), dtype=np.int64)
+        r[np.argsort(lab, kind="stable")] = np.arange(len(lab))
+        return r[coded.codes(col)[vrows]]
+    order = np.lexsort((rank("item"), rank("rater"), rank("case"), rank("session")))
+    vrows = vrows[order]
+    got = np.zeros((len(vrows), len(dims)), dtype=np.int64)
+    where = np.searchsorted(pk, key[vrows])
+    found = where < len(pk)
+    found[found] = pk[where[found]] == key[vrows][found]
+    got[found] = mat[where[found]]
+    text = {c: np.asarray(f[c].cat.categories, dtype=object)[coded.codes(c)[vrows]].astype(str).astype(object)
+            for c in ("session", "case", "rater")}
+    return text, item_outcome[ic[vrows]], val_lab[vc[vrows]].astype(str).astype(object), got
 
 
 @validate_options(reference=OneOf(*REFERENCES))
@@ -104,37 +163,45 @@ def classify_verdicts(
     """
     func = "classify_verdicts"
     fw = _framework(framework)
-    df = _table(scores, func)
+    # a coded table is read on its codes (its own phases); anything else as text, checked first
+    coded_own = isinstance(scores, CodedScores) and reference == "own" and scores.with_rater
+    df = None if coded_own else _table(scores, func)
     prof = _resolve_profiles(fw, profiles)
-    ver = _verdict_rows(df)
-    ver = ver[ver["outcome"].isin(prof)]
-    _check_values(ver, VERDICT_CODES, "verdict", func)
-    key, index, mat = _reference_matrix(df, fw, reference, consensus, func)
-    ver = ver.sort_values(_KEY + ["item"])
     dims = [d.id for d in fw.phase_table.dimensions]
     cols = ["session", "case", "rater", "outcome", "verdict", "profile", "reference", "meets_profile",
             "classification", "falls_short", "exceeds", "missing", "n_short", "n_exceeds", "n_missing"]
-    if not len(ver):
+    fast = _coded_own(scores, fw, set(prof)) if coded_own else None
+    if fast is not None:
+        text, outcomes, verdicts, got = fast
+    else:
+        df = _table(scores, func) if df is None else df
+        ver = _verdict_rows(df)
+        ver = ver[ver["outcome"].isin(prof)]
+        _check_values(ver, VERDICT_CODES, "verdict", func)
+        key, index, mat = _reference_matrix(df, fw, reference, consensus, func)
+        ver = ver.sort_values(_KEY + ["item"])
+        # each verdict's reference phases (a row of zeros when there are none)
+        vkeys = pd.MultiIndex.from_frame(ver[key].astype(str)) if len(ver) else None
+        row = index.get_indexer(vkeys) if len(index) and len(ver) else np.full(len(ver), -1)
+        got = np.zeros((len(ver), len(dims)), dtype=np.int64)
+        got[row >= 0] = mat[row[row >= 0]]
+        text = {c: ver[c].to_numpy(dtype=object) for c in ("session", "case", "rater")}
+        outcomes = ver["outcome"].to_numpy(dtype=object)
+        verdicts = ver["value"].to_numpy(dtype=object)
+    if not len(outcomes):
         out = pd.DataFrame(columns=cols)
         out["meets_profile"] = out["meets_profile"].astype("boolean")
         for c in ("n_short", "n_exceeds", "n_missing"):
             out[c] = out[c].astype(int)
         return out
-    # each verdict's reference phases (a row of zeros when there are none)
-    vkeys = pd.MultiIndex.from_frame(ver[key].astype(str))
-    row = index.get_indexer(vkeys) if len(index) else np.full(len(ver), -1)
-    got = np.zeros((len(ver), len(dims)), dtype=np.int64)
-    got[row >= 0] = mat[row[row >= 0]]
     # each verdict's profile as minimum positions per dimension (0 = not in the profile)
     position = {c: k + 1 for k, c in enumerate(fw.phase_table.codes)}
-    want_of = {}
-    for outcome, p in prof.items():
-        w = np.zeros(len(dims), dtype=np.int64)
-        for cell in p.cells:
-            w[dims.index(cell.dimension_id)] = position[cell.phase]
-        want_of[outcome] = w
-    outcomes = ver["outcome"].to_numpy(dtype=object)
-    want = np.vstack([want_of[o] for o in outcomes])
+    o_code, o_uniq = pd.factorize(outcomes)
+    want_of = np.zeros((len(o_uniq), len(dims)), dtype=np.int64)
+    for j, outcome in enumerate(o_uniq):
+        for cell in prof[outcome].cells:
+            want_of[j, dims.index(cell.dimension_id)] = position[cell.phase]
+    want = want_of[o_code]
     listed = want > 0
     short = listed & (got > 0) & (got < want)
     above = listed & (got > want)
@@ -142,15 +209,15 @@ def classify_verdicts(
     any_short, any_missing = short.any(axis=1), missing.any(axis=1)
     meets = pd.array(np.where(any_short, False, True), dtype="boolean")
     meets[~any_short & any_missing] = pd.NA
-    voldaan = ver["value"].to_numpy(dtype=object) == "voldaan"
+    voldaan = verdicts == "voldaan"
     cls = np.where(~any_short & any_missing, "insufficient",
                    np.where(voldaan, np.where(any_short, "lenient", "consistent"),
                             np.where(any_short, "consistent", "severe")))
     out = pd.DataFrame({
-        "session": ver["session"].to_numpy(dtype=object), "case": ver["case"].to_numpy(dtype=object),
-        "rater": ver["rater"].to_numpy(dtype=object), "outcome": outcomes,
-        "verdict": ver["value"].to_numpy(dtype=object),
-        "profile": [prof[o].name for o in outcomes], "reference": reference, "meets_profile": meets,
+        "session": text["session"], "case": text["case"], "rater": text["rater"], "outcome": outcomes,
+        "verdict": verdicts,
+        "profile": np.array([prof[o].name for o in o_uniq], dtype=object)[o_code], "reference": reference,
+        "meets_profile": meets,
         "classification": cls, "falls_short": _dimension_tuples(short, dims), "exceeds": _dimension_tuples(above, dims),
         "missing": _dimension_tuples(missing, dims), "n_short": short.sum(axis=1).astype(int),
         "n_exceeds": above.sum(axis=1).astype(int), "n_missing": missing.sum(axis=1).astype(int),

@@ -59,6 +59,20 @@ class Judgements:
         )
 
 
+def _unique(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of codes in ``0..size-1``: by a presence
+    table when ``size`` is not much larger than the data (no sort), else by sorting."""
+    values = np.asarray(values, dtype=np.int64)
+    if values.size and size <= 4 * values.size + 1024 and values.min() >= 0:
+        seen = np.zeros(size, dtype=bool)
+        seen[values] = True
+        uniq = np.flatnonzero(seen)
+        rank = np.cumsum(seen) - 1
+        return uniq, rank[values]
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return uniq, inverse.reshape(-1)
+
+
 def _codes_of(item: str, kind: str, framework: Any, categories: Mapping[str, Sequence[str]] | None) -> tuple[str, ...]:
     if categories is not None:
         if item in categories:
@@ -136,9 +150,12 @@ def code_judgements(
         )
 
     # items present, sorted by id (the categories are), and their one kind
-    it_codes, item_code = np.unique(ic[rows], return_inverse=True)
-    pair = pd.DataFrame({"i": item_code, "k": kc[rows]}).drop_duplicates()
+    it_codes, item_code = _unique(ic[rows], len(item_cat))
+    n_k = len(kind_cat)
+    ik = _unique(item_code * n_k + kc[rows], len(it_codes) * n_k)[0]
+    pair = pd.DataFrame({"i": ik // n_k, "k": ik % n_k})
     if pair["i"].duplicated().any():
+        pair = pd.DataFrame({"i": item_code, "k": kc[rows]}).drop_duplicates()  # named in order of appearance
         bad = int(pair.loc[pair["i"].duplicated(), "i"].iloc[0])
         found = sorted(kind_cat[pair.loc[pair["i"] == bad, "k"]])
         raise InputError(
@@ -178,22 +195,27 @@ def code_judgements(
         )
 
     # session-cases (sessions in order of appearance), cases and raters present, sorted by id
-    c_codes, case = np.unique(c_all, return_inverse=True)
+    c_codes, case = _unique(c_all, len(case_cat))
     case_labels = case_cat[c_codes]
     s_new, s_uni = pd.factorize(s_all)
     sess_labels = sess_cat[s_uni]
     sc_key = s_new.astype(np.int64) * len(case_labels) + case
-    sc_uni, sc = np.unique(sc_key, return_inverse=True)
+    sc_uni, sc = _unique(sc_key, (int(s_new.max()) + 1) * len(case_labels) if len(s_new) else 0)
     session_cases = pd.DataFrame(
         {"session": sess_labels[sc_uni // len(case_labels)], "case": case_labels[sc_uni % len(case_labels)]}
     ).astype("string")
-    r_codes, rater = np.unique(r_all, return_inverse=True)
+    r_codes, rater = _unique(r_all, len(rater_cat))
     rater_labels = rater_cat[r_codes]
 
     # one judgement per (session, case, rater, item)
     key = (sc.astype(np.int64) * len(rater_labels) + rater) * len(item_ids) + item_code
-    uniq, counts = np.unique(key, return_counts=True)
-    if (counts > 1).any():
+    size = len(sc_uni) * len(rater_labels) * len(item_ids)
+    if size <= 4 * key.size + 1024:
+        repeated = bool((np.bincount(key, minlength=size) > 1).any())
+    else:
+        repeated = bool((np.unique(key, return_counts=True)[1] > 1).any())
+    if repeated:
+        uniq, counts = np.unique(key, return_counts=True)
         dup = uniq[counts > 1][:3]
         shown = []
         for d in dup:

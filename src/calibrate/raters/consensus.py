@@ -174,43 +174,47 @@ def _ordinal_loglik(params: np.ndarray, N: np.ndarray, K: int) -> np.ndarray:
     return np.where(bad, -np.inf, ll)
 
 
-def _ordinal_jacobian(K: int) -> np.ndarray:
-    """J[k, l, a, i]: d eta / d param for the upper (a=0: eta_l) and lower (a=1: eta_{l-1})
-    bound of cell (k, l); eta_m = alpha_m - beta k, params (alpha_0..alpha_{K-2}, beta)."""
-    J = np.zeros((K, K, 2, K))
-    for k in range(K):
-        for l in range(K):
-            if l < K - 1:
-                J[k, l, 0, l] = 1.0
-                J[k, l, 0, K - 1] = -k
-            if l >= 1:
-                J[k, l, 1, l - 1] = 1.0
-                J[k, l, 1, K - 1] = -k
-    return J
+def _ordinal_derivs(params: np.ndarray, N: np.ndarray, K: int):
+    """Gradient and Hessian of sum N_kl log theta_kl in (alpha, beta), analytically.
 
-
-def _ordinal_derivs(params: np.ndarray, N: np.ndarray, K: int, J: np.ndarray):
-    """Gradient and Hessian of sum N_kl log theta_kl in (alpha, beta), analytically."""
+    Cell (k, l) has probability D = F(eta_l) - F(eta_{l-1}) with eta_m = alpha_m - beta k
+    (F(eta_{-1}) = 0, F(eta_{K-1}) = 1), so each bound eta_m of row k enters two cells
+    (l = m from above, l = m + 1 from below) and the Hessian in the bounds of a row is
+    tridiagonal; the chain rule to (alpha, beta) is then sums over the rows k."""
     alpha, beta = params[:, :-1], params[:, -1]
+    P = params.shape[0]
     k = np.arange(K, dtype=float)
     eta = alpha[:, None, :] - beta[:, None, None] * k[None, :, None]  # P x K x (K-1)
     F = 1.0 / (1.0 + np.exp(-eta))
     f = F * (1.0 - F)
     f1 = f * (1.0 - 2.0 * F)
-    P = params.shape[0]
-    z = np.zeros((P, K, 1))
-    Fu, Fl = np.concatenate([F, z + 1], axis=2), np.concatenate([z, F], axis=2)
-    fu, fl = np.concatenate([f, z], axis=2), np.concatenate([z, f], axis=2)
-    f1u, f1l = np.concatenate([f1, z], axis=2), np.concatenate([z, f1], axis=2)
-    D = np.maximum(Fu - Fl, 1e-300)
-    d1 = np.stack([fu / D, -fl / D], axis=-1)  # P x K x K x 2
-    h = np.empty((P, K, K, 2, 2))
-    h[..., 0, 0] = f1u / D - (fu / D) ** 2
-    h[..., 1, 1] = -f1l / D - (fl / D) ** 2
-    h[..., 0, 1] = h[..., 1, 0] = fu * fl / D**2
-    Jt = np.swapaxes(J, -1, -2)  # K x K x npar x 2
-    g = ((N[..., None] * d1)[..., None, :] * Jt[None]).sum(axis=(1, 2, 4))
-    H = ((Jt[None] @ (N[..., None, None] * h) @ J[None])).sum(axis=(1, 2))
+    D = np.empty((P, K, K))
+    D[:, :, :-1] = F
+    D[:, :, -1] = 1.0
+    D[:, :, 1:] -= F
+    np.maximum(D, 1e-300, out=D)
+    A = N / D
+    AD = A / D
+    G = f * (A[:, :, :-1] - A[:, :, 1:])  # d / d eta_m, per row
+    Hd = f1 * (A[:, :, :-1] - A[:, :, 1:]) - f * f * (AD[:, :, :-1] + AD[:, :, 1:])
+    Ho = f[:, :, :-1] * f[:, :, 1:] * AD[:, :, 1:-1]  # eta_m with eta_{m+1} (cell m + 1)
+    g = np.empty((P, K))
+    g[:, :-1] = G.sum(axis=1)
+    g[:, -1] = -(G.sum(axis=2) @ k)
+    H = np.zeros((P, K, K))
+    m = np.arange(K - 1)
+    H[:, m, m] = Hd.sum(axis=1)
+    if K > 2:
+        off = Ho.sum(axis=1)
+        H[:, m[:-1], m[:-1] + 1] = off
+        H[:, m[:-1] + 1, m[:-1]] = off
+    row = Hd.copy()  # sum over the bounds m' of row k of d2 / d eta_m d eta_m'
+    row[:, :, :-1] += Ho
+    row[:, :, 1:] += Ho
+    hb = -np.einsum("pkm,k->pm", row, k)
+    H[:, :-1, -1] = hb
+    H[:, -1, :-1] = hb
+    H[:, -1, -1] = (Hd.sum(axis=2) + 2.0 * Ho.sum(axis=2)) @ (k * k)
     return g, H
 
 
@@ -218,12 +222,11 @@ def _ordinal_fit(params: np.ndarray, N: np.ndarray, K: int, steps: int) -> np.nd
     """Batched Newton with step halving on the cumulative-logit confusion model (concave in
     (alpha, beta)); every accepted step raises the expected log-likelihood."""
     x = params.copy()
-    J = _ordinal_jacobian(K)
     npar = x.shape[1]
     ll = _ordinal_loglik(x, N, K)
     scale = np.maximum(N.sum(axis=(1, 2)), 1.0)
     for _ in range(steps):
-        g, H = _ordinal_derivs(x, N, K, J)
+        g, H = _ordinal_derivs(x, N, K)
         if (np.abs(g) / scale[:, None]).max() < 1e-10:
             break
         A = -H + 1e-9 * scale[:, None, None] * np.eye(npar)[None]
@@ -563,13 +566,16 @@ def latent_consensus(
         else:
             t_lo = t_hi = np.full_like(theta, np.nan)
         kk, ll_ = np.meshgrid(np.arange(K), np.arange(K), indexing="ij")
-        for pp in np.flatnonzero(seen_p):
+        sel = np.flatnonzero(seen_p)  # one block of K x K rows per parameter with judgements
+        if sel.size:
+            KK = K * K
             conf_rows.append(pd.DataFrame({
-                "rater": J.raters[rater_of_p[pp]], "kind": kind,
-                "item": (items_df["item"].iloc[item_idx[item_of_p[pp]]] if item_of_p is not None else pd.NA),
-                "true": codes_arr[kk.ravel()], "observed": codes_arr[ll_.ravel()],
-                "p": theta[pp].ravel(), "ci_low": t_lo[pp].ravel(), "ci_high": t_hi[pp].ravel(),
-                "n": expected[pp].ravel(),
+                "rater": np.repeat(J.raters.to_numpy(dtype=object)[rater_of_p[sel]], KK), "kind": kind,
+                "item": (np.repeat(items_df["item"].to_numpy(dtype=object)[item_idx[item_of_p[sel]]], KK)
+                         if item_of_p is not None else pd.NA),
+                "true": np.tile(codes_arr[kk.ravel()], sel.size), "observed": np.tile(codes_arr[ll_.ravel()], sel.size),
+                "p": theta[sel].reshape(-1), "ci_low": t_lo[sel].reshape(-1), "ci_high": t_hi[sel].reshape(-1),
+                "n": expected[sel].reshape(-1),
             }))
 
         # ----- per-rater summaries: accuracy and leniency under the model

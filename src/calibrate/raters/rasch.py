@@ -136,6 +136,38 @@ def _probs(eta: np.ndarray, F: np.ndarray) -> np.ndarray:
     return L
 
 
+def _poly_moments(eta: np.ndarray, F: np.ndarray, want_ge: bool, E: np.ndarray, V: np.ndarray):
+    """Expected score and variance (written into ``E`` and ``V``) and, with ``want_ge``,
+    the sums over the ratings of P(X >= k) and of its variance, for logits ``eta`` and
+    thresholds ``F``, without the n x (m+1) probability table: the categories are the
+    rows of one (m+1) x n array, so every sum over the categories runs along whole rows."""
+    m = F.shape[-1]
+    cum = np.concatenate([[0.0], np.cumsum(F)])
+    L = np.empty((m + 1, eta.size))
+    for k in range(m + 1):
+        np.multiply(eta, float(k), out=L[k])
+        L[k] -= cum[k]
+    L -= L.max(axis=0)
+    np.exp(L, out=L)
+    S = L.sum(axis=0)
+    k = np.arange(m + 1, dtype=float)
+    np.divide(k @ L, S, out=E)
+    np.divide((k * k) @ L, S, out=V)
+    V -= E * E
+    if not want_ge:
+        return None, None
+    ge_sum, ge_var = np.empty(m), np.empty(m)
+    tail = L[m].copy()  # sum of the unnormalised probabilities of categories >= k
+    for c in range(m, 0, -1):
+        if c < m:
+            tail += L[c]
+        p = tail / S
+        ge_sum[c - 1] = p.sum()
+        p *= 1.0 - p
+        ge_var[c - 1] = p.sum()
+    return ge_sum, ge_var
+
+
 class _Moments:
     """Expected score ``E``, variance ``V`` (and on request the fourth central moment ``K4``,
     the category probabilities ``P`` and, per group, the sums of P(X >= k) and of their
@@ -158,18 +190,22 @@ class _Moments:
             if sl.stop == sl.start:
                 continue
             if d.m[g] == 1 and "P" not in want:  # dichotomy: P(1) = logistic(eta - F)
-                t = F[g][0] - eta[sl]
+                t = self.E[sl]
+                np.subtract(F[g][0], eta[sl], out=t)
                 np.exp(t, out=t)
                 t += 1.0
                 np.reciprocal(t, out=t)
-                self.E[sl] = t
-                v = t * (1.0 - t)
-                self.V[sl] = v
+                v = self.V[sl]
+                np.subtract(1.0, t, out=v)
+                v *= t
                 if self.K4 is not None:
                     self.K4[sl] = v * (1.0 - 3.0 * v)
                 if "ge" in want:
                     self.ge_sum[g] = np.array([t.sum()])
                     self.ge_var[g] = np.array([v.sum()])
+                continue
+            if "P" not in want and "K4" not in want:  # the estimation rounds: moments only
+                self.ge_sum[g], self.ge_var[g] = _poly_moments(eta[sl], F[g], "ge" in want, self.E[sl], self.V[sl])
                 continue
             P = _probs(eta[sl], F[g])
             k = np.arange(P.shape[1], dtype=float)

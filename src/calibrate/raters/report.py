@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from calibrate.errors import InputError
 from calibrate.raters.consensus import latent_consensus
 from calibrate.raters.cutoffs import describe_cutoff, implicit_cutoffs
 from calibrate.raters.rasch import rasch_measures
-from calibrate.scores import as_frame
+from calibrate.scores import CodedScores, as_frame
 
 __all__ = ["report_section", "item_names"]
 
@@ -150,7 +151,10 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
         A part that cannot be computed (e.g. a framework without a phase profile) is left
         out with a note saying why; it never raises for that.
     """
-    df = as_frame(scores, where="report_section")
+    if isinstance(scores, CodedScores):  # decoded once, by the store's reader: the models read its codes
+        model_in, df = scores, scores.to_frame(["session", "case", "rater", "item", "value"])
+    else:
+        model_in = df = as_frame(scores, where="report_section")
     if framework is None:
         raise InputError("report_section needs the framework (item names and the handbook's rule).",
                          hint="Pass the framework of the session, e.g. load_framework('han-wpl2-2025').")
@@ -163,7 +167,7 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
 
     # --- severity (many-facet Rasch)
     try:
-        rm = rasch_measures(df, framework=framework, bias=False)
+        rm = rasch_measures(model_in, framework=framework, bias=False)
         raters = rm.raters
     except InputError:
         raters = None
@@ -171,19 +175,19 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
                      "(elke beoordeling gelijk) om een schaal op te bouwen.")
     # --- implicit cut-offs
     try:
-        cut = implicit_cutoffs(df, framework, n_boot=n_boot, random_state=random_state)
+        cut = implicit_cutoffs(model_in, framework, n_boot=n_boot, random_state=random_state)
     except InputError:
         cut = None
         notes.append("Impliciete grens niet berekend: het kijkkader heeft geen faseprofiel voor het "
                      "tussenniveau, of er zijn geen oordelen met alle fasen van dat profiel ingevuld.")
     # --- latent consensus
     try:
-        lc = latent_consensus(df, framework=framework, n_boot=n_boot, random_state=random_state)
+        lc = latent_consensus(model_in, framework=framework, n_boot=n_boot, random_state=random_state)
     except InputError:
         lc = None
         notes.append("Waarschijnlijk oordeel (model) niet berekend: er zijn geen beoordelingen om te combineren.")
 
-    all_raters = sorted(set(df["rater"].dropna().astype(str).str.strip()) - {""})
+    all_raters = sorted(set(df["rater"].dropna().astype(str).str.strip().unique()) - {""})
     rows: list[dict] = []
     diff_rows: list[dict] = []
     paragraphs = [
@@ -193,8 +197,6 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
         "oordeel is een modelschatting uit alle beoordelingen samen, geen vastgelegde consensus."
     ]
     rec = None
-    from calibrate.scores import CodedScores
-
     if isinstance(consensus, CodedScores):
         consensus = consensus.to_frame()
     if consensus is not None and len(consensus):
@@ -202,12 +204,32 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
         for col in ("session", "case", "item", "value"):
             c[col] = c[col].astype("string").str.strip()
         rec = c.dropna(subset=["value"])[["session", "case", "item", "value"]].rename(columns={"value": "consensus"})
+        # every assessor's judgements beside the recorded consensus, joined once
+        j = df[["session", "case", "rater", "item", "value"]].copy()
+        for col in ("session", "case", "rater", "item", "value"):
+            j[col] = j[col].astype("string").str.strip()
+        joined = j.merge(rec, on=["session", "case", "item"])
+        same = joined["value"] == joined["consensus"]
+        rec_of = {str(r): (float(same.iloc[g].mean()), int(g.size))
+                  for r, g in joined.groupby("rater", sort=False).indices.items()}
+    rasch_of = raters.set_index("element") if raters is not None else None
+    rasch_els = set(raters["element"]) if raters is not None else set()
+    # where the assessors differ from the model, for all of them at once (each assessor's
+    # rows keep the order of LatentConsensus.differences)
+    diffs = lc.differences(min_p=0.9) if lc is not None else None
+    diffs_of = {str(r): g.index.to_numpy() for r, g in diffs.groupby("rater", sort=False)} if diffs is not None else {}
+    kind_order = {k: i for i, k in enumerate(_KIND_NL)}
+    lc_of: dict[str, list] = {}  # rater -> (kind, accuracy, leniency) in the model's row order
+    if lc is not None:
+        for r_, k_, a_, l_ in zip(lc.raters["rater"].tolist(), lc.raters["kind"].tolist(),
+                                  lc.raters["accuracy"].tolist(), lc.raters["leniency"].tolist()):
+            lc_of.setdefault(str(r_), []).append((k_, a_, l_))
 
     for r in all_raters:
         row: dict[str, Any] = {"rater": r}
         parts: list[str] = []
-        if raters is not None and r in set(raters["element"]):
-            x = raters.set_index("element").loc[r]
+        if raters is not None and r in rasch_els:
+            x = rasch_of.loc[r]
             m, se = float(x["measure"]), float(x["se"])
             lo, hi = m - _Z95 * se, m + _Z95 * se
             row.update(severity=m, severity_ci_low=lo, severity_ci_high=hi, infit=float(x["infit"]),
@@ -235,24 +257,24 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
                            cutoff_classification={"lenient": "milder", "severe": "strenger",
                                                   "consistent": "als het team"}.get(str(c0["classification"]), None))
         if lc is not None:
-            lr = lc.raters[lc.raters["rater"] == r]
-            lr = lr.assign(_o=lr["kind"].map({k: i for i, k in enumerate(_KIND_NL)}).fillna(99)).sort_values("_o")
             bits = []
-            for k in lr.itertuples():
-                row[f"agreement_{k.kind}"] = float(k.accuracy)
-                if k.kind in ("level", "phase"):
-                    row[f"leniency_{k.kind}"] = float(k.leniency)
-                bits.append(f"{_KIND_NL.get(k.kind, k.kind)} {_pct(k.accuracy)}")
+            for kind, accuracy, leniency in sorted(lc_of.get(r, []), key=lambda t: kind_order.get(t[0], 99)):
+                row[f"agreement_{kind}"] = float(accuracy)
+                if kind in ("level", "phase"):
+                    row[f"leniency_{kind}"] = float(leniency)
+                bits.append(f"{_KIND_NL.get(kind, kind)} {_pct(accuracy)}")
             if bits:
                 parts.append("gelijk aan het waarschijnlijk oordeel (model) bij " + ", ".join(bits))
-            d = lc.differences(r, min_p=0.9)
+            d = diffs.iloc[diffs_of[r]].reset_index(drop=True) if r in diffs_of else diffs.iloc[0:0]
             d = d[d["kind"] != "indicator"] if (d["kind"] != "indicator").any() else d
             if len(d):
-                by_item = d.groupby("item").size().sort_values(ascending=False, kind="stable")
-                for rank, (item, n) in enumerate(by_item.head(3).items()):
+                # most differences first, ties in item order (as a stable sort of the sorted groups)
+                by_item = sorted(Counter(d["item"].tolist()).items(), key=lambda t: (-t[1], t[0]))
+                for rank, (item, n) in enumerate(by_item[:3]):
                     sub = d[d["item"] == item]
                     kind = str(sub["kind"].iloc[0])
-                    pair = sub.groupby(["value", "most_likely"]).size().sort_values(ascending=False, kind="stable").index[0]
+                    pairs = Counter(zip(sub["value"].tolist(), sub["most_likely"].tolist()))
+                    pair = min(pairs.items(), key=lambda t: (-t[1], t[0]))[0]
                     said, model = (_shown(kind, v, code_nl) for v in pair)
                     if rank == 0:
                         parts.append(
@@ -261,15 +283,10 @@ def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None
                     diff_rows.append({"rater": r, "item": name_of(item), "kind": _KIND_NL.get(kind, kind),
                                       "n_different": int(n), "typical_value": said, "typical_model": model,
                                       "mean_p": float(sub["p"].mean())})
-        if rec is not None:
-            j = df[df["rater"].astype(str).str.strip() == r][["session", "case", "item", "value"]].copy()
-            for col in ("session", "case", "item", "value"):
-                j[col] = j[col].astype("string").str.strip()
-            mm = j.merge(rec, on=["session", "case", "item"])
-            if len(mm):
-                share = float((mm["value"] == mm["consensus"]).mean())
-                row["agreement_recorded_consensus"] = share
-                parts.append(f"gelijk aan de vastgelegde consensus bij {_pct(share)} van {len(mm)} beoordelingen")
+        if rec is not None and rec_of.get(r, (0, 0))[1]:
+            share, n_mm = rec_of[r]
+            row["agreement_recorded_consensus"] = share
+            parts.append(f"gelijk aan de vastgelegde consensus bij {_pct(share)} van {n_mm} beoordelingen")
         text = f"{r}: " + "; ".join(parts) + "." if parts else f"{r}: geen beoordelingen om te modelleren."
         if sentence:
             text += " " + sentence

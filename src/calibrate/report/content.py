@@ -397,9 +397,19 @@ def _phases(focus: CodedScores, history: CodedScores, framework, warnings: list[
     def verdicts_and_phases(table: CodedScores) -> CodedScores:  # all the classification reads
         return table.select(table.frame["kind"].isin(["phase", "verdict"]).to_numpy())
 
+    def present(table: CodedScores) -> set:
+        return set(map(str, table.frame["session"].dropna().unique()))
+
     try:
-        cls = phases.classify_verdicts(verdicts_and_phases(focus), framework)
-        rates = phases.rater_rates(phases.classify_verdicts(verdicts_and_phases(history), framework) if len(history) else cls)
+        # one classification of every verdict so far; the session's verdicts are its rows
+        # (each verdict is read against its own session's phases)
+        every = phases.classify_verdicts(verdicts_and_phases(history), framework) if len(history) else None
+        mine = present(focus)
+        if every is not None and mine <= present(history):
+            cls = every[every["session"].isin(mine)].reset_index(drop=True)
+        else:
+            cls = phases.classify_verdicts(verdicts_and_phases(focus), framework)
+        rates = phases.rater_rates(every if every is not None else cls)
     except InputError as exc:
         warnings.append(f"De oordelen konden niet naast de fasen worden gelegd: {exc}")
         return {"available": False, "message": "kon niet worden berekend"}
@@ -474,12 +484,14 @@ def _agenda(focus: CodedScores, focus_consensus: CodedScores | None, item_rows: 
     for rank, (priority, item, disagreement, deviation, rec, reasons) in enumerate(rows[:AGENDA_SIZE], start=1):
         cases = div[(div["item"] == item) & (div["divergence"] > 0)].head(CASES_PER_AGENDA_ITEM)
         case_list = []
-        for c in cases.itertuples(index=False):
-            ns = notes[(notes["case"] == c.case) & (notes["item"] == item)]
+        for case, c_agreement, c_deviation, values in zip(cases["case"].tolist(), cases["agreement"].tolist(),
+                                                          cases["deviation"].tolist(), cases["values"].tolist()):
+            ns = notes[(notes["case"] == case) & (notes["item"] == item)]
             case_list.append({
-                "case": str(c.case), "agreement": _num(c.agreement, 3), "deviation": _num(c.deviation, 3),
-                "values": {str(k): int(v) for k, v in c.values.items()},
-                "notes": [{"rater": str(n.rater), "value": str(n.value), "note": str(n.note)} for n in ns.itertuples(index=False)],
+                "case": str(case), "agreement": _num(c_agreement, 3), "deviation": _num(c_deviation, 3),
+                "values": {str(k): int(v) for k, v in values.items()},
+                "notes": [{"rater": str(r), "value": str(v), "note": str(n)}
+                          for r, v, n in zip(ns["rater"].tolist(), ns["value"].tolist(), ns["note"].tolist())],
             })
         meta = labels.get(item, {})
         agenda.append({
@@ -642,6 +654,33 @@ def _trajectory_bands(entries: list[dict], history: CodedScores, consensus: Code
                 point["diff_ci_low"], point["diff_ci_high"] = _num(lo, 4), _num(hi, 4)
 
 
+def _per_case_occasions(table: CodedScores, columns: list[str]) -> pd.DataFrame:
+    """``table`` as the long table of ``columns`` with each (session, case) its own session
+    ``"<session>\x1f<case>"``: the id columns stay categorical (only the labels of the
+    pairs present are joined as text), the rest is decoded; :meth:`CodedScores.code`
+    codes it as it codes the same table in text."""
+    f = table.frame
+    s, c = table.codes("session"), table.codes("case")
+    if (s < 0).any() or (c < 0).any():  # a row without session or case: the text path says what it is
+        frame = table.to_frame(columns)
+        return frame.assign(session=frame["session"].astype(str) + "\x1f" + frame["case"].astype(str))
+    out = table.to_frame([col for col in columns if col not in ("session", "case", "rater", "item")])
+    uniq, pair = np.unique(s * len(f["case"].cat.categories) + c, return_inverse=True)
+    pair = pair.reshape(-1)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[pair[::-1]] = np.arange(len(pair))[::-1]  # a row of each pair
+    s_lab = np.asarray(f["session"].cat.categories, dtype=object)[s[first]]
+    c_lab = np.asarray(f["case"].cat.categories, dtype=object)[c[first]]
+    cols: dict = {"session": pd.Categorical.from_codes(
+        pair, categories=pd.Index([f"{a}\x1f{b}" for a, b in zip(s_lab, c_lab)], dtype=object))}
+    for col in columns:
+        if col in ("case", "rater", "item"):
+            cols[col] = f[col].cat.remove_unused_categories().array
+        elif col != "session":
+            cols[col] = out[col].array
+    return pd.DataFrame({k: cols[k] for k in columns})
+
+
 def _rater_bands(raters: list[dict], history: CodedScores, consensus: CodedScores | None, framework=None) -> None:
     """Per session a 95% interval over cases of the leniency of each assessor whose leniency
     changed (``drift_flagged``): the per-case leniency (each session × case its own
@@ -649,15 +688,12 @@ def _rater_bands(raters: list[dict], history: CodedScores, consensus: CodedScore
     flagged = [r for r in raters if r.get("drift_flagged")]
     if not flagged:
         return
-    cols = ["session", "session_date", "case", "rater", "item", "kind", "value"]
     if consensus is not None:  # with a benchmark only the flagged assessors' rows are needed
         history = history.select(history.frame["rater"].isin([r["rater"] for r in flagged]).to_numpy())
-    frame = history.to_frame(cols)
-    frame = frame.assign(session=frame["session"].astype(str) + "\x1f" + frame["case"].astype(str))
+    frame = _per_case_occasions(history, ["session", "session_date", "case", "rater", "item", "kind", "value"])
     cons = None
     if consensus is not None:
-        cons = consensus.to_frame(["session", "session_date", "case", "item", "kind", "value"])
-        cons = cons.assign(session=cons["session"].astype(str) + "\x1f" + cons["case"].astype(str))
+        cons = _per_case_occasions(consensus, ["session", "session_date", "case", "item", "kind", "value"])
     try:
         coded = CodedScores.code(frame).with_framework(framework)
         ccoded = CodedScores.code(cons, required=("session", "case", "item", "value"), what="consensus",

@@ -32,6 +32,16 @@ def _n(k: int, one: str, many: str) -> str:
     return f"{k} {one if k == 1 else many}"
 
 
+def _distinct(keys: np.ndarray, size: int) -> np.ndarray:
+    """``np.unique(keys)`` of non-negative integer keys below ``size``: a presence table
+    when it is not much larger than the keys (no sort), else the sort."""
+    if size <= 4 * len(keys) + 1024 and (not len(keys) or keys.min() >= 0):
+        seen = np.zeros(size, dtype=bool)
+        seen[keys] = True
+        return np.flatnonzero(seen)
+    return np.unique(keys)
+
+
 def session_stats(scores: CodedScores) -> pd.DataFrame:
     """Per session with judgements: ``n_judgements, n_cases, n_raters`` and
     ``max_raters_on_a_case`` (the most assessors that judged one and the same case)."""
@@ -39,15 +49,15 @@ def session_stats(scores: CodedScores) -> pd.DataFrame:
         return pd.DataFrame(columns=list(STAT_COLUMNS))
     s, c, r = scores.codes("session"), scores.codes("case"), scores.codes("rater")
     nc, nr = int(c.max()) + 1, int(r.max()) + 1
-    triples = np.unique((s * nc + c) * nr + r)
+    n_sessions = len(scores.sessions)
+    triples = _distinct((s * nc + c) * nr + r, n_sessions * nc * nr)
     pair = triples // nr  # (session, case)
     pairs, raters_per_case = np.unique(pair, return_counts=True)
     ses_of_pair = pairs // nc
-    n_sessions = len(scores.sessions)
     max_r = np.zeros(n_sessions, dtype=np.int64)
     np.maximum.at(max_r, ses_of_pair, raters_per_case)
     n_cases = np.bincount(ses_of_pair, minlength=n_sessions)
-    n_raters = np.bincount(np.unique(s * nr + r) // nr, minlength=n_sessions)
+    n_raters = np.bincount(_distinct(s * nr + r, n_sessions * nr) // nr, minlength=n_sessions)
     n_judgements = np.bincount(s, minlength=n_sessions)
     out = pd.DataFrame({"session": list(scores.sessions), "n_judgements": n_judgements, "n_cases": n_cases,
                         "n_raters": n_raters, "max_raters_on_a_case": max_r})
