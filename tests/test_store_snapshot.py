@@ -17,17 +17,7 @@ import pytest
 from calibrate.store import Store, reader, snapshot
 from calibrate.store import schema as t
 
-ROW = {"session": "K1", "session_date": "2026-01-19", "case": "C01", "rater": "B01", "item": "besluit",
-       "kind": "decision", "value": "go", "note": None, "scored_at": "2026-01-19T10:00:00+00:00"}
-
-
-def table(rows) -> pd.DataFrame:
-    return pd.DataFrame([{**ROW, **r} for r in rows], dtype="string")
-
-
-def _rows(n_cases: int, session: str = "K1", date: str = "2026-01-19", **extra) -> list[dict]:
-    return [{"session": session, "session_date": date, "case": f"C{c:03d}", "rater": f"B0{r}", **extra}
-            for c in range(n_cases) for r in range(1, 4)]
+from store_rows import ROW, _rows, table  # noqa: F401  (shared with the other store tests)
 
 
 def same(st: Store, tbl=None, **kw) -> pd.DataFrame:
