@@ -188,7 +188,8 @@ def record_consensus(
         value, reason = entry if isinstance(entry, tuple) else (entry, None)
         if value is None:
             continue
-        reason = clean_text(reason.strip()) if isinstance(reason, str) else None
+        reason = clean_text(reason) if isinstance(reason, str) else None
+        reason = reason.strip() if reason else None
         clean[item] = (value, reason)
     return store.save_consensus(session, case, clean)
 

@@ -40,16 +40,14 @@ def run(args) -> int:
 
     from calibrate.paths import check_output, write_atomically
 
-    ws_dir = Path(args.workspace) if args.workspace else (
-        Path(os.environ["CALIBRATE_WORKSPACE"]) if os.environ.get("CALIBRATE_WORKSPACE") and not (args.db or args.source) else None)
+    db = args.db or (None if (args.workspace or args.source) else os.environ.get("CALIBRATE_DB"))
+    ws = args.workspace or (None if (db or args.source) else os.environ.get("CALIBRATE_WORKSPACE"))
     # not a folder, never the workspace database, written whole or not at all
-    out = check_output(args.out, workspace=ws_dir, example="agreement.csv")
+    out = check_output(args.out, workspace=Path(ws) if ws else None, example="agreement.csv")
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise InputError("--out must end in .csv or .parquet.", location=str(out))
     from calibrate.engines import agreement_table
 
-    db = args.db or (None if (args.workspace or args.source) else os.environ.get("CALIBRATE_DB"))
-    ws = args.workspace or (None if (db or args.source) else os.environ.get("CALIBRATE_WORKSPACE"))
     if args.source:
         table = agreement_table(args.source, engine=args.engine, by=args.by, coefficients=args.coefficient,
                                 memory_limit=args.memory_limit)

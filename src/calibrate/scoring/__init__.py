@@ -38,7 +38,7 @@ Example
 
 from __future__ import annotations
 
-from .notes import GLOBAL_PHRASES, _clean_note, clean_text, global_phrases_in, is_global_statement
+from .notes import GLOBAL_PHRASES, clean_text, global_phrases_in, is_global_statement
 from .form import CaseForm, CaseInfo, Entry, INDICATOR_CHOICES, Nudge, Progress, SaveResult, motivation_item_id
 from .session import ScoringSession, latest_session, sessions_for
 

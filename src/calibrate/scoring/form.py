@@ -14,7 +14,7 @@ from calibrate.dutch import format_time
 from calibrate.errors import InputError
 from calibrate.frameworks.model import Framework, Item, Outcome
 from calibrate.schema import CODES, NOT_APPLICABLE, allowed_values, is_phase_item, is_verdict_item, phase_item, verdict_item
-from .notes import _clean_note, global_phrases_in, is_global_statement
+from .notes import clean_text, global_phrases_in, is_global_statement
 
 if TYPE_CHECKING:  # pragma: no cover
     from calibrate.rules import RuleResult
@@ -153,7 +153,7 @@ class CaseForm:
         """A form filled from score-table rows (one assessor, one case; e.g. ``RaterView.my_scores``)."""
         entries = {}
         for item, value, note in scores[["item", "value", "note"]].itertuples(index=False):
-            entries[str(item)] = Entry(None if pd.isna(value) else str(value), _clean_note(note))
+            entries[str(item)] = Entry(None if pd.isna(value) else str(value), clean_text(note))
         form = cls(framework, entries=entries, **where)
         if "scored_at" in scores.columns and scores["scored_at"].notna().any():
             form.last_item = str(scores.loc[scores["scored_at"].astype(str).idxmax(), "item"])
@@ -232,7 +232,7 @@ class CaseForm:
                     f"{value!r} is outside the scale of item {item_id!r}.",
                     hint=f"Allowed: {', '.join(repr(v) for v in allowed)}.",
                 )
-        entry = Entry(value, _clean_note(note))
+        entry = Entry(value, clean_text(note))
         if entry.empty:
             self._entries.pop(item_id, None)
         else:

@@ -103,5 +103,3 @@ def clean_text(text) -> str | None:
     text = _INVISIBLE_RE.sub("", text)
     return text if text.strip() else None
 
-
-_clean_note = clean_text

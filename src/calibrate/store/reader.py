@@ -294,13 +294,9 @@ def _like(tail: pa.Table, schema: pa.Schema) -> pa.Table:
     cols = []
     for field in schema:
         col = tail.column(field.name)
-        if pa.types.is_dictionary(field.type):
-            if not pa.types.is_dictionary(col.type):
-                col = pc.dictionary_encode(col.cast(field.type.value_type))
-            col = col.cast(field.type)
-        else:
-            col = col.cast(field.type)
-        cols.append(col)
+        if pa.types.is_dictionary(field.type) and not pa.types.is_dictionary(col.type):
+            col = pc.dictionary_encode(col.cast(field.type.value_type))
+        cols.append(col.cast(field.type))
     return pa.table(cols, schema=schema.remove_metadata())
 
 
