@@ -11,11 +11,12 @@ indicators among the rest:
   reading, 10 cases x 6 assessors x 30 indicators, drift ±0.35 probit per session.
 Each variant is ``drifting_indicators(..., trend_test=..., standing=...)``: ``cr1`` the
 earlier test (CR1, no standing), ``cr2`` CR2 + Bell-McCaffrey df, ``cr2s`` CR2 with the
-case's standing on the other items as a covariate (the default now), ``cr1s``, ``wilds``.
+case's standing on the other items as a covariate, ``cr1s``, ``wilds``, and ``perm`` the
+studentised Freedman–Lane permutation test (``trend_test="auto"``, the default now).
 Also re-runs the recovery study of tests/drift/recovery.py per variant (``--recovery N``).
 Run through ``benchmarks/coverage.py --drift`` or directly:
 
-    uv run python benchmarks/drift_fdr.py [--reps 100] [--recovery 30] [--tests cr1 cr2 cr2s]
+    uv run python benchmarks/drift_fdr.py [--reps 100] [--recovery 30] [--tests cr1 cr2 perm]
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ import calibrate.drift.items as drift_items
 
 
 VARIANTS = {
+    "perm": ("permutation, Freedman–Lane, studentised (default)", dict(trend_test="auto", standing=False)),
     "cr1": ("CR1, t(G-1) (before)", dict(trend_test="cr1", standing=False)),
     "cr2": ("CR2 + BM df", dict(trend_test="cr2", standing=False)),
-    "cr2s": ("CR2 + BM df + case standing (default)", dict(trend_test="cr2", standing=True)),
+    "cr2s": ("CR2 + BM df + case standing", dict(trend_test="cr2", standing=True)),
     "cr1s": ("CR1 + case standing", dict(trend_test="cr1", standing=True)),
     "wild": ("wild cluster bootstrap (B = 9999)", dict(trend_test="wild", standing=False)),
     "wilds": ("wild cluster bootstrap + case standing (B = 9999)", dict(trend_test="wild", standing=True)),
@@ -109,6 +111,8 @@ def summarise(name: str, reps: list[dict], n_planted: int) -> dict:
         "KS p (level uniform)": stats.kstest(pl, "uniform").pvalue,
         "null p_agreement < .05": np.mean(pa < 0.05),
         "null p_agreement < .01": np.mean(pa < 0.01),
+        # the tests of one replicate share its cases: the standard error is over replicates
+        "s.e. (p_agreement < .05)": np.std([np.mean(r["p_agreement"][np.isfinite(r["p_agreement"])] < 0.05) for r in reps], ddof=1) / np.sqrt(len(reps)),
     }
 
 
@@ -116,7 +120,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--recovery", type=int, default=0, help="seeds of tests/drift/recovery.py to re-run")
-    ap.add_argument("--tests", nargs="+", default=["cr1", "cr2", "cr2s"], choices=list(VARIANTS))
+    ap.add_argument("--tests", nargs="+", default=["cr1", "cr2", "perm"], choices=list(VARIANTS))
     ap.add_argument("--sims", nargs="+", default=["package", "independent"], choices=["package", "independent"])
     args = ap.parse_args(argv)
     rows = []

@@ -121,3 +121,93 @@ def test_small_sample_notes_on_agreement_results():
     levels = pd.DataFrame({"unit": np.repeat(range(12), 3), "rater": np.tile(range(3), 12),
                            "value": rng.choice(["1", "2", "3", "4"], 36)})
     assert not note(krippendorff_alpha(levels, level="ordinal", categories=["1", "2", "3", "4"]))  # 96–97 %
+
+
+def _studentised_slope(y, t, groups=None):
+    """The slope of y on t over its cluster-robust CR0 standard error, by statsmodels (with
+    case dummies when ``groups`` is given: the within-case fit)."""
+    if groups is None:
+        X, cl = sm.add_constant(t), np.arange(len(y))
+    else:
+        X, cl = np.column_stack([np.eye(groups.max() + 1)[groups], t]), groups
+    fit = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": cl, "use_correction": False})
+    return fit.tvalues[-1]
+
+
+def test_permutation_p_equals_scipys_exact_permutation_test_within_monte_carlo_error():
+    """New cases every session (one row per case): the permutation p of a skewed, coarse
+    outcome against scipy.stats.permutation_test enumerating all 8! pairings of the same
+    studentised statistic (slope over its HC0 = CR0 standard error, checked against
+    statsmodels on the observed data)."""
+    from scipy import stats
+
+    from calibrate.smallsample import permutation_trends
+
+    rng = np.random.default_rng(4)
+    t = np.repeat(np.arange(4), 2).astype(float)
+    y = np.array([1.0, 1.0, 2 / 3, 1.0, 0.4, 2 / 3, 1.0, 0.4]) + rng.normal(0, 1e-3, 8)
+
+    def studentised(yy, axis=-1):  # vectorised over permutations of y
+        tc = t - t.mean()
+        yc = yy - yy.mean(axis=axis, keepdims=True)
+        b = np.sum(tc * yc, axis=axis) / np.sum(tc * tc)
+        e = yc - b[..., None] * tc
+        return b / np.sqrt(np.sum(tc * tc * e * e, axis=axis) / np.sum(tc * tc) ** 2)
+
+    assert studentised(y) == pytest.approx(_studentised_slope(y, t), rel=1e-10)
+    group, cluster = np.zeros(8, int), np.arange(8)
+    for alt in ("two-sided", "less"):  # two-sided as |t*| >= |t|: scipy's "greater" on |t|
+        stat = studentised if alt == "less" else (lambda yy, axis=-1: np.abs(studentised(yy, axis)))
+        exact = stats.permutation_test((y,), stat, permutation_type="pairings", n_resamples=np.inf, vectorized=True,
+                                       alternative="less" if alt == "less" else "greater").pvalue
+        ours = permutation_trends(group, t, y, cluster, 1, alternative=alt, n_perm=20000, stop_after=10**6, seed=5)
+        assert ours["method"][0] == "permutation"
+        assert ours["p"][0] == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / 20000) + 1e-4)
+    # the slope, its CR2 SE and df are cr2_trends' own
+    np.testing.assert_allclose(ours["se"], cr2_trends(group, t, y, cluster, 1)["se"], rtol=1e-12)
+
+
+def test_within_cases_the_permutations_stay_within_each_case():
+    """Cases seen in every session: the exact within-case permutation distribution
+    (all 3!⁴ reorderings, enumerated here with statsmodels' case-dummy fit)."""
+    import itertools
+
+    from calibrate.smallsample import permutation_trends
+
+    rng = np.random.default_rng(6)
+    C, S = 4, 3
+    case = np.repeat(np.arange(C), S)
+    t = np.tile(np.arange(S), C).astype(float)
+    y = rng.normal(0, 1, C)[case] + 0.4 * t + rng.normal(0, 0.5, C * S)
+    t_obs = _studentised_slope(y, t, case)
+    perms = list(itertools.permutations(range(S)))
+    count = total = 0
+    for choice in itertools.product(perms, repeat=C):
+        idx = np.concatenate([c * S + np.array(p) for c, p in enumerate(choice)])
+        count += abs(_studentised_slope(y[idx], t, case)) >= abs(t_obs) - 1e-9
+        total += 1
+    exact = count / total
+    ours = permutation_trends(np.zeros(C * S, int), t, y, case, 1, n_perm=20000, stop_after=10**6, seed=7)
+    assert ours["within"][0]
+    assert ours["p"][0] == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / 20000) + 1e-4)
+
+
+def test_sequential_permutations_stop_early_for_a_clear_null_and_respect_the_floor():
+    """Besag–Clifford: a null group stops after stop_after extreme statistics (p = h / drawn);
+    a strong trend runs to the end and gets the floor 1/(1 + n_perm); a group with more
+    cases than max_clusters keeps the CR2 p-value."""
+    from scipy import stats
+
+    from calibrate.smallsample import permutation_trends
+
+    rng = np.random.default_rng(8)
+    S, C = 6, 10
+    t = np.repeat(np.arange(S), C).astype(float)
+    y = np.r_[rng.normal(0, 1, S * C), 2.0 * t + rng.normal(0, 1, S * C)]
+    group, tt, cl = np.r_[np.zeros(S * C, int), np.ones(S * C, int)], np.r_[t, t], np.r_[np.arange(S * C), np.arange(S * C)]
+    ours = permutation_trends(group, tt, y, cl, 2, n_perm=999, stop_after=20, seed=9)
+    assert ours["p"][1] == pytest.approx(1 / 1000)
+    assert 20 / 999 < ours["p"][0] <= 1 and (20 / ours["p"][0]) == pytest.approx(round(20 / ours["p"][0]))
+    capped = permutation_trends(group, tt, y, cl, 2, max_clusters=50, seed=9)
+    assert list(capped["method"]) == ["cr2", "cr2"]
+    np.testing.assert_allclose(capped["p"], 2 * stats.t.sf(np.abs(capped["t"]), capped["df"]))

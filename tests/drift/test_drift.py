@@ -213,15 +213,15 @@ def test_recovery_study_over_30_seeds():
     assert rates["null_raters_drift_flagged"] <= 0.1
 
 
-def test_trend_tests_share_the_slope_and_cr2_is_the_default():
-    """CR2 (default), CR1 (the earlier test) and the wild bootstrap fit the same slope; CR2's
+def test_trend_tests_share_the_slope():
+    """CR2, CR1 (the earlier test) and the wild bootstrap fit the same slope; CR2's
     p-values are at least CR1's on fresh cases here (HC2 leverage correction, BM df ≤ G − 1)."""
     def p(s, c, r, i, truth):
         base = 0.85 if truth else 0.15
         return min(1.0, base + 0.08 * s) if i == "a" else base
 
     scores, consensus = _table(p=p, seed=12)
-    cr2 = drifting_indicators(scores, consensus).set_index("item")
+    cr2 = drifting_indicators(scores, consensus, trend_test="cr2").set_index("item")
     cr1 = drifting_indicators(scores, consensus, trend_test="cr1").set_index("item")
     wild = drifting_indicators(scores, consensus, trend_test="wild").set_index("item")
     np.testing.assert_allclose(cr2["level_shift"], cr1["level_shift"], atol=1e-10)
@@ -230,3 +230,25 @@ def test_trend_tests_share_the_slope_and_cr2_is_the_default():
     assert cr2.loc["a", "flagged"] and wild.loc["a", "p_level"] < 0.01
     with pytest.raises(InputError, match="trend_test"):
         drifting_indicators(scores, consensus, trend_test="cr3")
+
+
+def test_the_default_permutes_at_session_size_and_takes_cr2_beyond_200_cases():
+    """trend_test="auto": items seen in ≤ 200 cases get the permutation p-value (not CR2's t
+    reference), larger items CR2's; the slope, its CI and the shift are CR2's either way."""
+    from calibrate.drift._table import PERMUTATION_MAX_CASES
+
+    def p(s, c, r, i, truth):
+        base = 0.85 if truth else 0.15
+        return min(1.0, base + 0.05 * s) if i == "a" else base
+
+    small = _table(p=p, seed=3)
+    auto = drifting_indicators(*small).set_index("item")
+    perm = drifting_indicators(*small, trend_test="permutation").set_index("item")
+    cr2 = drifting_indicators(*small, trend_test="cr2").set_index("item")
+    pd.testing.assert_frame_equal(auto, perm)
+    assert not np.allclose(auto["p_level"], cr2["p_level"])
+    np.testing.assert_allclose(auto["level_ci_low"], cr2["level_ci_low"], atol=1e-12)
+    assert 1 / 10000 <= auto["p_level"].min() and auto["p_agreement"].max() <= 1
+    big = _table(n_sessions=5, n_cases=PERMUTATION_MAX_CASES // 5 + 1, n_raters=3, items=("a", "b"), p=p, seed=4)
+    pd.testing.assert_frame_equal(drifting_indicators(*big).set_index("item"),
+                                  drifting_indicators(*big, trend_test="cr2").set_index("item"))

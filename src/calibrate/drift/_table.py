@@ -24,10 +24,20 @@ ALPHA = 0.05
 MIN_SHIFT = 0.10
 """Practical-significance floor, in shares of the scale (0.10 = ten percentage points)."""
 
-TREND_TESTS = ("cr2", "cr1", "wild")
-"""Trend tests of the drift flags: ``"cr2"`` (CR2 standard errors with Bell–McCaffrey
-degrees of freedom, the default), ``"cr1"`` (statsmodels' CR1 with clusters − 1 df, the
-earlier default), ``"wild"`` (restricted wild cluster bootstrap, 9,999 resamples per test)."""
+TREND_TESTS = ("auto", "permutation", "cr2", "cr1", "wild")
+"""Trend tests of the drift flags: ``"auto"`` (the default: ``"permutation"`` for an item
+seen in at most :data:`PERMUTATION_MAX_CASES` cases, ``"cr2"`` beyond), ``"permutation"``
+(CR2 fit, p-value of a studentised Freedman–Lane permutation test with up to 9,999
+permutations, drawn sequentially), ``"cr2"`` (CR2 standard errors with Bell–McCaffrey
+degrees of freedom, the default until 0.4), ``"cr1"`` (statsmodels' CR1 with clusters − 1
+df, the first default), ``"wild"`` (restricted wild cluster bootstrap, 9,999 resamples per
+test)."""
+
+PERMUTATION_RESAMPLES = 9999
+
+PERMUTATION_MAX_CASES = 200
+"""Beyond this many cases per item ``"auto"`` takes the CR2 p-value: the permutation test
+is there for session-sized data (docs/coverage.md), where the t reference is rough."""
 
 WILD_RESAMPLES = 9999
 
@@ -307,13 +317,24 @@ def _leave_one_out_mean(group: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _trends(test: str):
-    """The trend fit of ``test`` (:data:`TREND_TESTS`); all take the arguments of
-    :func:`calibrate.inference.clustered_slopes` and return its keys."""
-    from ..smallsample import cr1_trends, cr2_trends, wild_trends
+    """The trend fit of ``test`` (:data:`TREND_TESTS`): a function of the arguments of
+    :func:`calibrate.inference.clustered_slopes` and ``alternative`` ("two-sided" or
+    "less") that returns its keys and ``p``, the p-value of the slope."""
+    from ..inference import p_less, p_two_sided
+    from ..smallsample import cr1_trends, cr2_trends, permutation_trends, wild_trends
 
-    if test == "cr1":
-        return cr1_trends
+    if test in ("auto", "permutation"):
+        cap = PERMUTATION_MAX_CASES if test == "auto" else None
 
-    if test == "wild":
-        return lambda *a, **k: wild_trends(*a, n_boot=WILD_RESAMPLES, seed=0, **k)
-    return cr2_trends
+        def fit(*a, alternative, **k):
+            return permutation_trends(*a, alternative=alternative, n_perm=PERMUTATION_RESAMPLES,
+                                      max_clusters=cap, seed=0, **k)
+        return fit
+    fits = {"cr1": cr1_trends, "cr2": cr2_trends,
+            "wild": lambda *a, **k: wild_trends(*a, n_boot=WILD_RESAMPLES, seed=0, **k)}
+
+    def fit(*a, alternative, **k):
+        out = fits[test](*a, **k)
+        out["p"] = (p_two_sided if alternative == "two-sided" else p_less)(out["t"], out["df"])
+        return out
+    return fit

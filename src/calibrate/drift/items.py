@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..inference import p_less, p_two_sided
 from ..options import Interval, OneOf, validate_options
 from ._table import ALPHA, MIN_SHIFT, TREND_TESTS, _bh, _occasion_item_table, _prepare, _trends
 
@@ -23,7 +22,7 @@ def drifting_indicators(
     alpha: float = ALPHA,
     min_shift: float = MIN_SHIFT,
     scales=None,
-    trend_test: str = "cr2",
+    trend_test: str = "auto",
     standing: bool = False,
 ) -> pd.DataFrame:
     """Which items the panel has started to read differently over the sessions.
@@ -38,13 +37,18 @@ def drifting_indicators(
       (``1 − |x_i − x_j|`` on the 0..1 scale: the share of agreeing pairs for an indicator)
       regressed on the session index; only a *fall* counts (one-sided).
 
-    Standard errors are cluster-robust over cases with the small-sample correction CR2 and
-    Bell–McCaffrey degrees of freedom (``trend_test="cr2"``; :mod:`calibrate.smallsample`;
-    ``"cr1"`` is the earlier CR1 with cases − 1 df, ``"wild"`` the restricted wild cluster
-    bootstrap). Both families are corrected together with Benjamini–Hochberg. An item is
-    flagged when a test has ``q ≤ alpha`` *and* the change over the span of sessions is at
-    least ``min_shift`` of the scale. The realised false-discovery rate of these flags is
-    measured in ``docs/coverage.md``.
+    The slope's standard error is cluster-robust over cases with the small-sample correction
+    CR2 and Bell–McCaffrey degrees of freedom (:mod:`calibrate.smallsample`; it gives
+    ``level_ci_low``/``level_ci_high``). Its p-value comes from a studentised Freedman–Lane
+    permutation test (``trend_test="auto"``, the default; up to 9,999 permutations of the
+    cases over the sessions, drawn sequentially, seed fixed): exact with new cases every
+    session, however coarse and skewed a pairwise-agreement share is. Items seen in more
+    than 200 cases take the CR2 t reference instead (``"permutation"`` permutes always,
+    ``"cr2"`` never; ``"cr1"`` is the first test, CR1 with cases − 1 df, ``"wild"`` the
+    restricted wild cluster bootstrap). Both families are corrected together with
+    Benjamini–Hochberg. An item is flagged when a test has ``q ≤ alpha`` *and* the change
+    over the span of sessions is at least ``min_shift`` of the scale. The realised
+    false-discovery rate of these flags is measured in ``docs/coverage.md``.
 
     Parameters
     ----------
@@ -59,7 +63,7 @@ def drifting_indicators(
         Practical floor, share of the scale over the span (0.10 = ten percentage points).
     scales : Framework or mapping, optional
         Ordered codes per item (default: the contract codes of the item's kind).
-    trend_test : {"cr2", "cr1", "wild"}
+    trend_test : {"auto", "permutation", "cr2", "cr1", "wild"}
         The trend test (see above).
     standing : bool
         Also adjust for the case's standing on the other items of the same kind (the panel's
@@ -96,11 +100,10 @@ def drifting_indicators(
     # leaks into it, so it is off by default)
     with_consensus = standing and tb.has_consensus
     lev_cov = cells[["ref", "standing"]] if with_consensus else cells[["ref"]]
-    lev = trends(it, ts, cells["mean"].to_numpy(), cl, m, covariate=lev_cov.to_numpy())
+    lev = trends(it, ts, cells["mean"].to_numpy(), cl, m, covariate=lev_cov.to_numpy(), alternative="two-sided")
     agr = trends(it, ts, cells["agreement"].to_numpy(), cl, m,
-                 covariate=cells["standing_agreement"].to_numpy() if standing else None)
-    p_level = p_two_sided(lev["t"], lev["df"])
-    p_agree = p_less(agr["t"], agr["df"])
+                 covariate=cells["standing_agreement"].to_numpy() if standing else None, alternative="less")
+    p_level, p_agree = lev["p"], agr["p"]
     q_all = _bh(np.concatenate([p_level, p_agree]))
     q_level, q_agree = q_all[:m], q_all[m:]
     level_shift = lev["slope"] * lev["span"]
