@@ -334,21 +334,24 @@ def _n(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _personal_data_problems(store: "Store", **fields: str | None) -> list[str]:
-    """Dutch problems for a session's name or title that hold personal data (a roster name
-    known to the workspace, an e-mail address, a student number ...): the same check the
-    store makes when the session is created, said before the facilitator confirms."""
+def _personal_data_findings(store: "Store", **fields: str | None) -> dict:
+    """The fields of a session (its name, its title) that hold personal data — a roster
+    name known to the workspace, an e-mail address, a student number ... — with their
+    :class:`~calibrate.privacy.IdentifierFinding`: the same check the store makes when the
+    session is created, made before the facilitator confirms."""
     from calibrate import privacy
 
-    words = {"session": "De naam van de sessie", "title": "De titel van de sessie"}
     guard = store.import_pseudonymiser()
-    out = []
-    for field, value in fields.items():
-        found = privacy.check_identifier(value, field=field, pseudonymiser=guard) if value else None
-        if found is not None:
-            out.append(f"{words[field]} lijkt persoonsgegevens te bevatten ({found.labels}): {found.masked}. "
-                       "Kies een naam zonder namen, nummers of adressen van studenten.")
-    return out
+    found = {field: privacy.check_identifier(value, field=field, pseudonymiser=guard) if value else None
+             for field, value in fields.items()}
+    return {field: f for field, f in found.items() if f is not None}
+
+
+def _personal_data_problems(findings: dict) -> list[str]:
+    """The Dutch problems for :func:`_personal_data_findings`, the values masked."""
+    words = {"session": "De naam van de sessie", "title": "De titel van de sessie"}
+    return [f"{words[field]} lijkt persoonsgegevens te bevatten ({found.labels}): {found.masked}. "
+            "Kies een naam zonder namen, nummers of adressen van studenten." for field, found in findings.items()]
 
 
 def session_plan(
@@ -372,7 +375,10 @@ def session_plan(
         problems.append("Geef de sessie een naam (id), bijvoorbeeld K06-2026-11.")
     elif session in set(sessions["session"]):
         problems.append(f"Er is al een sessie {session}; kies een andere naam.")
-    problems += _personal_data_problems(store, session=session, title=title)
+    personal = _personal_data_findings(store, session=session, title=title)
+    problems += _personal_data_problems(personal)
+    # the plan's heading never repeats a name that holds personal data: it shows it masked
+    shown = personal["session"].masked if "session" in personal else session
     date = None
     try:
         date = parse_date(session_date)
@@ -398,7 +404,7 @@ def session_plan(
         *( [f"Kijkkader: {fw.title}."] if fw is not None else [] ),
         "De sessie begint blind: elke beoordelaar ziet alleen de eigen oordelen tot je de sessie onthult.",
     )
-    return Plan("create", f"Sessie {session or '(zonder naam)'} aanmaken?", lines, tuple(problems),
+    return Plan("create", f"Sessie {shown or '(zonder naam)'} aanmaken?", lines, tuple(problems),
                 {"session": session, "session_date": date.isoformat() if date else None, "cases": cases,
                  "raters": raters, "title": title, "framework": framework})
 

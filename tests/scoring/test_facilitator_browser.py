@@ -134,8 +134,20 @@ def test_setup_with_titles_checkboxes_search_and_a_dutch_date(meeting):
     raters = setup.locator('fieldset[data-list="raters"]')
     raters.get_by_role("checkbox", name=re.compile("B01")).check()
     raters.get_by_role("checkbox", name=re.compile("B04")).check()
-    setup.get_by_label("Naam van de sessie").fill("K09-2026-11")
     setup.get_by_label("Datum").fill("2-11-2026")
+    # a session name with personal data: refused in Dutch, the value masked, nothing created
+    setup.get_by_label("Naam van de sessie").fill("K09 jan.devries@student.han.nl")
+    setup.get_by_role("button", name="Sessie aanmaken…").click()
+    said = setup.get_by_text(re.compile("lijkt persoonsgegevens te bevatten"))
+    said.wait_for()
+    assert "De naam van de sessie" in said.inner_text() and "devries" not in setup.inner_text()
+    assert setup.get_by_role("button", name="Ja, sessie aanmaken").count() == 0  # no way to confirm it
+    with _store(ws) as st:
+        assert not any("devries" in s for s in st.sessions()["session"])
+    _check_screen(page, "opzetten-persoonsgegevens")
+    setup.locator(".cal-confirm").get_by_role("button", name="Terug").click()
+    setup.locator(".cal-confirm").wait_for(state="detached")
+    setup.get_by_label("Naam van de sessie").fill("K09-2026-11")
     setup.get_by_role("button", name="Sessie aanmaken…").click()
     confirm = setup.locator(".cal-confirm")
     confirm.wait_for()
