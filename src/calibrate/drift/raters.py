@@ -160,7 +160,7 @@ def rater_trajectories(scores: pd.DataFrame, consensus: pd.DataFrame | None = No
 
 def _spread_ratio(tb: _Table) -> tuple[np.ndarray, np.ndarray]:
     R = len(tb.raters)
-    multi = tb.steps[tb.item] >= 2
+    multi = (tb.steps >= 2)[tb.item]
     if not multi.any():
         return np.full(R, np.nan), np.zeros(R)
     df = pd.DataFrame({"r": tb.rater[multi], "i": tb.item[multi], "x": tb.x[multi]})
@@ -180,7 +180,7 @@ def _spread_ratio(tb: _Table) -> tuple[np.ndarray, np.ndarray]:
 def _halo(tb: _Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     R = len(tb.raters)
     nan = np.full(R, np.nan)
-    ind = tb.kinds[tb.item] == "indicator"
+    ind = (tb.kinds == "indicator")[tb.item]  # compare the few kinds, then spread to the rows
     if not ind.any():
         return nan, nan.copy(), nan.copy()
     n_occ = int(tb.occ.max()) + 1
