@@ -11,6 +11,7 @@ cannot be computed says why in ``warnings`` (Dutch sentences), never silently.
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import Any, Callable
 
@@ -126,10 +127,92 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
         titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
     say("consensus lezen")
     consensus = store.coded_consensus(stamps=False)
-    if sections is None and focus is not None and framework is not None:
-        sections = model_sections(scores, consensus, str(focus["session"]), framework, problems, step=say)
-    return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                          warnings=problems, step=step, sections=sections, participants=people, case_titles=titles)
+    if sections is not None or focus is None or framework is None:
+        return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                              warnings=problems, step=step, sections=sections, participants=people, case_titles=titles)
+    # the model sections (seconds of EM and bootstrap on the focus session) need nothing
+    # the rest of the report computes: on a machine with two cores or more they run in a
+    # worker process meanwhile, and are placed where they would have been
+    fid_ = str(focus["session"])
+    pending = background(lambda say_: _model_part(scores, consensus, fid_, framework, say_), step=say,
+                         what="beoordelaarsmodellen")
+    if not pending.parallel:  # in order, in this process
+        model, said = pending.result()
+        return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                              warnings=problems + said, step=step, sections=model, participants=people,
+                              case_titles=titles)
+    content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                             warnings=problems, step=step, participants=people, case_titles=titles)
+    say("wachten op beoordelaarsmodellen en betrouwbaarheid")
+    model, said = pending.result()
+    at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
+    content["warnings"][at:at] = said
+    content["sections"] = [check_section(s) for s in model]
+    return content
+
+
+def _model_part(scores, consensus, session: str, framework, step=None) -> tuple[list[dict], list[str]]:
+    said: list[str] = []
+    return model_sections(scores, consensus, session, framework, said, step=step), said
+
+
+class _Pending:
+    """The result of a function run in a worker process (or at once, without one)."""
+
+    def __init__(self, fn, step=None, conn=None, proc=None):
+        self._fn, self._step, self._conn, self._proc = fn, step, conn, proc
+        self.parallel = proc is not None
+
+    def result(self):
+        if self._proc is None:
+            return self._fn(self._step)
+        try:
+            status, value = self._conn.recv()
+        except EOFError:  # the worker died (killed, out of memory): compute it here
+            status, value = "lost", None
+        finally:
+            self._conn.close()
+            self._proc.join()
+        if status == "ok":
+            return value
+        if status == "error":
+            raise value
+        return self._fn(None)
+
+
+def _worker(fn, conn) -> None:  # pragma: no cover - runs in the forked process
+    try:
+        out = ("ok", fn(None))
+    except BaseException as exc:  # handed to the parent, which raises it
+        out = ("error", exc)
+    try:
+        conn.send(out)
+    except Exception as exc:  # an unpicklable exception: its text
+        conn.send(("error", RuntimeError(f"{type(out[1]).__name__}: {out[1]}") if out[0] == "error" else exc))
+    conn.close()
+
+
+def background(fn, *, step=None, what: str = "") -> _Pending:
+    """Run ``fn(step)`` in a forked worker process when that can help — Linux, two or more
+    usable cores, ``CALIBRATE_REPORT_WORKERS`` not ``1`` — else in this process when its
+    result is asked for (the worker gets no ``step``: progress is this process's). An
+    error in the worker is raised by :meth:`_Pending.result`; a worker that dies is
+    replaced by computing ``fn`` here."""
+    import sys
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if not sys.platform.startswith("linux") or cores < 2 or os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip() == "1":
+        return _Pending(fn, step)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(fn, child), daemon=True)
+    if step is not None and what:
+        step(what)
+    proc.start()
+    child.close()
+    return _Pending(fn, None, parent, proc)
 
 
 def model_sections(scores: CodedScores, consensus: CodedScores | None, session: str, framework,
