@@ -104,6 +104,16 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
     (the shared section shape, docs/report.md). ``progress`` is accepted for symmetry
     with :func:`~calibrate.report.write_report`; progress is reported through ``step``.
     """
+    content, finish = content_and_sections(store, session=session, step=step, sections=sections)
+    finish()
+    return content
+
+
+def content_and_sections(store, *, session: str | None = None, step: Callable[[str], None] | None = None,
+                         sections: list[dict] | None = None) -> tuple[dict, Callable[[], None]]:
+    """:func:`build_report_content` in two steps: the content without the model sections,
+    and a function that puts them in (waiting for the worker that computes them, see
+    :func:`background`) — so the caller can draw the content's figures meanwhile."""
     say = step or (lambda _msg: None)
     sessions = store.sessions()
     say("scores lezen")
@@ -129,7 +139,8 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
     consensus = store.coded_consensus(stamps=False)
     if sections is not None or focus is None or framework is None:
         return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                              warnings=problems, step=step, sections=sections, participants=people, case_titles=titles)
+                              warnings=problems, step=step, sections=sections, participants=people,
+                              case_titles=titles), _nothing
     # the model sections (seconds of EM and bootstrap on the focus session) need nothing
     # the rest of the report computes: on a machine with two cores or more they run in a
     # worker process meanwhile, and are placed where they would have been
@@ -140,15 +151,22 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
         model, said = pending.result()
         return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                               warnings=problems + said, step=step, sections=model, participants=people,
-                              case_titles=titles)
+                              case_titles=titles), _nothing
     content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                              warnings=problems, step=step, participants=people, case_titles=titles)
-    say("wachten op beoordelaarsmodellen en betrouwbaarheid")
-    model, said = pending.result()
     at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
-    content["warnings"][at:at] = said
-    content["sections"] = [check_section(s) for s in model]
-    return content
+
+    def finish() -> None:
+        say("wachten op beoordelaarsmodellen en betrouwbaarheid")
+        model, said = pending.result()
+        content["warnings"][at:at] = said
+        content["sections"] = [check_section(s) for s in model]
+
+    return content, finish
+
+
+def _nothing() -> None:
+    return None
 
 
 def _model_part(scores, consensus, session: str, framework, step=None) -> tuple[list[dict], list[str]]:
