@@ -118,7 +118,8 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
     sessions = store.sessions()
     say("scores lezen")
     scores = store.coded_scores(notes=False, stamps=False)
-    focus = focus_session(sessions, scores, session)
+    stats = session_stats(scores)  # counted once: the choice here and the content's
+    focus = choose_session(sessions, stats, session)[0]
     framework, problems = None, []
     expected, people, titles = None, None, {}
     if focus is not None:
@@ -140,7 +141,7 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
     if sections is not None or focus is None or framework is None:
         return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                               warnings=problems, step=step, sections=sections, participants=people,
-                              case_titles=titles), _nothing
+                              case_titles=titles, stats=stats), _nothing
     # the model sections (seconds of EM and bootstrap on the focus session) need nothing
     # the rest of the report computes: on a machine with two cores or more they run in a
     # worker process meanwhile, and are placed where they would have been
@@ -151,9 +152,9 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
         model, said = pending.result()
         return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                               warnings=problems + said, step=step, sections=model, participants=people,
-                              case_titles=titles), _nothing
+                              case_titles=titles, stats=stats), _nothing
     content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                             warnings=problems, step=step, participants=people, case_titles=titles)
+                             warnings=problems, step=step, participants=people, case_titles=titles, stats=stats)
     at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
 
     def finish() -> None:
@@ -274,7 +275,8 @@ def participants(store, session: str, raters: list[str]) -> dict:
 def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None, session: str | None = None,
                    expected: dict | None = None, warnings: list[str] | None = None,
                    step: Callable[[str], None] | None = None, sections: list[dict] | None = None,
-                   participants: dict | None = None, case_titles: dict | None = None) -> dict:
+                   participants: dict | None = None, case_titles: dict | None = None,
+                   stats: pd.DataFrame | None = None) -> dict:
     """The report's content from tables: ``scores`` and ``consensus`` (long tables of
     CONTRACTS §1 or :class:`~calibrate.scores.CodedScores`, coded once here if plain),
     ``sessions`` (as :meth:`calibrate.store.Store.sessions` gives them: session,
@@ -282,7 +284,8 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     ``framework`` (None: the contract codes and the id grammar), ``expected`` set-up of
     the focus session (``cases``, ``raters``: lists; ``assessable``: item ids),
     ``sections`` (extra sections in the shared shape), ``participants`` (who took part,
-    see :func:`participants`) and ``case_titles`` (case id -> title). Drift and assessor
+    see :func:`participants`), ``case_titles`` (case id -> title) and ``stats`` (the
+    :func:`.session.session_stats` of ``scores`` when already counted). Drift and assessor
     profiles use every first-round session up to and including the focus session;
     re-score rounds are compared with their parent session.
     """
@@ -292,7 +295,7 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     all_scores = CodedScores.code(scores).with_framework(framework)
     cons_all = CodedScores.code(consensus, required=("session", "case", "item", "value"), what="consensus",
                                 framework=framework) if consensus is not None and len(consensus) else None
-    stats = session_stats(all_scores)
+    stats = session_stats(all_scores) if stats is None else stats
     scored = set(stats["session"])
     focus, chosen = choose_session(sessions, stats, session)
     content: dict[str, Any] = {
