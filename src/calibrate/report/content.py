@@ -129,6 +129,17 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
         except CalibrateError as exc:  # a researcher's own items without a framework file
             problems.append(f"Het kader {fid} kon niet worden geladen ({exc}); de indeling naar leeruitkomst, "
                             "dimensie en fase ontbreekt daarom.")
+    say("consensus lezen")
+    consensus = store.coded_consensus(stamps=False)
+    pending = None
+    if sections is None and focus is not None and framework is not None:
+        # the model sections (seconds of EM and bootstrap on the focus session) need nothing
+        # the rest of the report computes (nor the notes): on a machine with two cores or
+        # more they run in a worker process meanwhile, and are placed where they would have been
+        fid_, plain = str(focus["session"]), scores
+        pending = background(lambda say_: _model_part(plain, consensus, fid_, framework, say_), step=say,
+                             what="beoordelaarsmodellen")
+    if focus is not None:
         fid_ = str(focus["session"])
         scores = store.with_notes(scores, [fid_])
         expected = {"cases": store.session_cases(fid_), "raters": store.session_raters(fid_),
@@ -136,18 +147,10 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
         people = participants(store, fid_, expected["raters"] or sorted(set(scores.of_sessions([fid_]).frame["rater"].astype(str))))
         cases = store.cases()
         titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
-    say("consensus lezen")
-    consensus = store.coded_consensus(stamps=False)
-    if sections is not None or focus is None or framework is None:
+    if pending is None:
         return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                               warnings=problems, step=step, sections=sections, participants=people,
                               case_titles=titles, stats=stats), _nothing
-    # the model sections (seconds of EM and bootstrap on the focus session) need nothing
-    # the rest of the report computes: on a machine with two cores or more they run in a
-    # worker process meanwhile, and are placed where they would have been
-    fid_ = str(focus["session"])
-    pending = background(lambda say_: _model_part(scores, consensus, fid_, framework, say_), step=say,
-                         what="beoordelaarsmodellen")
     if not pending.parallel:  # in order, in this process
         model, said = pending.result()
         return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
