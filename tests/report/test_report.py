@@ -172,3 +172,16 @@ def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):
     with pytest.raises(ZeroDivisionError, match="a bug in a model section"):
         pending.result()
     assert rc.background(lambda step: ("done", step is None)).result() == ("done", True)  # no progress from a worker
+
+
+def test_a_cancelled_worker_is_gone(monkeypatch):
+    """A report that fails while the worker runs stops the worker (none outlives it)."""
+    import time
+
+    from calibrate.report import content as rc
+
+    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    pending = rc.background(lambda _step: time.sleep(60))
+    assert pending.parallel and pending._proc.is_alive()
+    pending.cancel()
+    assert not pending._proc.is_alive()

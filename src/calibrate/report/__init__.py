@@ -194,11 +194,15 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
     try:
         content, finish = content_and_sections(store, session=session, step=step, sections=sections)
         # the rounds and the content's own figures while a worker may still compute the model sections
-        if rounds is None and content.get("session"):
-            from .. import rounds as _rounds
+        try:
+            if rounds is None and content.get("session"):
+                from .. import rounds as _rounds
 
-            rounds = _rounds.report_section(store, content["session"]["id"])
-        figs = content_figures(content, step=step) if suffix != ".json" and kind == "rapport" else None
+                rounds = _rounds.report_section(store, content["session"]["id"])
+            figs = content_figures(content, step=step) if suffix != ".json" and kind == "rapport" else None
+        except BaseException:
+            finish.cancel()
+            raise
         finish()
         if rounds is not None:
             from .sections import check_section

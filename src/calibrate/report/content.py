@@ -156,8 +156,12 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
         return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                               warnings=problems + said, step=step, sections=model, participants=people,
                               case_titles=titles, stats=stats), _nothing
-    content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                             warnings=problems, step=step, participants=people, case_titles=titles, stats=stats)
+    try:
+        content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                                 warnings=problems, step=step, participants=people, case_titles=titles, stats=stats)
+    except BaseException:
+        pending.cancel()  # no worker outlives a report that failed
+        raise
     at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
 
     def finish() -> None:
@@ -166,11 +170,15 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
         content["warnings"][at:at] = said
         content["sections"] = [check_section(s) for s in model]
 
+    finish.cancel = pending.cancel
     return content, finish
 
 
 def _nothing() -> None:
     return None
+
+
+_nothing.cancel = _nothing
 
 
 def _model_part(scores, consensus, session: str, framework, step=None) -> tuple[list[dict], list[str]]:
@@ -201,16 +209,27 @@ class _Pending:
             raise value
         return self._fn(None)
 
+    def cancel(self) -> None:
+        """Stop the worker (its result is not wanted)."""
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.terminate()
+        if self._proc is not None:
+            self._proc.join()
+            self._conn.close()
+
 
 def _worker(fn, conn) -> None:  # pragma: no cover - runs in the forked process
+    import pickle
+
     try:
         out = ("ok", fn(None))
-    except BaseException as exc:  # handed to the parent, which raises it
+    except Exception as exc:  # handed to the parent, which raises it
         out = ("error", exc)
     try:
         conn.send(out)
-    except Exception as exc:  # an unpicklable exception: its text
-        conn.send(("error", RuntimeError(f"{type(out[1]).__name__}: {out[1]}") if out[0] == "error" else exc))
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:  # what cannot cross: said as text
+        what = out[1] if out[0] == "error" else exc
+        conn.send(("error", RuntimeError(f"{type(what).__name__}: {what}")))
     conn.close()
 
 
