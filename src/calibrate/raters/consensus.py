@@ -164,9 +164,11 @@ def _ordinal_probs(alpha: np.ndarray, beta: np.ndarray, K: int) -> np.ndarray:
     k = np.arange(K, dtype=float)
     eta = alpha[:, None, :] - beta[:, None, None] * k[None, :, None]  # P x K x (K-1)
     cum = 1.0 / (1.0 + np.exp(-eta))
-    P = alpha.shape[0]
-    full = np.concatenate([np.zeros((P, K, 1)), cum, np.ones((P, K, 1))], axis=2)
-    return np.diff(full, axis=2)
+    theta = np.empty(cum.shape[:2] + (K,))  # the differences of (0, cum, 1), written in place
+    theta[:, :, 0] = cum[:, :, 0]
+    np.subtract(cum[:, :, 1:], cum[:, :, :-1], out=theta[:, :, 1:-1])
+    np.subtract(1.0, cum[:, :, -1], out=theta[:, :, -1])
+    return theta
 
 
 def _ordinal_loglik(params: np.ndarray, N: np.ndarray, K: int) -> np.ndarray:
