@@ -169,9 +169,12 @@ def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):
 
     pending = rc.background(broken)
     assert pending.parallel
+    pending.start()
     with pytest.raises(ZeroDivisionError, match="a bug in a model section"):
         pending.result()
-    assert rc.background(lambda step: ("done", step is None)).result() == ("done", True)  # no progress from a worker
+    pending = rc.background(lambda step, a, b: ("done", step is None, a + b), warm=lambda: None)
+    pending.start(2, 3, step=print)
+    assert pending.result() == ("done", True, 5)  # the arguments cross, no progress from a worker
 
 
 def test_a_cancelled_worker_is_gone(monkeypatch):
@@ -181,7 +184,10 @@ def test_a_cancelled_worker_is_gone(monkeypatch):
     from calibrate.report import content as rc
 
     monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
-    pending = rc.background(lambda _step: time.sleep(60))
-    assert pending.parallel and pending._proc.is_alive()
-    pending.cancel()
-    assert not pending._proc.is_alive()
+    for started in (False, True):  # waiting for its arguments, or computing
+        pending = rc.background(lambda _step: time.sleep(60))
+        if started:
+            pending.start()
+        assert pending.parallel and pending._proc.is_alive()
+        pending.cancel()
+        assert not pending._proc.is_alive()

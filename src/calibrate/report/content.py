@@ -115,6 +115,21 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
     and a function that puts them in (waiting for the worker that computes them, see
     :func:`background`) — so the caller can draw the content's figures meanwhile."""
     say = step or (lambda _msg: None)
+    # the model sections (seconds of EM and bootstrap on the focus session) need nothing the
+    # rest of the report computes: on a machine with two cores or more a worker process
+    # computes them meanwhile — started now, it imports the models' libraries while the
+    # store is read, then gets the focus session's tables — and they are placed where
+    # they would have been
+    pending = background(_model_part, warm=_model_imports) if sections is None else None
+    try:
+        return _content(store, pending, session, say, step, sections)
+    except BaseException:
+        if pending is not None:
+            pending.cancel()  # no worker outlives a report that failed
+        raise
+
+
+def _content(store, pending, session, say, step, sections):
     sessions = store.sessions()
     say("scores lezen")
     scores = store.coded_scores(notes=False, stamps=False)
@@ -131,14 +146,13 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
                             "dimensie en fase ontbreekt daarom.")
     say("consensus lezen")
     consensus = store.coded_consensus(stamps=False)
-    pending = None
-    if sections is None and focus is not None and framework is not None:
-        # the model sections (seconds of EM and bootstrap on the focus session) need nothing
-        # the rest of the report computes (nor the notes): on a machine with two cores or
-        # more they run in a worker process meanwhile, and are placed where they would have been
-        fid_, plain = str(focus["session"]), scores
-        pending = background(lambda say_: _model_part(plain, consensus, fid_, framework, say_), step=say,
-                             what="beoordelaarsmodellen")
+    if pending is not None and (focus is None or framework is None):
+        pending.cancel()
+        pending = None
+    if pending is not None:  # the focus session's tables (the models read no notes)
+        fid_ = str(focus["session"])
+        cons_ = consensus.of_sessions([fid_]) if consensus is not None and len(consensus) else consensus
+        pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, step=say, what="beoordelaarsmodellen")
     if focus is not None:
         fid_ = str(focus["session"])
         scores = store.with_notes(scores, [fid_])
@@ -156,12 +170,8 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
         return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                               warnings=problems + said, step=step, sections=model, participants=people,
                               case_titles=titles, stats=stats), _nothing
-    try:
-        content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                                 warnings=problems, step=step, participants=people, case_titles=titles, stats=stats)
-    except BaseException:
-        pending.cancel()  # no worker outlives a report that failed
-        raise
+    content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                             warnings=problems, step=step, participants=people, case_titles=titles, stats=stats)
     at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
 
     def finish() -> None:
@@ -181,24 +191,57 @@ def _nothing() -> None:
 _nothing.cancel = _nothing
 
 
-def _model_part(scores, consensus, session: str, framework, step=None) -> tuple[list[dict], list[str]]:
+def _model_part(step, scores, consensus, session: str, framework) -> tuple[list[dict], list[str]]:
     said: list[str] = []
     return model_sections(scores, consensus, session, framework, said, step=step), said
 
 
-class _Pending:
-    """The result of a function run in a worker process (or at once, without one)."""
+def _model_imports() -> None:
+    """What the model sections import when they run (a worker imports it while waiting)."""
+    import matplotlib
 
-    def __init__(self, fn, step=None, conn=None, proc=None):
-        self._fn, self._step, self._conn, self._proc = fn, step, conn, proc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.model_selection  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
+    import sklearn.tree  # noqa: F401
+    import statsmodels.stats.proportion  # noqa: F401
+
+    from .. import gtheory, raters  # noqa: F401
+
+
+class _Pending:
+    """``fn(step, *args)`` run in a worker process (or here, when asked for, without one):
+    :meth:`start` hands over the arguments, :meth:`result` gives the value."""
+
+    def __init__(self, fn, conn=None, proc=None):
+        self._fn, self._conn, self._proc = fn, conn, proc
         self.parallel = proc is not None
+        self._args: tuple = ()
+        self._step = None
+        self._started = False
+
+    def start(self, *args, step=None, what: str = "") -> None:
+        self._args, self._step, self._started = args, step, True
+        if self._proc is None:
+            return
+        if step is not None and what:
+            step(what)
+        try:
+            self._conn.send(("go", args))
+        except (BrokenPipeError, EOFError, OSError):  # the worker is gone: result() computes it here
+            pass
 
     def result(self):
         if self._proc is None:
-            return self._fn(self._step)
+            return self._fn(self._step, *self._args)
+        if not self._started:
+            self.start()
         try:
             status, value = self._conn.recv()
-        except EOFError:  # the worker died (killed, out of memory): compute it here
+        except (EOFError, OSError):  # the worker died (killed, out of memory): compute it here
             status, value = "lost", None
         finally:
             self._conn.close()
@@ -207,22 +250,29 @@ class _Pending:
             return value
         if status == "error":
             raise value
-        return self._fn(None)
+        return self._fn(None, *self._args)
 
     def cancel(self) -> None:
         """Stop the worker (its result is not wanted)."""
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc is None:
+            return
+        if self._proc.is_alive():
             self._proc.terminate()
-        if self._proc is not None:
-            self._proc.join()
-            self._conn.close()
+        self._proc.join()
+        self._conn.close()
 
 
-def _worker(fn, conn) -> None:  # pragma: no cover - runs in the forked process
+def _worker(fn, warm, conn) -> None:  # pragma: no cover - runs in the forked process
     import pickle
 
+    if warm is not None:
+        warm()
     try:
-        out = ("ok", fn(None))
+        _go, args = conn.recv()
+    except EOFError:  # the report needs no models after all
+        return
+    try:
+        out = ("ok", fn(None, *args))
     except Exception as exc:  # handed to the parent, which raises it
         out = ("error", exc)
     try:
@@ -233,27 +283,26 @@ def _worker(fn, conn) -> None:  # pragma: no cover - runs in the forked process
     conn.close()
 
 
-def background(fn, *, step=None, what: str = "") -> _Pending:
-    """Run ``fn(step)`` in a forked worker process when that can help — Linux, two or more
-    usable cores, ``CALIBRATE_REPORT_WORKERS`` not ``1`` — else in this process when its
-    result is asked for (the worker gets no ``step``: progress is this process's). An
-    error in the worker is raised by :meth:`_Pending.result`; a worker that dies is
-    replaced by computing ``fn`` here."""
+def background(fn, *, warm=None) -> _Pending:
+    """``fn(step, *args)`` in a forked worker process when that can help — Linux, two or
+    more usable cores, ``CALIBRATE_REPORT_WORKERS`` not ``1`` — else in this process when
+    its result is asked for. The worker runs ``warm()`` (imports) at once and ``fn`` when
+    :meth:`_Pending.start` gives the arguments; it gets no ``step`` (progress is this
+    process's). An error in the worker is raised by :meth:`_Pending.result`; a worker
+    that dies is replaced by computing ``fn`` here."""
     import sys
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     if not sys.platform.startswith("linux") or cores < 2 or os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip() == "1":
-        return _Pending(fn, step)
+        return _Pending(fn)
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(fn, child), daemon=True)
-    if step is not None and what:
-        step(what)
+    here, there = ctx.Pipe()
+    proc = ctx.Process(target=_worker, args=(fn, warm, there), daemon=True)
     proc.start()
-    child.close()
-    return _Pending(fn, None, parent, proc)
+    there.close()
+    return _Pending(fn, here, proc)
 
 
 def model_sections(scores: CodedScores, consensus: CodedScores | None, session: str, framework,
