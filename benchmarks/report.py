@@ -7,9 +7,9 @@ and peak resident memory (``getrusage(RUSAGE_CHILDREN).ru_maxrss``) are compared
 targets: under 10 s and under 1 GB on a 2-core machine. The child also prints the time of
 each phase of the report (starting Python and importing, reading, each analysis, the
 figures, the page), so a slow phase shows where it is, and the CPU time of its own process
-and of the worker that computes the model sections beside it (on two cores or more; see
-docs/report.md). On a shared machine the wall time follows the load; the CPU times less so.
-``CALIBRATE_REPORT_WORKERS=1`` times the report in one process.
+and of the worker that computes the model sections beside it when
+``CALIBRATE_REPORT_WORKERS=2`` (see docs/report.md). On a shared machine the wall time
+follows the load; the CPU times less so.
 
 Run::
 

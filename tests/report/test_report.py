@@ -134,8 +134,8 @@ def test_before_and_after_the_discussion(demo_workspace, tmp_path):
 
 
 def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkeypatch):
-    """The model sections run in a forked worker beside the rest of the report (two
-    cores or more); the content is the same as computing everything in order here."""
+    """With CALIBRATE_REPORT_WORKERS=2 the model sections run in a forked worker beside the
+    rest of the report; the content is the same as computing everything in order here."""
     from calibrate.report import build_report_content
     from calibrate.report import content as rc
 
@@ -150,9 +150,9 @@ def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkey
     monkeypatch.setattr(rc, "background", spy)
     monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     with Store.open(demo_workspace) as store:
-        monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "1")
+        monkeypatch.delenv("CALIBRATE_REPORT_WORKERS", raising=False)  # the default: one process
         serial = build_report_content(store)
-        monkeypatch.delenv("CALIBRATE_REPORT_WORKERS")
+        monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
         parallel = build_report_content(store)
     assert seen == [False, True]
     assert json.dumps(parallel, sort_keys=False) == json.dumps(serial, sort_keys=False)
@@ -163,6 +163,7 @@ def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):
     from calibrate.report import content as rc
 
     monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
 
     def broken(_step):
         raise ZeroDivisionError("a bug in a model section")
@@ -184,6 +185,7 @@ def test_a_cancelled_worker_is_gone(monkeypatch):
     from calibrate.report import content as rc
 
     monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
     for started in (False, True):  # waiting for its arguments, or computing
         pending = rc.background(lambda _step: time.sleep(60))
         if started:

@@ -116,10 +116,10 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
     :func:`background`) — so the caller can draw the content's figures meanwhile."""
     say = step or (lambda _msg: None)
     # the model sections (seconds of EM and bootstrap on the focus session) need nothing the
-    # rest of the report computes: on a machine with two cores or more a worker process
-    # computes them meanwhile — started now, it imports the models' libraries while the
-    # store is read, then gets the focus session's tables — and they are placed where
-    # they would have been
+    # rest of the report computes: with CALIBRATE_REPORT_WORKERS=2 a worker process computes
+    # them meanwhile — started now, it imports the models' libraries while the store is
+    # read, then gets the focus session's tables — and they are placed where they would
+    # have been
     pending = background(_model_part, warm=_model_imports) if sections is None else None
     try:
         return _content(store, pending, session, say, step, sections)
@@ -284,16 +284,18 @@ def _worker(fn, warm, conn) -> None:  # pragma: no cover - runs in the forked pr
 
 
 def background(fn, *, warm=None) -> _Pending:
-    """``fn(step, *args)`` in a forked worker process when that can help — Linux, two or
-    more usable cores, ``CALIBRATE_REPORT_WORKERS`` not ``1`` — else in this process when
-    its result is asked for. The worker runs ``warm()`` (imports) at once and ``fn`` when
+    """``fn(step, *args)`` in a forked worker process when asked for
+    (``CALIBRATE_REPORT_WORKERS=2``) and possible (Linux, two or more usable cores), else
+    in this process when its result is asked for. (Off by default: on a 2-core machine
+    shared with other work the two processes were slower than one; on free cores they
+    overlap the model sections with the rest of the report.) The worker runs ``warm()`` (imports) at once and ``fn`` when
     :meth:`_Pending.start` gives the arguments; it gets no ``step`` (progress is this
     process's). An error in the worker is raised by :meth:`_Pending.result`; a worker
     that dies is replaced by computing ``fn`` here."""
     import sys
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if not sys.platform.startswith("linux") or cores < 2 or os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip() == "1":
+    if not sys.platform.startswith("linux") or cores < 2 or os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip() != "2":
         return _Pending(fn)
     import multiprocessing
 
