@@ -6,7 +6,10 @@ store is timed separately; then ``write_report`` runs in a child process whose w
 and peak resident memory (``getrusage(RUSAGE_CHILDREN).ru_maxrss``) are compared with the
 targets: under 10 s and under 1 GB on a 2-core machine. The child also prints the time of
 each phase of the report (starting Python and importing, reading, each analysis, the
-figures, the page), so a slow phase shows where it is.
+figures, the page), so a slow phase shows where it is, and the CPU time of its own process
+and of the worker that computes the model sections beside it when
+``CALIBRATE_REPORT_WORKERS=2`` (see docs/report.md). On a shared machine the wall time
+follows the load; the CPU times less so.
 
 Run::
 
@@ -84,6 +87,10 @@ with Store.open(sys.argv[1]) as store:
 marks.append(("end", time.time()))
 for (name, a), (_, b) in zip(marks, marks[1:]):
     print(f"PHASE {b - a:7.2f} s  {name}", file=sys.stderr)
+import resource
+own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"CPU   {own.ru_utime + own.ru_stime:7.2f} s  this process (user + system); "
+      f"{workers.ru_utime + workers.ru_stime:.2f} s in its worker processes", file=sys.stderr)
 print(f"WALL {time.time() - t0:.3f}", file=sys.stderr)
 """
 
@@ -94,7 +101,7 @@ def time_report(workspace: Path, out: Path) -> tuple[float, int, int]:
     proc = subprocess.run([sys.executable, "-c", _CHILD, str(workspace), str(out), repr(time.time())],
                           stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
-    print("\n".join(ln for ln in proc.stderr.splitlines() if ln.startswith("PHASE")))
+    print("\n".join(ln for ln in proc.stderr.splitlines() if ln.startswith(("PHASE", "CPU"))))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
     return wall, peak, proc.returncode
 

@@ -243,7 +243,9 @@ class CodedScores:
         items = item_table(list(self.items["item"]), list(self.items["kind"]), framework=framework, scales=mapping)
         # keep the kinds the table had
         items["kind"] = self.items["kind"].to_numpy()
-        frame = self.frame.copy()
+        if [tuple(c) for c in items["codes"]] == [tuple(c) for c in self.items["codes"]]:
+            return CodedScores(self.frame, items, self.session_dates)  # the same scales: the same positions
+        frame = self.frame.copy(deep=False)  # a new position column on the same code arrays
         vals = frame["value"].cat
         frame["position"] = positions(frame["item"].cat.codes.to_numpy().astype(np.int64),
                                       vals.codes.to_numpy().astype(np.int64), list(vals.categories), items)

@@ -195,3 +195,57 @@ def test_errors_name_the_problem(demo):
         latent_consensus(s.drop(columns=["kind"]))
     with pytest.raises(InputError, match="no judgements"):
         latent_consensus(s, kinds=["nothing"])
+
+
+# ------------------------------------------------------------------------ the bootstrap
+def _resampled(scores: pd.DataFrame, session_cases: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
+    """The score table of one bootstrap resample, written out: each (session, case) as many
+    times as the resample draws it, each copy a case of its own."""
+    copies = []
+    for (session, case), w in zip(session_cases[["session", "case"]].itertuples(index=False), weights):
+        rows = scores[(scores["session"] == session) & (scores["case"] == case)]
+        copies += [rows.assign(case=f"{case}~{k}") for k in range(int(w))]
+    return pd.concat(copies, ignore_index=True)
+
+
+def test_warm_started_batched_bootstrap_equals_refitting_every_resample_from_scratch(framework):
+    """The bootstrap fits all resamples at once, each warm-started at the full fit and
+    leaving the batch when it converges. Peer: every resample written out as a table (a
+    case drawn twice is there twice) and fitted from scratch — majority start, EM run to
+    1e-10 — then the same percentile intervals. Nominal (verdicts) and ordinal (levels).
+    (With far fewer cases a resample's likelihood can have a second maximum; the warm
+    start keeps the full fit's, a cold start may find the other — hence 40 cases.)"""
+    from calibrate.devtools.simulate import SimulationConfig, simulate
+    from calibrate.raters._door import code_judgements
+
+    items = [i.id for i in framework.items() if i.kind == "verdict"][:2] + \
+        [i.id for i in framework.items() if i.kind == "level"][:2]
+    sim = simulate(framework, SimulationConfig(items=items, n_sessions=1, n_raters=6, cases_per_session=40,
+                                               lenient_raters={"B03": 0.8}, seed=11))
+    s = sim.scores
+    n_boot, seed = 20, 5
+    fit = latent_consensus(s, framework=framework, n_boot=n_boot, random_state=seed)
+
+    # the same resamples as the bootstrap draws them: multinomial over the session-cases
+    sc = code_judgements(s, func="test", framework=framework).session_cases
+    rng = np.random.default_rng(seed)
+    draws = [rng.multinomial(len(sc), np.full(len(sc), 1.0 / len(sc))) for _ in range(n_boot)]
+    key = ["rater", "kind", "true", "observed"]
+    conf, summ = [], []
+    for w in draws:
+        ref = latent_consensus(_resampled(s, sc, w), framework=framework, n_boot=0, tol=1e-10, max_iter=20000)
+        assert all(ref.converged.values())
+        conf.append(ref.confusions.set_index(key)["p"])
+        summ.append(ref.raters.set_index(["rater", "kind"])[["accuracy", "leniency"]])
+    conf = pd.concat(conf, axis=1)
+    got = fit.confusions.set_index(key)
+    assert set(conf.index) == set(got.index)
+    conf = conf.loc[got.index].to_numpy()
+    assert np.allclose(got["ci_low"], np.quantile(conf, 0.025, axis=1), atol=1e-3)
+    assert np.allclose(got["ci_high"], np.quantile(conf, 0.975, axis=1), atol=1e-3)
+    assert (got["ci_high"] - got["ci_low"]).max() > 0.05  # intervals that say something
+    r = fit.raters.set_index(["rater", "kind"])
+    for col in ("accuracy", "leniency"):
+        per = np.stack([t.loc[r.index, col].to_numpy() for t in summ], axis=1)
+        assert np.allclose(r[f"{col}_ci_low"], np.quantile(per, 0.025, axis=1), atol=1e-3)
+        assert np.allclose(r[f"{col}_ci_high"], np.quantile(per, 0.975, axis=1), atol=1e-3)

@@ -131,3 +131,65 @@ def test_before_and_after_the_discussion(demo_workspace, tmp_path):
     (d,) = content["discussion"]
     assert d["before_session"] == "K04-2026-07" and d["after_session"] == "K04b"
     assert d["after"] > d["before"] and d["ci"][0] > 0
+
+
+def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkeypatch):
+    """With CALIBRATE_REPORT_WORKERS=2 the model sections run in a forked worker beside the
+    rest of the report; the content is the same as computing everything in order here."""
+    from calibrate.report import build_report_content
+    from calibrate.report import content as rc
+
+    seen = []
+    real = rc.background
+
+    def spy(fn, **kw):
+        pending = real(fn, **kw)
+        seen.append(pending.parallel)
+        return pending
+
+    monkeypatch.setattr(rc, "background", spy)
+    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    with Store.open(demo_workspace) as store:
+        monkeypatch.delenv("CALIBRATE_REPORT_WORKERS", raising=False)  # the default: one process
+        serial = build_report_content(store)
+        monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
+        parallel = build_report_content(store)
+    assert seen == [False, True]
+    assert json.dumps(parallel, sort_keys=False) == json.dumps(serial, sort_keys=False)
+    assert [s["id"] for s in parallel["sections"]] == ["beoordelaars", "betrouwbaarheid"]
+
+
+def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):
+    from calibrate.report import content as rc
+
+    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
+
+    def broken(_step):
+        raise ZeroDivisionError("a bug in a model section")
+
+    pending = rc.background(broken)
+    assert pending.parallel
+    pending.start()
+    with pytest.raises(ZeroDivisionError, match="a bug in a model section"):
+        pending.result()
+    pending = rc.background(lambda step, a, b: ("done", step is None, a + b), warm=lambda: None)
+    pending.start(2, 3, step=print)
+    assert pending.result() == ("done", True, 5)  # the arguments cross, no progress from a worker
+
+
+def test_a_cancelled_worker_is_gone(monkeypatch):
+    """A report that fails while the worker runs stops the worker (none outlives it)."""
+    import time
+
+    from calibrate.report import content as rc
+
+    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
+    for started in (False, True):  # waiting for its arguments, or computing
+        pending = rc.background(lambda _step: time.sleep(60))
+        if started:
+            pending.start()
+        assert pending.parallel and pending._proc.is_alive()
+        pending.cancel()
+        assert not pending._proc.is_alive()

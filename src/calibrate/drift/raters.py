@@ -101,7 +101,8 @@ def rater_effects(
     halo, halo_lo, halo_hi = _halo(tb)
     if tb.has_consensus:
         ok = np.isfinite(tb.ref)
-        hit = np.isclose(tb.x[ok], tb.ref[ok]).astype(float)
+        x_, r_ = tb.x[ok], tb.ref[ok]  # np.isclose's test (both finite here), without its checks
+        hit = (np.abs(x_ - r_) <= 1e-8 + 1e-5 * np.abs(r_)).astype(float)
         nr = np.bincount(tb.rater[ok], minlength=R).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             accuracy = np.bincount(tb.rater[ok], weights=hit, minlength=R) / nr
@@ -114,7 +115,7 @@ def rater_effects(
         "rater": tb.raters,
         "n_judgements": np.bincount(tb.rater, minlength=R),
         "n_cases": (n_rc > 0).sum(1),
-        "n_sessions": pd.Series(tb.session).groupby(tb.rater).nunique().reindex(range(R)).fillna(0).astype(int).to_numpy(),
+        "n_sessions": _sessions_per_rater(tb, R),
         "leniency": leniency,
         "ci_low": lo,
         "ci_high": hi,
@@ -158,9 +159,17 @@ def rater_trajectories(scores: pd.DataFrame, consensus: pd.DataFrame | None = No
     return out
 
 
+def _sessions_per_rater(tb: _Table, R: int) -> np.ndarray:
+    """How many sessions each rater judged in (a presence table of rater x session)."""
+    S = len(tb.sessions)
+    seen = np.zeros(R * S, dtype=bool)
+    seen[tb.rater.astype(np.int64) * S + tb.session] = True
+    return seen.reshape(R, S).sum(axis=1)
+
+
 def _spread_ratio(tb: _Table) -> tuple[np.ndarray, np.ndarray]:
     R = len(tb.raters)
-    multi = tb.steps[tb.item] >= 2
+    multi = (tb.steps >= 2)[tb.item]
     if not multi.any():
         return np.full(R, np.nan), np.zeros(R)
     df = pd.DataFrame({"r": tb.rater[multi], "i": tb.item[multi], "x": tb.x[multi]})
@@ -180,7 +189,7 @@ def _spread_ratio(tb: _Table) -> tuple[np.ndarray, np.ndarray]:
 def _halo(tb: _Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     R = len(tb.raters)
     nan = np.full(R, np.nan)
-    ind = tb.kinds[tb.item] == "indicator"
+    ind = (tb.kinds == "indicator")[tb.item]  # compare the few kinds, then spread to the rows
     if not ind.any():
         return nan, nan.copy(), nan.copy()
     n_occ = int(tb.occ.max()) + 1

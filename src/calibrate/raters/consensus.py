@@ -34,6 +34,8 @@ __all__ = ["ConsensusPrior", "LatentConsensus", "latent_consensus", "ORDINAL_KIN
 ORDINAL_KINDS = ("level", "phase")
 #: Probability floor of crowd-kit's ``DawidSkene`` (``_EPS``), used when there is no prior.
 EPS = 1e-10
+#: EM rounds and posterior tolerance of each bootstrap resample (warm-started at the full fit).
+BOOT_MAX_ITER, BOOT_TOL = 500, 1e-4
 
 
 @dataclass(frozen=True)
@@ -162,9 +164,11 @@ def _ordinal_probs(alpha: np.ndarray, beta: np.ndarray, K: int) -> np.ndarray:
     k = np.arange(K, dtype=float)
     eta = alpha[:, None, :] - beta[:, None, None] * k[None, :, None]  # P x K x (K-1)
     cum = 1.0 / (1.0 + np.exp(-eta))
-    P = alpha.shape[0]
-    full = np.concatenate([np.zeros((P, K, 1)), cum, np.ones((P, K, 1))], axis=2)
-    return np.diff(full, axis=2)
+    theta = np.empty(cum.shape[:2] + (K,))  # the differences of (0, cum, 1), written in place
+    theta[:, :, 0] = cum[:, :, 0]
+    np.subtract(cum[:, :, 1:], cum[:, :, :-1], out=theta[:, :, 1:-1])
+    np.subtract(1.0, cum[:, :, -1], out=theta[:, :, -1])
+    return theta
 
 
 def _ordinal_loglik(params: np.ndarray, N: np.ndarray, K: int) -> np.ndarray:
@@ -322,13 +326,19 @@ class _EM:
         B, K = theta.shape[0], g.K
         logt = np.log(np.maximum(theta, 1e-300))  # B x P x K(true) x K(obs)
         Lt = np.transpose(logt, (1, 3, 0, 2)).reshape(g.P * K, B * K)  # (p, obs) x (b, true)
-        logl = np.transpose((self.S @ Lt).reshape(g.U, B, K), (1, 0, 2))
-        logl = logl + np.log(pi)[:, g.cls, :]
-        mx = logl.max(axis=2, keepdims=True)
-        z = np.exp(logl - mx)
-        tot = z.sum(axis=2, keepdims=True)
-        ll = (mx[:, :, 0] + np.log(tot[:, :, 0])).sum(axis=1)
-        return z / tot, ll
+        # in the product's own layout (unit x batch x class), the few classes one by one
+        logl = (self.S @ Lt).reshape(g.U, B, K) + np.log(pi)[:, g.cls, :].transpose(1, 0, 2)
+        mx = logl[..., 0].copy()
+        for k in range(1, K):
+            np.maximum(mx, logl[..., k], out=mx)
+        logl -= mx[..., None]
+        np.exp(logl, out=logl)
+        tot = logl[..., 0].copy()
+        for k in range(1, K):
+            tot += logl[..., k]
+        ll = (mx + np.log(tot)).sum(axis=0)
+        logl /= tot[..., None]
+        return logl.transpose(1, 0, 2), ll  # B x U x K (a view)
 
     def majority(self) -> np.ndarray:
         g = self.g
@@ -371,6 +381,43 @@ class _EM:
                 converged = True
                 break
         return q, theta, pi, expected, it, converged, ll
+
+    def run_resamples(self, q0: np.ndarray, w_unit: np.ndarray, *, max_iter: int, tol: float):
+        """EM on ``B`` bootstrap weightings at once (``w_unit``: B x U), each from posterior
+        ``q0`` (B x U x K), each resample stopping on its own: as :meth:`run` with
+        ``stop="posterior"`` on that resample alone (its rounds end when none of its
+        posteriors moves more than ``tol``), but a converged resample leaves the batch, so
+        the slow ones do not keep the others iterating. Returns ``theta`` (B x P x K x K),
+        ``pi`` (B x C x K) and the rounds each resample took."""
+        g = self.g
+        B, P, K = q0.shape[0], g.P, g.K
+        ords = None
+        if g.ordinal:  # the Newton start of every resample: the full fit's parameters
+            base = np.tile(self.ord_params, (B, 1)) if self.ord_params is not None else None
+            self.ord_params = base
+        theta, pi, _e = self.m_step(q0, w_unit)
+        if g.ordinal:
+            ords = self.ord_params.reshape(B, P, K).copy()
+        out_theta, out_pi = theta.copy(), pi.copy()
+        rounds = np.zeros(B, dtype=int)
+        active = np.arange(B)
+        q = q0
+        for it in range(1, max_iter + 1):
+            q_new, _ll = self.e_step(theta, pi)
+            if ords is not None:
+                self.ord_params = ords[active].reshape(-1, K)
+            theta, pi, _e = self.m_step(q_new, w_unit[active])
+            if ords is not None:
+                ords[active] = self.ord_params.reshape(active.size, P, K)
+            delta = np.abs(q_new - q).max(axis=(1, 2))
+            out_theta[active], out_pi[active], rounds[active] = theta, pi, it
+            going = delta >= tol
+            if not going.any():
+                break
+            if not going.all():
+                active, theta, pi, q_new = active[going], theta[going], pi[going], q_new[going]
+            q = q_new
+        return out_theta, out_pi, rounds
 
 
 # ====================================================================== public API
@@ -528,9 +575,9 @@ def latent_consensus(
             for b0 in range(0, W.shape[0], per):
                 wb = W[b0:b0 + per]
                 em.ord_params = saved
-                _q, th_b, pi_b, _e, _it, _ok, _ll = em.run(
-                    np.broadcast_to(q, (wb.shape[0],) + q.shape).copy(),
-                    max_iter=min(int(max_iter), 50), tol=max(float(tol), 1e-4), w_unit=wb,
+                th_b, pi_b, _rounds = em.run_resamples(
+                    np.broadcast_to(q, (wb.shape[0],) + q.shape).copy(), wb,
+                    max_iter=min(int(max_iter), BOOT_MAX_ITER), tol=max(float(tol), BOOT_TOL),
                 )
                 boot_theta.append(th_b)
                 boot_pi.append(pi_b)

@@ -14,9 +14,9 @@ from typing import Callable
 
 from ..errors import InputError
 from ..wording import KIND_LABELS
-from .content import DRIFT_BONUS, SIGNAL_BONUS, build_report_content
+from .content import DRIFT_BONUS, SIGNAL_BONUS, build_report_content, content_and_sections
 
-__all__ = ["KINDS", "build_report_content", "render_html", "render_verslag", "write_report"]
+__all__ = ["KINDS", "build_report_content", "content_figures", "render_html", "render_verslag", "write_report"]
 
 #: What ``calibrate report --kind`` writes: the full report or the kalibratieverslag.
 KINDS = ("rapport", "verslag")
@@ -89,25 +89,13 @@ def _helpers() -> dict:
     return dict(fmt=_fmt, f2=lambda v: _fmt(v, 2), f3=lambda v: _fmt(v, 3), pct=_pct, ci=_ci, cipct=_cipct)
 
 
-def render_html(content: dict, *, step=None) -> str:
-    """The report as one self-contained HTML page (figures embedded as base64 PNG)."""
+def render_html(content: dict, *, step=None, figs: dict | None = None) -> str:
+    """The report as one self-contained HTML page (figures embedded as base64 PNG);
+    ``figs`` are the content's figures when already drawn (:func:`content_figures`)."""
     from markupsafe import Markup
 
-    from . import figures
-
-    (step or (lambda _m: None))("figuren")
-    figs = {"traj": {}}
-    ref = (content.get("drift") or {}).get("reference", "consensus")
-    for d in content.get("drifting_indicators", []):
-        if d.get("trajectory"):
-            figs["traj"][d["item"]] = figures.trajectory(d, reference=ref)
-    raters = content.get("rater_effects") or []
-    if raters:
-        figs["forest"] = figures.leniency_forest(raters)
-        figs["rater_trends"] = figures.rater_trends(raters, [r["rater"] for r in raters if r.get("drift_flagged")])
-    agr = content.get("agreement") or {}
-    if agr.get("available"):
-        figs["agreement"] = figures.agreement_bars([r for r in agr.get("outcomes", []) if r.get("kind") == "indicator"])
+    if figs is None:
+        figs = content_figures(content, step=step)
     (step or (lambda _m: None))("opmaken")
     env = _environment()
 
@@ -127,6 +115,27 @@ def render_html(content: dict, *, step=None) -> str:
     tpl = env.get_template("rapport.html.j2")
     return tpl.render(c=content, figs=figs, agreement_table=agreement_table, bonus_drift=DRIFT_BONUS,
                       bonus_signal=SIGNAL_BONUS, not_computed=_not_computed(content), **_helpers())
+
+
+def content_figures(content: dict, *, step=None) -> dict:
+    """The figures of the report's own sections (drift trajectories, leniency, agreement)
+    as base64 PNG, drawn from the content; the model sections carry their own."""
+    from . import figures
+
+    (step or (lambda _m: None))("figuren")
+    figs = {"traj": {}}
+    ref = (content.get("drift") or {}).get("reference", "consensus")
+    for d in content.get("drifting_indicators", []):
+        if d.get("trajectory"):
+            figs["traj"][d["item"]] = figures.trajectory(d, reference=ref)
+    raters = content.get("rater_effects") or []
+    if raters:
+        figs["forest"] = figures.leniency_forest(raters)
+        figs["rater_trends"] = figures.rater_trends(raters, [r["rater"] for r in raters if r.get("drift_flagged")])
+    agr = content.get("agreement") or {}
+    if agr.get("available"):
+        figs["agreement"] = figures.agreement_bars([r for r in agr.get("outcomes", []) if r.get("kind") == "indicator"])
+    return figs
 
 
 def render_verslag(content: dict, *, rounds: dict | None = None) -> str:
@@ -183,11 +192,18 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
             bar.set_postfix_str(msg)
 
     try:
-        content = build_report_content(store, session=session, step=step, sections=sections)
-        if rounds is None and content.get("session"):
-            from .. import rounds as _rounds
+        content, finish = content_and_sections(store, session=session, step=step, sections=sections)
+        # the rounds and the content's own figures while a worker may still compute the model sections
+        try:
+            if rounds is None and content.get("session"):
+                from .. import rounds as _rounds
 
-            rounds = _rounds.report_section(store, content["session"]["id"])
+                rounds = _rounds.report_section(store, content["session"]["id"])
+            figs = content_figures(content, step=step) if suffix != ".json" and kind == "rapport" else None
+        except BaseException:
+            finish.cancel()
+            raise
+        finish()
         if rounds is not None:
             from .sections import check_section
 
@@ -196,7 +212,7 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
         if suffix == ".json":
             out.write_text(json.dumps(content, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
             return out
-        html = render_html(content, step=step) if kind == "rapport" else render_verslag(content, rounds=rounds)
+        html = render_html(content, step=step, figs=figs) if kind == "rapport" else render_verslag(content, rounds=rounds)
         if suffix == ".pdf":
             try:
                 import weasyprint

@@ -11,6 +11,7 @@ cannot be computed says why in ``warnings`` (Dutch sentences), never silently.
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import Any, Callable
 
@@ -103,11 +104,37 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
     (the shared section shape, docs/report.md). ``progress`` is accepted for symmetry
     with :func:`~calibrate.report.write_report`; progress is reported through ``step``.
     """
+    content, finish = content_and_sections(store, session=session, step=step, sections=sections)
+    finish()
+    return content
+
+
+def content_and_sections(store, *, session: str | None = None, step: Callable[[str], None] | None = None,
+                         sections: list[dict] | None = None) -> tuple[dict, Callable[[], None]]:
+    """:func:`build_report_content` in two steps: the content without the model sections,
+    and a function that puts them in (waiting for the worker that computes them, see
+    :func:`background`) — so the caller can draw the content's figures meanwhile."""
     say = step or (lambda _msg: None)
+    # the model sections (seconds of EM and bootstrap on the focus session) need nothing the
+    # rest of the report computes: with CALIBRATE_REPORT_WORKERS=2 a worker process computes
+    # them meanwhile — started now, it imports the models' libraries while the store is
+    # read, then gets the focus session's tables — and they are placed where they would
+    # have been
+    pending = background(_model_part, warm=_model_imports) if sections is None else None
+    try:
+        return _content(store, pending, session, say, step, sections)
+    except BaseException:
+        if pending is not None:
+            pending.cancel()  # no worker outlives a report that failed
+        raise
+
+
+def _content(store, pending, session, say, step, sections):
     sessions = store.sessions()
     say("scores lezen")
     scores = store.coded_scores(notes=False, stamps=False)
-    focus = focus_session(sessions, scores, session)
+    stats = session_stats(scores)  # counted once: the choice here and the content's
+    focus = choose_session(sessions, stats, session)[0]
     framework, problems = None, []
     expected, people, titles = None, None, {}
     if focus is not None:
@@ -117,6 +144,16 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
         except CalibrateError as exc:  # a researcher's own items without a framework file
             problems.append(f"Het kader {fid} kon niet worden geladen ({exc}); de indeling naar leeruitkomst, "
                             "dimensie en fase ontbreekt daarom.")
+    say("consensus lezen")
+    consensus = store.coded_consensus(stamps=False)
+    if pending is not None and (focus is None or framework is None):
+        pending.cancel()
+        pending = None
+    if pending is not None:  # the focus session's tables (the models read no notes)
+        fid_ = str(focus["session"])
+        cons_ = consensus.of_sessions([fid_]) if consensus is not None and len(consensus) else consensus
+        pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, step=say, what="beoordelaarsmodellen")
+    if focus is not None:
         fid_ = str(focus["session"])
         scores = store.with_notes(scores, [fid_])
         expected = {"cases": store.session_cases(fid_), "raters": store.session_raters(fid_),
@@ -124,12 +161,150 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
         people = participants(store, fid_, expected["raters"] or sorted(set(scores.of_sessions([fid_]).frame["rater"].astype(str))))
         cases = store.cases()
         titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
-    say("consensus lezen")
-    consensus = store.coded_consensus(stamps=False)
-    if sections is None and focus is not None and framework is not None:
-        sections = model_sections(scores, consensus, str(focus["session"]), framework, problems, step=say)
-    return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                          warnings=problems, step=step, sections=sections, participants=people, case_titles=titles)
+    if pending is None:
+        return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                              warnings=problems, step=step, sections=sections, participants=people,
+                              case_titles=titles, stats=stats), _nothing
+    if not pending.parallel:  # in order, in this process
+        model, said = pending.result()
+        return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                              warnings=problems + said, step=step, sections=model, participants=people,
+                              case_titles=titles, stats=stats), _nothing
+    content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
+                             warnings=problems, step=step, participants=people, case_titles=titles, stats=stats)
+    at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
+
+    def finish() -> None:
+        say("wachten op beoordelaarsmodellen en betrouwbaarheid")
+        model, said = pending.result()
+        content["warnings"][at:at] = said
+        content["sections"] = [check_section(s) for s in model]
+
+    finish.cancel = pending.cancel
+    return content, finish
+
+
+def _nothing() -> None:
+    return None
+
+
+_nothing.cancel = _nothing
+
+
+def _model_part(step, scores, consensus, session: str, framework) -> tuple[list[dict], list[str]]:
+    said: list[str] = []
+    return model_sections(scores, consensus, session, framework, said, step=step), said
+
+
+def _model_imports() -> None:
+    """What the model sections import when they run (a worker imports it while waiting)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.model_selection  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
+    import sklearn.tree  # noqa: F401
+    import statsmodels.stats.proportion  # noqa: F401
+
+    from .. import gtheory, raters  # noqa: F401
+
+
+class _Pending:
+    """``fn(step, *args)`` run in a worker process (or here, when asked for, without one):
+    :meth:`start` hands over the arguments, :meth:`result` gives the value."""
+
+    def __init__(self, fn, conn=None, proc=None):
+        self._fn, self._conn, self._proc = fn, conn, proc
+        self.parallel = proc is not None
+        self._args: tuple = ()
+        self._step = None
+        self._started = False
+
+    def start(self, *args, step=None, what: str = "") -> None:
+        self._args, self._step, self._started = args, step, True
+        if self._proc is None:
+            return
+        if step is not None and what:
+            step(what)
+        try:
+            self._conn.send(("go", args))
+        except (BrokenPipeError, EOFError, OSError):  # the worker is gone: result() computes it here
+            pass
+
+    def result(self):
+        if self._proc is None:
+            return self._fn(self._step, *self._args)
+        if not self._started:
+            self.start()
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, OSError):  # the worker died (killed, out of memory): compute it here
+            status, value = "lost", None
+        finally:
+            self._conn.close()
+            self._proc.join()
+        if status == "ok":
+            return value
+        if status == "error":
+            raise value
+        return self._fn(None, *self._args)
+
+    def cancel(self) -> None:
+        """Stop the worker (its result is not wanted)."""
+        if self._proc is None:
+            return
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join()
+        self._conn.close()
+
+
+def _worker(fn, warm, conn) -> None:  # pragma: no cover - runs in the forked process
+    import pickle
+
+    if warm is not None:
+        warm()
+    try:
+        _go, args = conn.recv()
+    except EOFError:  # the report needs no models after all
+        return
+    try:
+        out = ("ok", fn(None, *args))
+    except Exception as exc:  # handed to the parent, which raises it
+        out = ("error", exc)
+    try:
+        conn.send(out)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:  # what cannot cross: said as text
+        what = out[1] if out[0] == "error" else exc
+        conn.send(("error", RuntimeError(f"{type(what).__name__}: {what}")))
+    conn.close()
+
+
+def background(fn, *, warm=None) -> _Pending:
+    """``fn(step, *args)`` in a forked worker process when asked for
+    (``CALIBRATE_REPORT_WORKERS=2``) and possible (Linux, two or more usable cores), else
+    in this process when its result is asked for. (Off by default: on a 2-core machine
+    shared with other work the two processes were slower than one; on free cores they
+    overlap the model sections with the rest of the report.) The worker runs ``warm()`` (imports) at once and ``fn`` when
+    :meth:`_Pending.start` gives the arguments; it gets no ``step`` (progress is this
+    process's). An error in the worker is raised by :meth:`_Pending.result`; a worker
+    that dies is replaced by computing ``fn`` here."""
+    import sys
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if not sys.platform.startswith("linux") or cores < 2 or os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip() != "2":
+        return _Pending(fn)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe()
+    proc = ctx.Process(target=_worker, args=(fn, warm, there), daemon=True)
+    proc.start()
+    there.close()
+    return _Pending(fn, here, proc)
 
 
 def model_sections(scores: CodedScores, consensus: CodedScores | None, session: str, framework,
@@ -173,7 +348,8 @@ def participants(store, session: str, raters: list[str]) -> dict:
 def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None, session: str | None = None,
                    expected: dict | None = None, warnings: list[str] | None = None,
                    step: Callable[[str], None] | None = None, sections: list[dict] | None = None,
-                   participants: dict | None = None, case_titles: dict | None = None) -> dict:
+                   participants: dict | None = None, case_titles: dict | None = None,
+                   stats: pd.DataFrame | None = None) -> dict:
     """The report's content from tables: ``scores`` and ``consensus`` (long tables of
     CONTRACTS §1 or :class:`~calibrate.scores.CodedScores`, coded once here if plain),
     ``sessions`` (as :meth:`calibrate.store.Store.sessions` gives them: session,
@@ -181,7 +357,8 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     ``framework`` (None: the contract codes and the id grammar), ``expected`` set-up of
     the focus session (``cases``, ``raters``: lists; ``assessable``: item ids),
     ``sections`` (extra sections in the shared shape), ``participants`` (who took part,
-    see :func:`participants`) and ``case_titles`` (case id -> title). Drift and assessor
+    see :func:`participants`), ``case_titles`` (case id -> title) and ``stats`` (the
+    :func:`.session.session_stats` of ``scores`` when already counted). Drift and assessor
     profiles use every first-round session up to and including the focus session;
     re-score rounds are compared with their parent session.
     """
@@ -191,7 +368,7 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     all_scores = CodedScores.code(scores).with_framework(framework)
     cons_all = CodedScores.code(consensus, required=("session", "case", "item", "value"), what="consensus",
                                 framework=framework) if consensus is not None and len(consensus) else None
-    stats = session_stats(all_scores)
+    stats = session_stats(all_scores) if stats is None else stats
     scored = set(stats["session"])
     focus, chosen = choose_session(sessions, stats, session)
     content: dict[str, Any] = {

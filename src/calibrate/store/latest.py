@@ -25,7 +25,8 @@ def combined_key(key_codes: Sequence[np.ndarray], sizes: Sequence[int]) -> np.nd
         if span * size >= 2**62:  # keep the order, shrink the radix
             uniq, combined = np.unique(combined, return_inverse=True)
             span = len(uniq)
-        combined = combined * size + np.asarray(codes, dtype=np.int64)
+        combined *= size  # in place: no temporary of the table's length per column
+        combined += codes
         span *= size
     return combined
 

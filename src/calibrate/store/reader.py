@@ -326,14 +326,22 @@ def attach_notes(store, coded: CodedScores, sessions: Iterable[str], table: sa.T
     """``coded`` (read by :func:`read`, which keeps each row's ``id``) with the notes of
     ``sessions`` filled in (NA elsewhere): the report quotes the notes of one session only."""
     table = t.judgements if table is None else table
-    q = sa.select(table.c.id, table.c.note).where(table.c.session_id.in_(list(sessions)), table.c.note.is_not(None))
+    sessions = list(sessions)
+    q = sa.select(table.c.id, table.c.note).where(table.c.session_id.in_(sessions), table.c.note.is_not(None))
     with store.engine.connect() as conn:
         rows = conn.execute(q).all()
-    frame = coded.frame.copy()
-    notes = np.full(len(frame), None, dtype=object)
-    if rows:
-        pos = pd.Index(frame["id"].to_numpy()).get_indexer([r[0] for r in rows])
-        hit = pos >= 0
-        notes[pos[hit]] = np.asarray([r[1] for r in rows], dtype=object)[hit]
-    frame["note"] = pd.array(notes, dtype="string")
+    frame = coded.frame.copy(deep=False)  # a new column on the same arrays
+    # the few notes as text, spread to their rows by position (-1: no note), without a
+    # Python object per row
+    where = np.full(len(frame), -1, dtype=np.int64)
+    if rows:  # the rows of those sessions only are searched (a note's id is one of theirs)
+        cats = frame["session"].cat.categories
+        mine = np.flatnonzero(np.isin(frame["session"].cat.codes.to_numpy(),
+                                      [cats.get_loc(s) for s in set(sessions) if s in cats]))
+        local = pd.Index(frame["id"].to_numpy()[mine]).get_indexer([r[0] for r in rows])
+        pos = np.where(local >= 0, mine[local], -1)
+        hit = np.flatnonzero(pos >= 0)
+        where[pos[hit]] = hit
+    text = pd.array(np.asarray([r[1] for r in rows] + [None], dtype=object), dtype="string")
+    frame["note"] = text.take(where, allow_fill=True)
     return CodedScores(frame, coded.items, coded.session_dates)
