@@ -155,7 +155,7 @@ class SQLiteWriter(_Writer):
     def write(self, clean: pd.DataFrame) -> None:
         self._wait()
         db, now = self.db, self.now
-        sess = clean.groupby("session", sort=False)["session_date"].first()
+        sess = clean.groupby("session", sort=False, observed=True)["session_date"].first()
         for s, d in sess.items():
             if s in self.sessions and self.sessions[s] != d:
                 row = int(clean.index[(clean["session"] == s).to_numpy()][0]) + 2

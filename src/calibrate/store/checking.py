@@ -134,11 +134,18 @@ def _child(stage: CheckStage, send, recv) -> None:
             except StopIteration as end:
                 send.send(("done", end.value))
                 break
-            send.send(("chunk", clean))
+            send.send(("chunk", _categorical(clean)))
     except BaseException as exc:  # noqa: BLE001 - every error goes to the parent, which raises it
         send.send(("error", _portable(exc)))
     finally:
         send.close()
+
+
+def _categorical(clean: pd.DataFrame) -> pd.DataFrame:
+    """The chunk with every column categorical: the ids and codes repeat, so the pipe
+    carries small integer codes and the few distinct labels, and the writer makes its
+    Python values from those (one object per label, not per cell)."""
+    return clean.astype("category")
 
 
 def _portable(exc: BaseException) -> tuple:
