@@ -32,6 +32,9 @@ from ..errors import StoreError
 
 #: files smaller than this are checked inline: a child costs a fork and a pipe
 CHILD_MIN_BYTES = 4 << 20
+#: rows per chunk of an import checked in a child (at most): the writer waits for the first
+#: chunk and the reader for the last insert, so both waits are as long as one chunk takes
+CHILD_CHUNK_ROWS = 50_000
 
 
 @dataclass

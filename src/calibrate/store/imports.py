@@ -25,7 +25,7 @@ from ..schema import CODES, DEFAULT_FRAMEWORK, ItemSpec, TableValidator, allowed
 from . import schema as t
 from .base import utcnow
 from .bulk import PostgresWriter, SQLiteWriter
-from .checking import CHILD_MIN_BYTES, CheckStage, checked_chunks, use_child
+from .checking import CHILD_CHUNK_ROWS, CHILD_MIN_BYTES, CheckStage, checked_chunks, use_child
 from .pseudonyms import ServerPseudonymiser
 from .retry import retrying
 
@@ -161,7 +161,9 @@ class ImportsMixin:
         check = TableValidator(source=source, with_rater=with_rater, items=specs)
         guard = self.import_pseudonymiser(roster)
         doors = _Doors(guard, specs, framework_items, new_items=new_items)
-        header, chunks = _opener(data, self.import_chunk_rows)()
+        child = use_child(data, min_bytes=self.import_child_bytes)
+        # a child's chunks are smaller: the writer starts sooner and ends sooner after the reader
+        header, chunks = _opener(data, min(self.import_chunk_rows, CHILD_CHUNK_ROWS) if child else self.import_chunk_rows)()
         header = check.check_header(header)
         table = t.judgements if with_rater else t.consensus
         names: dict[str, str] = {}
@@ -175,7 +177,6 @@ class ImportsMixin:
                 self._pseudonymiser = None
             fw = self.framework(DEFAULT_FRAMEWORK)
             self._ensure_framework(conn, fw)
-            child = use_child(data, min_bytes=self.import_child_bytes)
             if child and "note" in header:
                 # made here, where the transaction is: the child only uses it
                 child = not isinstance(self.note_pseudonymiser(conn), ServerPseudonymiser)
