@@ -156,3 +156,20 @@ def test_small_files_frames_and_pool_workers_are_checked_inline(tmp_path):
     assert not checking.use_child(tmp_path / "missing.csv", min_bytes=0)
     with multiprocessing.get_context("fork").Pool(1) as pool:  # a daemonic process may not have children
         assert pool.apply(checking.use_child, (f,), {"min_bytes": 0}) is False
+
+
+@pytest.mark.postgres
+def test_the_child_on_postgresql_imports_what_the_inline_path_imports(tmp_path, pg_server, paths, monkeypatch):
+    monkeypatch.setenv("CALIBRATE_PSEUDONYM_KEY", "5a" * 32)
+    rows = _rows(5, note=NOTE) + _rows(4, session="K2", date="2026-03-01", value="no go", note="Regel 1\r\nRegel 2")
+    f = _file(tmp_path, rows + _rows(1, note=NOTE))  # three exact copies in a later chunk
+    out = {}
+    for child in (True, False):
+        st = Store.open(db_url=pg_server.createdb())
+        st.import_chunk_rows, st.import_child_bytes = 5, 0 if child else 1 << 60
+        out[child] = (st.import_scores(f), st.import_scores(f), st.scores())
+        st.close()
+    assert paths == [True, True, False, False]
+    assert out[True][:2] == out[False][:2] and out[True][0].appended == 27 and out[True][1].appended == 0
+    pd.testing.assert_frame_equal(out[True][2], out[False][2])
+    assert (out[True][2]["note"] == "Regel 1\r\nRegel 2").sum() == 12
