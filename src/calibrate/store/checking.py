@@ -148,7 +148,11 @@ def _categorical(clean: pd.DataFrame) -> pd.DataFrame:
     """The chunk with every column categorical: the ids and codes repeat, so the pipe
     carries small integer codes and the few distinct labels, and the writer makes its
     Python values from those (one object per label, not per cell)."""
-    return clean.astype("category")
+    out = {}
+    for col in clean.columns:
+        codes, labels = pd.factorize(clean[col], use_na_sentinel=True)
+        out[col] = pd.Categorical.from_codes(codes, categories=pd.Index(np.asarray(labels, dtype=object), dtype=object))
+    return pd.DataFrame(out, index=clean.index)
 
 
 def _portable(exc: BaseException) -> tuple:
