@@ -185,14 +185,17 @@ class ImportsMixin:
             writer = Writer(self, conn, table, source=source[:255], now=now, framework_id=fw.id)
             n_rows = 0
             run = checked_chunks(stage, child=child)
-            while True:
-                try:
-                    clean = next(run)
-                except StopIteration as end:
-                    outcome = end.value
-                    break
-                n_rows += len(clean)
-                writer.write(clean)
+            try:
+                while True:
+                    try:
+                        clean = next(run)
+                    except StopIteration as end:
+                        outcome = end.value
+                        break
+                    n_rows += len(clean)
+                    writer.write(clean)
+            finally:
+                run.close()  # a child still reading stops now, not when the generator is collected
             n_rows -= len(outcome.drop)
             appended = writer.finish(outcome.drop)
             for rid, name in outcome.names.items():
