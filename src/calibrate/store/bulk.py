@@ -235,8 +235,8 @@ class SQLiteWriter(_Writer):
             self.raters.update(raters)
             self.new_raters += raters
             session_raters = _distinct(clean, ["session", "rater"])
-        items = [(i, k) for i, k in zip(*[_objects(clean[c].iloc[_first_rows(clean, ["item"])]) for c in ("item", "kind")])
-                 if i not in self.items]
+        first = clean.iloc[_first_rows(clean, ["item"])]
+        items = [(i, k) for i, k in zip(_objects(first["item"]), _objects(first["kind"])) if i not in self.items]
         self.items.update(i for i, _ in items)
         old = clean["session"].isin(self.existing).to_numpy()
         if not old.any():  # no stored session, so no row equals a current judgement

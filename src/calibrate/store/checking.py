@@ -103,24 +103,26 @@ def checked_chunks(stage: CheckStage, *, child: bool) -> Iterator[pd.DataFrame]:
     proc = ctx.Process(target=_child, args=(stage, send, recv), name="calibrate-import-check")
     proc.start()
     send.close()  # the child's end: a child that dies leaves the pipe at its end (EOFError)
+    kind = None
     try:
         while True:
             try:
                 kind, payload = recv.recv()
             except EOFError:
                 proc.join()
+                kind = "died"
                 raise StoreError(f"the import's reader stopped unexpectedly (exit code {proc.exitcode}); "
                                  "nothing was imported. Try again; if it happens again, import a smaller file.") from None
             if kind == "chunk":
                 yield payload
             elif kind == "done":
                 return payload
-            else:
+            else:  # "error"
                 raise _rebuilt(payload)
     finally:
         recv.close()
-        if proc.is_alive():
-            proc.terminate()  # the parent stopped early (an error of its own)
+        if kind not in ("done", "error") and proc.is_alive():
+            proc.terminate()  # the parent stopped early (an error of its own): the child reads no further
         proc.join()
 
 
