@@ -124,6 +124,14 @@ class _Writer:
         self.new_raters: list[str] = []
 
 
+#: the per-row scale trigger of each table (:func:`calibrate.store.schema.scale_triggers`)
+#: and the statement that drops it
+_SCALE_INSERT_TRIGGERS = {
+    "judgements": ("calibrate_judgements_scale_insert", 'DROP TRIGGER "calibrate_judgements_scale_insert"'),
+    "consensus": ("calibrate_consensus_scale_insert", 'DROP TRIGGER "calibrate_consensus_scale_insert"'),
+}
+
+
 class SQLiteWriter(_Writer):
     """Chunk by chunk into SQLite: the driver's ``executemany`` in the import's transaction."""
 
@@ -173,24 +181,18 @@ class SQLiteWriter(_Writer):
         insert's time); return its DDL, which :meth:`finish` runs again after checking the
         inserted (item, value) pairs against ``item_values`` at once. Both inside the
         import's transaction: a rollback puts the trigger back too."""
-        name = f"calibrate_{self.table.name}_scale_insert"
+        name, drop = _SCALE_INSERT_TRIGGERS[self.table.name]
         row = self.db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).fetchone()
         if row is None:
             return None
-        self.db.execute(f'DROP TRIGGER "{name}"')
+        self.db.execute(drop)
         return row[0]
 
     def _check_scale(self) -> None:
         """What the trigger checks row by row, for the distinct (item, value) pairs written:
         each is one of its item's ``item_values``."""
-        pairs = sorted(self.pairs)
-        items = sorted({i for i, _ in pairs})
-        allowed = set()
-        for k in range(0, len(items), 500):
-            part = items[k:k + 500]
-            allowed.update(self.db.execute(f"SELECT item_id, value FROM item_values WHERE item_id IN "
-                                           f"({', '.join('?' * len(part))})", part).fetchall())
-        if any(p not in allowed for p in pairs):
+        allowed = set(self.db.execute("SELECT item_id, value FROM item_values").fetchall())  # items x codes: small
+        if any(p not in allowed for p in self.pairs):
             raise sqlite3.IntegrityError(t.SCALE_MESSAGE)  # what the trigger raises
 
     def _restore_scale_trigger(self) -> None:
