@@ -3,7 +3,11 @@
 * **SQLite import** — ``calibrate import scores FILE.csv`` (read, validate, pseudonymise,
   write; in a child process) against the floor: the same rows, already parsed, inserted
   with one ``executemany`` in one transaction into the same schema (sessions, cases,
-  raters and memberships made beforehand, untimed). Target: ≥ 0.7× the floor's rows/s.
+  raters and memberships made beforehand, untimed), with its keys, index and per-row
+  scale trigger as they are. Target: ≥ 0.7× the floor's rows/s. (The import itself checks
+  the scale once per distinct (item, value) pair instead of by the trigger, which it drops
+  and puts back inside its transaction — ``calibrate.store.bulk``; the floor keeps the
+  trigger.) Its time, memory and CPU count the import's own check-stage child.
 * **PostgreSQL import** (``--pg``, a throwaway server on loopback) — the same command
   with ``--db`` against ``COPY`` of the same CSV into a staging table and one
   ``INSERT … SELECT`` into ``judgements``. Target: within 2× of the floor's time.
@@ -96,24 +100,27 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 # ------------------------------------------------------------------------- children
 # the peak is VmHWM of the child's own address space (ru_maxrss would carry over the
-# parent's resident size at the fork)
+# parent's resident size at the fork) plus the largest peak of the processes it started
+# itself (the import's check stage; ru_maxrss of those counts the pages they share with
+# the import, so the sum is an upper bound); the CPU time counts both
 _IMPORT = """
 import resource, sys, time
 from calibrate.cli import main
 def cpu():
-    a = resource.getrusage(resource.RUSAGE_SELF)
-    return a.ru_utime + a.ru_stime
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 t0, c0 = time.perf_counter(), cpu()
 rc = main(["import", "scores", sys.argv[1], *sys.argv[2:]])
 seconds, cpu_s = time.perf_counter() - t0, cpu() - c0
 hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0] * 1024
+hwm += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 print("SECONDS", seconds, "PEAK", hwm, "CPU", cpu_s, "RC", rc)
 """
 
 
 def run_import(csv: Path, target: list[str]) -> tuple[float, int, float]:
     """``calibrate import scores`` in a child process: (seconds of the import itself, peak
-    RSS bytes, CPU seconds)."""
+    RSS bytes with its own child's, CPU seconds with its own child's)."""
     out = subprocess.run([sys.executable, "-c", _IMPORT, str(csv), *target], capture_output=True, text=True)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("SECONDS")]
     if out.returncode != 0 or not line or not line[0].endswith("RC 0"):
@@ -437,8 +444,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  calibrate import scores   : {n / min(ours):9,.0f} rows/s  ({spread(ours)})")
         print(f"  executemany, one transaction: {n / min(floor):7,.0f} rows/s  ({spread(floor)})")
         print(f"  ratio {ratio:.2f}x   (target >= {SQLITE_RATIO})   {'OK' if ratio >= SQLITE_RATIO else 'BELOW TARGET'}")
-        print(f"  CPU time: ours {min(ours_cpu):.1f} s, floor {min(floor_cpu):.1f} s (the import overlaps reading and "
-              f"inserting on two threads: its wall time gains only where a core is free)")
+        print(f"  CPU time: ours {min(ours_cpu):.1f} s, floor {min(floor_cpu):.1f} s (the import reads and checks in a "
+              f"child process while it inserts: its wall time gains only where a core is free)")
         ok &= ratio >= SQLITE_RATIO
 
         # ---------------------------------------------------------------- PostgreSQL
@@ -476,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
             write_csv(make_scores(args.big, seed=11), big)
             seconds, peak, _ = run_import(big, ["--workspace", str(tmp / "big-ws")])
             print(f"\nLarge import: {args.big:,} rows in {seconds:.0f} s ({args.big / seconds:,.0f} rows/s), "
-                  f"peak {peak / 1024**3:.2f} GB (target < 1 GB): {'OK' if peak < PEAK_BYTES else 'TOO MUCH'}")
+                  f"peak {peak / 1024**3:.2f} GB with its check stage's (target < 1 GB): {'OK' if peak < PEAK_BYTES else 'TOO MUCH'}")
             ok &= peak < PEAK_BYTES
     finally:
         if args.keep is None:

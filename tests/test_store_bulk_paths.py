@@ -114,3 +114,35 @@ def test_the_import_command_leaves_the_other_packages_unimported(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[-2] == "[]"
     assert {"gstudy", "agreement", "import"} <= set(ast.literal_eval(out[-1]))
+
+
+def _scale_triggers(path):
+    con = sqlite3.connect(path / "calibrate.sqlite")
+    rows = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%scale%' ORDER BY name").fetchall()
+    con.close()
+    return rows
+
+
+def test_the_scale_is_checked_in_bulk_and_its_trigger_is_back_after_an_import(tmp_path):
+    st = Store.open(tmp_path / "ws")
+    triggers = _scale_triggers(tmp_path / "ws")
+    assert "calibrate_judgements_scale_insert" in [n for n, _ in triggers]
+    st.import_chunk_rows = 4
+    st.import_scores(table(_rows(3)), source="a.csv")
+    assert _scale_triggers(tmp_path / "ws") == triggers  # the same trigger, the same DDL
+    con = sqlite3.connect(tmp_path / "ws" / "calibrate.sqlite")
+    with pytest.raises(sqlite3.IntegrityError, match="outside the scale"):  # raw SQL still meets it
+        con.execute("INSERT INTO judgements (session_id, case_id, rater_id, item_id, value, scored_at, saved_at) "
+                    "VALUES ('K1', 'C000', 'B01', 'besluit', 'misschien', 'x', 'x')")
+    # a scale that lost a value past calibrate: the validator (which knows the framework's
+    # scale) lets 'no go' through, the bulk check refuses it as the trigger would have
+    con.execute("DELETE FROM item_values WHERE item_id = 'besluit' AND value = 'no go'")
+    con.commit()
+    con.close()
+    before = st.scores(history=True)
+    with pytest.raises(sqlite3.IntegrityError, match="outside the scale"):
+        st.import_scores(table(_rows(3, session="K2", date="2026-03-01", value="no go")), source="b.csv")
+    pd.testing.assert_frame_equal(st.scores(history=True), before)
+    assert "K2" not in set(st.sessions()["session"])
+    assert _scale_triggers(tmp_path / "ws") == triggers  # the rollback put it back
+    st.close()

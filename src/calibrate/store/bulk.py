@@ -7,7 +7,10 @@
   ``executemany`` of a chunk runs on a thread of its own while the import reads and checks
   the next chunk (SQLite releases the GIL while it inserts): the next use of the
   connection — the next chunk, any statement through SQLAlchemy, the commit or the
-  rollback — first waits for it.
+  rollback — first waits for it. The per-row scale trigger of the table is dropped for
+  the import and put back at its end, after one check of the distinct (item, value) pairs
+  written against ``item_values`` (the same rule, checked once per pair instead of once
+  per row; all inside the transaction, so a rollback restores the trigger too).
 * :class:`PostgresWriter` — per chunk a ``COPY`` into a temporary staging table; at the
   end one ``INSERT … SELECT`` per table, the keys checked by the database in bulk.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import repeat
 
@@ -33,13 +37,32 @@ from . import schema as t
 from .latest import combined_key
 
 
-def _objects(col: pd.Series) -> list:
-    """A column as a list of Python values, None for NA."""
-    return col.to_numpy(dtype=object, na_value=None).tolist()
+def _objects(col: pd.Series, na=None) -> list:
+    """A column as a list of Python values, ``na`` for NA (a categorical one: one object
+    per label, picked by code)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        labels = np.append(np.asarray(col.array.categories, dtype=object), na)
+        return labels[col.array.codes].tolist()  # code -1 (NA): ``na``, at the end
+    out = col.to_numpy(dtype=object, na_value=None).tolist()
+    return out if na is None else [na if v is None else v for v in out]
 
 
-def _distinct(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    return df[cols].drop_duplicates()
+def _first_rows(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Positions of the first row of each distinct combination of ``cols``, in row order
+    (on the integer codes when the columns are categorical)."""
+    if all(isinstance(df[c].dtype, pd.CategoricalDtype) for c in cols):
+        key = np.zeros(len(df), dtype=np.int64)
+        for c in cols:
+            cat = df[c].array
+            key = key * (len(cat.categories) + 1) + (cat.codes.astype(np.int64) + 1)
+        return np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
+    return np.flatnonzero(~df.duplicated(cols).to_numpy())
+
+
+def _distinct(df: pd.DataFrame, cols: list[str]) -> list[tuple]:
+    """The distinct combinations of ``cols`` (NA as None), in order of first appearance."""
+    first = df.iloc[_first_rows(df, cols)]
+    return list(zip(*[_objects(first[c]) for c in cols]))
 
 
 def _sqlite_insert(table: sa.Table, columns: list[str], *, ignore: bool = False) -> str:
@@ -101,6 +124,14 @@ class _Writer:
         self.new_raters: list[str] = []
 
 
+#: the per-row scale trigger of each table (:func:`calibrate.store.schema.scale_triggers`)
+#: and the statement that drops it
+_SCALE_INSERT_TRIGGERS = {
+    "judgements": ("calibrate_judgements_scale_insert", 'DROP TRIGGER "calibrate_judgements_scale_insert"'),
+    "consensus": ("calibrate_consensus_scale_insert", 'DROP TRIGGER "calibrate_consensus_scale_insert"'),
+}
+
+
 class SQLiteWriter(_Writer):
     """Chunk by chunk into SQLite: the driver's ``executemany`` in the import's transaction."""
 
@@ -122,6 +153,8 @@ class SQLiteWriter(_Writer):
         self.insert_sql = _sqlite_insert(table, names)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="calibrate-import")
         self._pending: Future | None = None
+        self.pairs: set[tuple[str, str]] = set()  # the (item, value) pairs inserted
+        self._scale_trigger = self._drop_scale_trigger()
         # nothing else touches the connection while a chunk is being inserted
         sa.event.listen(conn, "before_cursor_execute", self._before_statement)
         sa.event.listen(conn, "commit", self._before_commit)
@@ -140,6 +173,33 @@ class SQLiteWriter(_Writer):
     def _before_commit(self, _conn) -> None:
         self._wait()
         self._pool.shutdown(wait=False)
+        self._restore_scale_trigger()  # never commit without it (finish has put it back already)
+
+    # -------------------------------------------------------------- the scale, checked in bulk
+    def _drop_scale_trigger(self) -> str | None:
+        """Drop the table's per-row scale trigger for the import (it costs a third of the
+        insert's time); return its DDL, which :meth:`finish` runs again after checking the
+        inserted (item, value) pairs against ``item_values`` at once. Both inside the
+        import's transaction: a rollback puts the trigger back too."""
+        name, drop = _SCALE_INSERT_TRIGGERS[self.table.name]
+        row = self.db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        self.db.execute(drop)
+        return row[0]
+
+    def _check_scale(self) -> None:
+        """What the trigger checks row by row, for the distinct (item, value) pairs written:
+        each is one of its item's ``item_values``."""
+        allowed = set(self.db.execute("SELECT item_id, value FROM item_values").fetchall())  # items x codes: small
+        if any(p not in allowed for p in self.pairs):
+            raise sqlite3.IntegrityError(t.SCALE_MESSAGE)  # what the trigger raises
+
+    def _restore_scale_trigger(self) -> None:
+        ddl, self._scale_trigger = self._scale_trigger, None
+        if ddl is not None:
+            self._check_scale()
+            self.db.execute(ddl)
 
     def _before_rollback(self, _conn) -> None:
         pending, self._pending = self._pending, None
@@ -153,9 +213,9 @@ class SQLiteWriter(_Writer):
         self._pool.shutdown(wait=False)
 
     def write(self, clean: pd.DataFrame) -> None:
-        self._wait()
+        # everything that needs no connection first, while the previous chunk is inserted
         db, now = self.db, self.now
-        sess = clean.groupby("session", sort=False)["session_date"].first()
+        sess = clean.groupby("session", sort=False, observed=True)["session_date"].first()
         for s, d in sess.items():
             if s in self.sessions and self.sessions[s] != d:
                 row = int(clean.index[(clean["session"] == s).to_numpy()][0]) + 2
@@ -165,51 +225,67 @@ class SQLiteWriter(_Writer):
                     hint="Use the stored date or another session id.",
                 )
         new = [s for s in sess.index if s not in self.sessions]
+        self.sessions.update({s: sess[s] for s in new})
+        self.new_sessions += new
+        cases = [c for (c,) in _distinct(clean, ["case"]) if c is not None and c not in self.cases]
+        self.cases.update(cases)
+        self.new_cases += cases
+        session_cases = _distinct(clean, ["session", "case"])
+        raters, session_raters = [], []
+        if self.with_rater:
+            raters = [r for (r,) in _distinct(clean, ["rater"]) if r is not None and r not in self.raters]
+            self.raters.update(raters)
+            self.new_raters += raters
+            session_raters = _distinct(clean, ["session", "rater"])
+        first = clean.iloc[_first_rows(clean, ["item"])]
+        items = [(i, k) for i, k in zip(_objects(first["item"]), _objects(first["kind"])) if i not in self.items]
+        self.items.update(i for i, _ in items)
+        old = clean["session"].isin(self.existing).to_numpy()
+        if not old.any():  # no stored session, so no row equals a current judgement
+            rows = self._rows(clean)
+            self._wait()
+        else:  # reading the current judgements uses the store: after the pending insert
+            self._wait()
+            rows = self._rows(clean[~self._unchanged(clean, old)])
         if new:
             db.executemany(
                 _sqlite_insert(t.sessions, ["id", "session_date", "framework_id", "title", "revealed", "show_rater_names",
                                             "parent_id", "round", "created_at"], ignore=True),
                 [(s, sess[s], self.framework_id, None, True, False, None, 1, now) for s in new])
-            self.sessions.update({s: sess[s] for s in new})
-            self.new_sessions += new
-        cases = [c for c in pd.unique(clean["case"].astype(object)) if c not in self.cases]
         if cases:
             db.executemany(_sqlite_insert(t.cases, ["id", "created_at"], ignore=True), [(c, now) for c in cases])
-            self.cases.update(cases)
-            self.new_cases += cases
         db.executemany(_sqlite_insert(t.session_cases, ["session_id", "case_id", "position"], ignore=True),
-                       ((s, c, 0) for s, c in _distinct(clean, ["session", "case"]).itertuples(index=False, name=None)))
+                       [(s, c, 0) for s, c in session_cases])
+        if raters:
+            db.executemany(_sqlite_insert(t.raters, ["id", "created_at"], ignore=True), [(r, now) for r in raters])
         if self.with_rater:
-            raters = [r for r in pd.unique(clean["rater"].astype(object)) if r not in self.raters]
-            if raters:
-                db.executemany(_sqlite_insert(t.raters, ["id", "created_at"], ignore=True), [(r, now) for r in raters])
-                self.raters.update(raters)
-                self.new_raters += raters
-            db.executemany(_sqlite_insert(t.session_raters, ["session_id", "rater_id"], ignore=True),
-                           _distinct(clean, ["session", "rater"]).itertuples(index=False, name=None))
-        items = clean[["item", "kind"]].drop_duplicates("item")
-        items = items[~items["item"].isin(self.items)]
-        if len(items):
-            db.executemany(_sqlite_insert(t.items, ["id", "kind"], ignore=True), items.itertuples(index=False, name=None))
-            self.items.update(items["item"])
-        todo = clean[~self._unchanged(clean)]
+            db.executemany(_sqlite_insert(t.session_raters, ["session_id", "rater_id"], ignore=True), session_raters)
+        if items:
+            db.executemany(_sqlite_insert(t.items, ["id", "kind"], ignore=True), items)
+        if rows is not None:
+            self._pending = self._pool.submit(db.executemany, self.insert_sql, rows)
+
+    def _rows(self, todo: pd.DataFrame):
+        """The judgement rows of ``todo`` for ``executemany`` (an iterator of tuples, made
+        from one Python list per column), or None when there are none."""
         if not len(todo):
-            return
+            return None
+        now = self.now
         cols = [_objects(todo["session"]), _objects(todo["case"])]
         if self.with_rater:
             cols.append(_objects(todo["rater"]))
         cols += [_objects(todo["item"]), _objects(todo["value"]),
                  _objects(todo["note"]) if "note" in todo else repeat(None),
-                 [s if s is not None else now for s in _objects(todo["scored_at"])]]
-        self._pending = self._pool.submit(db.executemany, self.insert_sql, zip(*cols, repeat(now), repeat(self.source)))
+                 _objects(todo["scored_at"], na=now)]
+        if self._scale_trigger is not None:
+            self.pairs.update(p for p in _distinct(todo, ["item", "value"]) if p[1] is not None)
         self.inserted.append(np.asarray(todo.index, dtype=np.int64))
         self.n_inserted += len(todo)
+        return zip(*cols, repeat(now), repeat(self.source))
 
-    def _unchanged(self, clean: pd.DataFrame) -> np.ndarray:
-        """Rows equal to the current judgement (only sessions stored before can have one)."""
-        old = clean["session"].isin(self.existing).to_numpy()
-        if not old.any():
-            return np.zeros(len(clean), dtype=bool)
+    def _unchanged(self, clean: pd.DataFrame, old: np.ndarray) -> np.ndarray:
+        """Rows equal to the current judgement (only the rows ``old`` of sessions stored
+        before can have one)."""
         want = sorted(set(clean.loc[old, "session"]) - self.loaded)
         if want:
             coded = reader.read(self.store, self.table, sessions=want, notes=self.with_rater)
@@ -232,6 +308,7 @@ class SQLiteWriter(_Writer):
             for i in range(0, len(ids), 500):
                 self.conn.execute(sa.delete(self.table).where(self.table.c.id.in_(ids[i:i + 500])))
             self.n_inserted -= len(ids)
+        self._restore_scale_trigger()
         return self.n_inserted
 
 

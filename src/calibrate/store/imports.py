@@ -25,6 +25,8 @@ from ..schema import CODES, DEFAULT_FRAMEWORK, ItemSpec, TableValidator, allowed
 from . import schema as t
 from .base import utcnow
 from .bulk import PostgresWriter, SQLiteWriter
+from .checking import CHILD_CHUNK_ROWS, CHILD_MIN_BYTES, CheckStage, checked_chunks, use_child
+from .pseudonyms import ServerPseudonymiser
 from .retry import retrying
 
 
@@ -80,6 +82,9 @@ class ImportsMixin:
 
     #: rows per chunk of an import (memory is bounded by this, not by the file)
     import_chunk_rows = 200_000
+    #: files of at least this size are read and checked in a child process while this one
+    #: writes (:mod:`calibrate.store.checking`); smaller ones inline
+    import_child_bytes = CHILD_MIN_BYTES
 
     def import_scores(self, data, *, source: str | None = None, pseudonymise_raters: bool = False,
                       roster=None, new_items: bool = False) -> ImportSummary:
@@ -156,12 +161,13 @@ class ImportsMixin:
         check = TableValidator(source=source, with_rater=with_rater, items=specs)
         guard = self.import_pseudonymiser(roster)
         doors = _Doors(guard, specs, framework_items, new_items=new_items)
-        header, chunks = _opener(data, self.import_chunk_rows)()
-        check.check_header(header)
+        child = use_child(data, min_bytes=self.import_child_bytes)
+        # a child's chunks are smaller: the writer starts sooner and ends sooner after the reader
+        header, chunks = _opener(data, min(self.import_chunk_rows, CHILD_CHUNK_ROWS) if child else self.import_chunk_rows)()
+        header = check.check_header(header)
         table = t.judgements if with_rater else t.consensus
         names: dict[str, str] = {}
-        replaced: dict[str, int] = {}
-        rename = self._rater_pseudonyms(names) if pseudonymise_raters and "rater" in [h.strip() for h in header] else None
+        rename = self._rater_pseudonyms(names) if pseudonymise_raters and "rater" in header else None
         now = utcnow()
         Writer = PostgresWriter if self.engine.dialect.name == "postgresql" else SQLiteWriter
         with self._write() as conn:
@@ -171,31 +177,34 @@ class ImportsMixin:
                 self._pseudonymiser = None
             fw = self.framework(DEFAULT_FRAMEWORK)
             self._ensure_framework(conn, fw)
+            if child and "note" in header:
+                # made here, where the transaction is: the child only uses it
+                child = not isinstance(self.note_pseudonymiser(conn), ServerPseudonymiser)
+            stage = CheckStage(chunks, check, doors, rename=rename, names=names,
+                               notes=lambda notes, replaced: self._pseudonymised_notes(notes, replaced, conn))
             writer = Writer(self, conn, table, source=source[:255], now=now, framework_id=fw.id)
             n_rows = 0
-            for chunk in chunks:
-                if rename is not None:
-                    chunk = rename(chunk)
-                clean = check.chunk(chunk)
-                doors.chunk(clean, check)
-                if check.errors:
-                    if len(check.errors) > check.max_errors:
-                        break  # enough to show; nothing will be written
-                    continue
-                n_rows += len(clean)
-                if "note" in clean.columns:
-                    clean["note"] = self._pseudonymised_notes(clean["note"], replaced, conn)
-                writer.write(clean)
-            doors.finish(check)
-            drop = check.finish()  # raises on any problem: the transaction rolls back
-            n_rows -= len(drop)
-            appended = writer.finish(drop)
-            for rid, name in names.items():
+            run = checked_chunks(stage, child=child)
+            try:
+                while True:
+                    try:
+                        clean = next(run)
+                    except StopIteration as end:
+                        outcome = end.value
+                        break
+                    n_rows += len(clean)
+                    writer.write(clean)
+            finally:
+                run.close()  # a child still reading stops now, not when the generator is collected
+            n_rows -= len(outcome.drop)
+            appended = writer.finish(outcome.drop)
+            for rid, name in outcome.names.items():
                 conn.execute(sa.update(t.raters).where(t.raters.c.id == rid).values(display_name=name))
         if roster is not None:
             self._pseudonymiser = None
         return ImportSummary(source, n_rows, appended, n_rows - appended, tuple(writer.new_sessions),
-                             tuple(writer.new_cases), tuple(writer.new_raters), replaced, tuple(doors.unknown))
+                             tuple(writer.new_cases), tuple(writer.new_raters), outcome.replaced,
+                             tuple(outcome.unknown))
 
     def _rater_pseudonyms(self, names: dict[str, str]):
         """A chunk -> chunk function that replaces rater names by their keyed pseudonyms
