@@ -20,6 +20,8 @@ _DEMO_DIR: Path | None = None
 def pytest_configure(config):
     """Build one demo workspace for the notebooks before any kernel starts."""
     global _DEMO_DIR
+    # reports in one process unless a test asks for the worker (its choice depends on the load)
+    os.environ.setdefault("CALIBRATE_REPORT_WORKERS", "1")
     if os.environ.get("CALIBRATE_TEST_KEEP_ENV"):
         return
     _DEMO_DIR = Path(tempfile.mkdtemp(prefix="calibrate-demo-"))

@@ -279,14 +279,14 @@ def permutation_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster:
     df = out["df"]
     out["p"] = 2 * stats.t.sf(np.abs(out["t"]), df) if alternative == "two-sided" else stats.t.cdf(out["t"], df)
     out["method"] = np.full(n_groups, "cr2", dtype=object)
+    due = np.isfinite(out["t"]) & (out["clusters"] <= (np.inf if max_clusters is None else max_clusters))
+    if not due.any():  # every group keeps its CR2 p-value: no second pass over the groups
+        return out
     rng = np.random.default_rng(seed)
     for g, spec in _groups(group, t, y, cluster, n_groups, covariate):
-        if spec is None or not np.isfinite(out["t"][g]):
+        if spec is None or not due[g]:
             continue
         r, X, j, X0, codes, span, within = spec
-        G = codes.max() + 1
-        if max_clusters is not None and G > max_clusters:
-            continue
         yg = y[r].astype(float)
         order = np.argsort(codes, kind="stable")  # rows grouped by case: blocks are contiguous
         codes, yg, X, X0 = codes[order], yg[order], X[order], X0[order]

@@ -150,13 +150,38 @@ def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkey
     monkeypatch.setattr(rc, "background", spy)
     monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     with Store.open(demo_workspace) as store:
-        monkeypatch.delenv("CALIBRATE_REPORT_WORKERS", raising=False)  # the default: one process
+        monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "1")  # one process
         serial = build_report_content(store)
         monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
         parallel = build_report_content(store)
     assert seen == [False, True]
     assert json.dumps(parallel, sort_keys=False) == json.dumps(serial, sort_keys=False)
     assert [s["id"] for s in parallel["sections"]] == ["beoordelaars", "betrouwbaarheid"]
+
+
+def test_by_default_the_worker_is_used_only_with_a_free_core_outside_a_kernel(monkeypatch):
+    import sys
+
+    from calibrate.report import content as rc
+
+    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.delenv("CALIBRATE_REPORT_WORKERS", raising=False)
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    assert rc.use_worker() is sys.platform.startswith("linux")
+    monkeypatch.setattr(rc.os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # both cores busy
+    assert not rc.use_worker()
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
+    assert rc.use_worker() is sys.platform.startswith("linux")  # asked for: whatever the load
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "1")
+    monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert not rc.use_worker()
+    monkeypatch.delenv("CALIBRATE_REPORT_WORKERS")
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)  # inside a Jupyter kernel: never by default
+    assert not rc.use_worker()
+    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
+    assert not rc.use_worker()  # one core: never
 
 
 def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):

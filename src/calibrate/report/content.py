@@ -116,7 +116,7 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
     :func:`background`) — so the caller can draw the content's figures meanwhile."""
     say = step or (lambda _msg: None)
     # the model sections (seconds of EM and bootstrap on the focus session) need nothing the
-    # rest of the report computes: with CALIBRATE_REPORT_WORKERS=2 a worker process computes
+    # rest of the report computes: where use_worker() says so a worker process computes
     # them meanwhile — started now, it imports the models' libraries while the store is
     # read, then gets the focus session's tables — and they are placed where they would
     # have been
@@ -283,19 +283,31 @@ def _worker(fn, warm, conn) -> None:  # pragma: no cover - runs in the forked pr
     conn.close()
 
 
+def use_worker() -> bool:
+    """Whether :func:`background` forks a worker: ``CALIBRATE_REPORT_WORKERS=1`` never,
+    ``=2`` whenever possible (Linux, two or more usable cores); unset, only when possible,
+    outside a Jupyter kernel (whose threads a fork must not copy) and with a core free
+    (one-minute load average at most cores − 1). Measured on the 2.7 M workspace
+    (``benchmarks/report.py``, 2 cores): 13–15 s with the worker on a quiet machine against
+    19–20 s without, but slower than one process when the cores are busy."""
+    import sys
+
+    setting = os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if setting == "1" or not sys.platform.startswith("linux") or cores < 2:
+        return False
+    if setting == "2":
+        return True
+    return "ipykernel" not in sys.modules and os.getloadavg()[0] <= cores - 1
+
+
 def background(fn, *, warm=None) -> _Pending:
-    """``fn(step, *args)`` in a forked worker process when asked for
-    (``CALIBRATE_REPORT_WORKERS=2``) and possible (Linux, two or more usable cores), else
-    in this process when its result is asked for. (Off by default: on a 2-core machine
-    shared with other work the two processes were slower than one; on free cores they
-    overlap the model sections with the rest of the report.) The worker runs ``warm()`` (imports) at once and ``fn`` when
+    """``fn(step, *args)`` in a forked worker process when :func:`use_worker` says so, else
+    in this process when its result is asked for. The worker runs ``warm()`` (imports) at once and ``fn`` when
     :meth:`_Pending.start` gives the arguments; it gets no ``step`` (progress is this
     process's). An error in the worker is raised by :meth:`_Pending.result`; a worker
     that dies is replaced by computing ``fn`` here."""
-    import sys
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if not sys.platform.startswith("linux") or cores < 2 or os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip() != "2":
+    if not use_worker():
         return _Pending(fn)
     import multiprocessing
 
