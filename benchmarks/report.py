@@ -22,6 +22,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -91,6 +92,7 @@ import resource
 own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(f"CPU   {own.ru_utime + own.ru_stime:7.2f} s  this process (user + system); "
       f"{workers.ru_utime + workers.ru_stime:.2f} s in its worker processes", file=sys.stderr)
+print(f"RSS {own.ru_maxrss} {workers.ru_maxrss}", file=sys.stderr)  # KiB: the report's process, its largest worker
 print(f"WALL {time.time() - t0:.3f}", file=sys.stderr)
 """
 
@@ -98,11 +100,19 @@ print(f"WALL {time.time() - t0:.3f}", file=sys.stderr)
 def time_report(workspace: Path, out: Path) -> tuple[float, int, int]:
     """Run write_report in a child process; return (wall seconds, peak RSS bytes, exit code)."""
     t0 = time.perf_counter()
+    # as `calibrate report` runs it: the model sections in a worker where a core is free
+    env = {**os.environ, "CALIBRATE_REPORT_WORKERS": os.environ.get("CALIBRATE_REPORT_WORKERS", "auto")}
+    print(f"CALIBRATE_REPORT_WORKERS={env['CALIBRATE_REPORT_WORKERS']} (load average {os.getloadavg()[0]:.1f})")
     proc = subprocess.run([sys.executable, "-c", _CHILD, str(workspace), str(out), repr(time.time())],
-                          stderr=subprocess.PIPE, text=True)
+                          stderr=subprocess.PIPE, text=True, env=env)
     wall = time.perf_counter() - t0
     print("\n".join(ln for ln in proc.stderr.splitlines() if ln.startswith(("PHASE", "CPU"))))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    rss = [ln.split()[1:] for ln in proc.stderr.splitlines() if ln.startswith("RSS ")]
+    if rss and int(rss[0][1]) > 0:  # a worker ran: count both peaks (an upper bound: shared pages twice)
+        own, worker = (int(v) * 1024 for v in rss[0])
+        print(f"peak RSS of the report's process {own / 1024**3:.2f} GB + its worker {worker / 1024**3:.2f} GB")
+        peak = own + worker
     return wall, peak, proc.returncode
 
 

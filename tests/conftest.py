@@ -20,7 +20,7 @@ _DEMO_DIR: Path | None = None
 def pytest_configure(config):
     """Build one demo workspace for the notebooks before any kernel starts."""
     global _DEMO_DIR
-    # reports in one process unless a test asks for the worker (its choice depends on the load)
+    # reports in one process (also from `calibrate report`) unless a test asks for the worker
     os.environ.setdefault("CALIBRATE_REPORT_WORKERS", "1")
     if os.environ.get("CALIBRATE_TEST_KEEP_ENV"):
         return

@@ -138,6 +138,9 @@ def cmd_export(args) -> int:
 def cmd_report(args) -> int:
     from .report import write_report
 
+    # the command's own process: the model sections may use a free core (report.content.use_worker)
+    os.environ.setdefault("CALIBRATE_REPORT_WORKERS", "auto")
+
     from .paths import check_output
 
     with _store(args) as store:

@@ -159,7 +159,7 @@ def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkey
     assert [s["id"] for s in parallel["sections"]] == ["beoordelaars", "betrouwbaarheid"]
 
 
-def test_by_default_the_worker_is_used_only_with_a_free_core_outside_a_kernel(monkeypatch):
+def test_auto_uses_the_worker_only_with_a_free_core_outside_a_kernel(monkeypatch):
     import sys
 
     from calibrate.report import content as rc
@@ -168,6 +168,8 @@ def test_by_default_the_worker_is_used_only_with_a_free_core_outside_a_kernel(mo
     monkeypatch.delenv("CALIBRATE_REPORT_WORKERS", raising=False)
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    assert not rc.use_worker()  # unset: a library call never forks its caller
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "auto")
     assert rc.use_worker() is sys.platform.startswith("linux")
     monkeypatch.setattr(rc.os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # both cores busy
     assert not rc.use_worker()
@@ -176,7 +178,7 @@ def test_by_default_the_worker_is_used_only_with_a_free_core_outside_a_kernel(mo
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "1")
     monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert not rc.use_worker()
-    monkeypatch.delenv("CALIBRATE_REPORT_WORKERS")
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "auto")
     monkeypatch.setitem(sys.modules, "ipykernel", sys)  # inside a Jupyter kernel: never by default
     assert not rc.use_worker()
     monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0}, raising=False)

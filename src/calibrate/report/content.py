@@ -284,17 +284,20 @@ def _worker(fn, warm, conn) -> None:  # pragma: no cover - runs in the forked pr
 
 
 def use_worker() -> bool:
-    """Whether :func:`background` forks a worker: ``CALIBRATE_REPORT_WORKERS=1`` never,
-    ``=2`` whenever possible (Linux, two or more usable cores); unset, only when possible,
-    outside a Jupyter kernel (whose threads a fork must not copy) and with a core free
-    (one-minute load average at most cores − 1). Measured on the 2.7 M workspace
-    (``benchmarks/report.py``, 2 cores): 13–15 s with the worker on a quiet machine against
-    19–20 s without, but slower than one process when the cores are busy."""
+    """Whether :func:`background` forks a worker, as ``CALIBRATE_REPORT_WORKERS`` says:
+    ``2`` whenever possible (Linux, two or more usable cores); ``auto`` (what ``calibrate
+    report`` sets when it is not set) only when possible, outside a Jupyter kernel (whose
+    threads a fork must not copy) and with a core free (one-minute load average at most
+    cores − 1); unset or ``1`` never — a library call does not fork its caller's process
+    unless asked. Measured on the 2.7 M workspace (``benchmarks/report.py``, 2 cores):
+    15–16 s with the worker on a quiet machine against 18–20 s without, the two processes
+    ~1.05 GB together (shared pages counted twice) against 0.79 GB; slower than one process
+    when the cores are busy."""
     import sys
 
-    setting = os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip()
+    setting = os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip().lower()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if setting == "1" or not sys.platform.startswith("linux") or cores < 2:
+    if setting not in ("2", "auto") or not sys.platform.startswith("linux") or cores < 2:
         return False
     if setting == "2":
         return True
