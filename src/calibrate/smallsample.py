@@ -106,10 +106,7 @@ def cr2_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndar
         n, G = len(r), codes.max() + 1
         out["n"][g], out["clusters"][g], out["span"][g], out["within"][g] = n, G, span, within
         if within:  # absorb the case effects: demean within cases (Frisch–Waugh–Lovell)
-            size = np.bincount(codes).astype(float)
-            Z = X[:, j:]
-            Z = Z - (np.stack([np.bincount(codes, weights=Z[:, a]) for a in range(Z.shape[1])], axis=1) / size[:, None])[codes]
-            yg = yg - (np.bincount(codes, weights=yg) / size)[codes]
+            Z, yg = _within_cases(X[:, j:], codes), _within_cases(yg, codes)
             X, jj, k_all = Z, 0, G + Z.shape[1]
         else:
             jj, k_all = j, X.shape[1]
@@ -150,6 +147,17 @@ def cr1_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.ndar
         out["t"][g] = slope / se if se > 0 else (np.sign(slope) * np.inf if abs(slope) > 1e-12 else 0.0)
     out["df"] = np.where(np.isfinite(out["df"]), out["df"], 1.0)
     return out
+
+
+def _within_cases(A: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``A`` (a vector or the columns of a matrix) minus its mean within each case."""
+    size = np.bincount(codes).astype(float)
+    if A.ndim == 1:
+        return A - (np.bincount(codes, weights=A) / size)[codes]
+    if A.shape[1] == 0:
+        return A
+    means = np.stack([np.bincount(codes, weights=A[:, a]) for a in range(A.shape[1])], axis=1)
+    return A - (means / size[:, None])[codes]
 
 
 def _empty(n_groups: int, keys) -> dict:
@@ -275,9 +283,10 @@ def permutation_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster:
     """
     if alternative not in ("two-sided", "less"):
         raise ValueError(f"alternative must be 'two-sided' or 'less', got {alternative!r}")
+    from calibrate.inference import p_less, p_two_sided
+
     out = cr2_trends(group, t, y, cluster, n_groups, covariate)
-    df = out["df"]
-    out["p"] = 2 * stats.t.sf(np.abs(out["t"]), df) if alternative == "two-sided" else stats.t.cdf(out["t"], df)
+    out["p"] = (p_two_sided if alternative == "two-sided" else p_less)(out["t"], out["df"])
     out["method"] = np.full(n_groups, "cr2", dtype=object)
     due = np.isfinite(out["t"]) & (out["clusters"] <= (np.inf if max_clusters is None else max_clusters))
     if not due.any():  # every group keeps its CR2 p-value: no second pass over the groups
@@ -291,13 +300,7 @@ def permutation_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster:
         order = np.argsort(codes, kind="stable")  # rows grouped by case: blocks are contiguous
         codes, yg, X, X0 = codes[order], yg[order], X[order], X0[order]
         if within:  # absorb the case effects as cr2_trends does; permute within cases
-            size = np.bincount(codes).astype(float)
-
-            def demean(A):
-                return A - (np.stack([np.bincount(codes, weights=A[:, a]) for a in range(A.shape[1])], axis=1) / size[:, None])[codes]
-            X, X0 = demean(X[:, j:]), X0[:, j:]
-            X0 = demean(X0) if X0.shape[1] else X0
-            yg = yg - (np.bincount(codes, weights=yg) / size)[codes]
+            X, X0, yg = _within_cases(X[:, j:], codes), _within_cases(X0[:, j:], codes), _within_cases(yg, codes)
             j, blocks = 0, codes.astype(float)
         else:
             blocks = np.zeros(len(yg))
@@ -317,7 +320,6 @@ def permutation_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster:
         t_obs = float(tstat(e0[None, :])[0])
         tol = 1e-10 * max(1.0, abs(t_obs))
         drawn = extreme = 0
-        p = np.nan
         batch = 200
         while drawn < n_perm:
             size_b = min(batch, n_perm - drawn)
