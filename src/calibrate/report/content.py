@@ -149,29 +149,26 @@ def _content(store, pending, session, say, step, sections):
     if pending is not None and (focus is None or framework is None):
         pending.cancel()
         pending = None
+    fid_ = None if focus is None else str(focus["session"])
     if pending is not None:  # the focus session's tables (the models read no notes)
-        fid_ = str(focus["session"])
         cons_ = consensus.of_sessions([fid_]) if consensus is not None and len(consensus) else consensus
         pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, step=say, what="beoordelaarsmodellen")
     if focus is not None:
-        fid_ = str(focus["session"])
         scores = store.with_notes(scores, [fid_])
         expected = {"cases": store.session_cases(fid_), "raters": store.session_raters(fid_),
                     "assessable": [i.id for i in framework.assessable_items()] if framework is not None else None}
         people = participants(store, fid_, expected["raters"] or sorted(set(scores.of_sessions([fid_]).frame["rater"].astype(str))))
         cases = store.cases()
         titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
-    if pending is None:
-        return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                              warnings=problems, step=step, sections=sections, participants=people,
-                              case_titles=titles, stats=stats), _nothing
-    if not pending.parallel:  # in order, in this process
-        model, said = pending.result()
-        return report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                              warnings=problems + said, step=step, sections=model, participants=people,
-                              case_titles=titles, stats=stats), _nothing
+    if pending is not None and not pending.parallel:  # in order, in this process
+        sections, said = pending.result()
+        problems, pending = problems + said, None
+    # with a worker still computing, the model sections (None here) are put in by finish()
     content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                             warnings=problems, step=step, participants=people, case_titles=titles, stats=stats)
+                             warnings=problems, step=step, sections=sections, participants=people,
+                             case_titles=titles, stats=stats)
+    if pending is None:
+        return content, _nothing
     at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
 
     def finish() -> None:
