@@ -51,10 +51,8 @@ def _first_rows(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """Positions of the first row of each distinct combination of ``cols``, in row order
     (on the integer codes when the columns are categorical)."""
     if all(isinstance(df[c].dtype, pd.CategoricalDtype) for c in cols):
-        key = np.zeros(len(df), dtype=np.int64)
-        for c in cols:
-            cat = df[c].array
-            key = key * (len(cat.categories) + 1) + (cat.codes.astype(np.int64) + 1)
+        cats = [df[c].array for c in cols]  # code -1 (NA) becomes 0: NA is a value of its own
+        key = combined_key([cat.codes.astype(np.int64) + 1 for cat in cats], [len(cat.categories) + 1 for cat in cats])
         return np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
     return np.flatnonzero(~df.duplicated(cols).to_numpy())
 
