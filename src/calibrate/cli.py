@@ -12,8 +12,19 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import CalibrateError, InputError
-from .schema import DEFAULT_FRAMEWORK
+#: Set for the command's process before NumPy is imported (NumPy reads them once, at
+#: import). ``NUMPY_MADVISE_HUGEPAGE=0``: NumPy asks the kernel for transparent huge pages
+#: for every array of 4 MB or more (numpy.org, "Global state"), and where the machine is a
+#: virtual one every such page is zeroed and backed at its first touch: measured on this
+#: project's 2-core VM, the 2.7 M report's arrays built 2–4× slower at their first use
+#: (``drift`` 0.6–1.5 s against 0.3–0.4 s) and the report took 12.7–12.9 s against
+#: 10.1–11.7 s without huge pages (``benchmarks/report.py``). A value the user set wins.
+PROCESS_ENVIRONMENT = {"NUMPY_MADVISE_HUGEPAGE": "0"}
+for _name, _value in PROCESS_ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
+
+from .errors import CalibrateError, InputError  # noqa: E402
+from .schema import DEFAULT_FRAMEWORK  # noqa: E402
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2

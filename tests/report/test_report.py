@@ -165,6 +165,7 @@ def test_auto_uses_the_worker_only_with_a_free_core_outside_a_kernel(monkeypatch
     from calibrate.report import content as rc
 
     monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rc, "_free_cores", lambda: None)  # the load average decides (no window)
     monkeypatch.delenv("CALIBRATE_REPORT_WORKERS", raising=False)
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
@@ -186,6 +187,39 @@ def test_auto_uses_the_worker_only_with_a_free_core_outside_a_kernel(monkeypatch
     assert not rc.use_worker()  # one core: never
 
 
+def test_auto_reads_the_idle_cores_since_import_before_the_load_average(monkeypatch):
+    """The other core's idle time while the command imported decides, not the trailing
+    one-minute load average; the idle share is computed from /proc/stat's counters."""
+    import sys
+
+    from calibrate.report import content as rc
+
+    real = rc._cpu_times()
+    if sys.platform.startswith("linux"):  # idle + iowait, and the sum of the first eight fields
+        with open("/proc/stat") as fh:
+            f = [float(v) for v in fh.readline().split()[1:9]]
+        assert real is not None and 0 < real[0] <= f[3] + f[4] and real[1] <= sum(f)
+    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "auto")
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(rc.os, "getloadavg", lambda: (1.8, 1.0, 1.0))  # a minute ago both were busy
+    # 100 ticks passed on 2 cores: 80 idle (one core importing, the other free) ...
+    monkeypatch.setattr(rc, "_CPU_AT_IMPORT", (rc.time.monotonic() - 1.0, (1000.0, 5000.0)))
+    monkeypatch.setattr(rc, "_cpu_times", lambda: (1080.0, 5100.0))
+    assert rc._free_cores() == pytest.approx(1.6)
+    assert rc.use_worker() is sys.platform.startswith("linux")
+    # ... or 10 idle: the other core is busy too
+    monkeypatch.setattr(rc, "_cpu_times", lambda: (1010.0, 5100.0))
+    assert rc._free_cores() == pytest.approx(0.2)
+    assert not rc.use_worker()
+    # a window too short to tell: the load average
+    monkeypatch.setattr(rc, "_CPU_AT_IMPORT", (rc.time.monotonic(), (1000.0, 5000.0)))
+    assert rc._free_cores() is None
+    assert not rc.use_worker()
+    monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.3, 1.0, 1.0))
+    assert rc.use_worker() is sys.platform.startswith("linux")
+
+
 def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):
     from calibrate.report import content as rc
 
@@ -203,6 +237,65 @@ def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):
     pending = rc.background(lambda step, a, b: ("done", step is None, a + b), warm=lambda: None)
     pending.start(2, 3, step=print)
     assert pending.result() == ("done", True, 5)  # the arguments cross, no progress from a worker
+
+
+def _twice(x):
+    return 2 * x
+
+
+def test_the_worker_takes_a_second_job_after_its_first(monkeypatch):
+    """``also`` hands the worker one more job, done after the first and returned by
+    ``extra``; without a worker both are computed here; an error in it is raised."""
+    from calibrate.report import content as rc
+
+    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    for setting, parallel in (("2", True), ("1", False)):
+        monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", setting)
+        pending = rc.background(lambda _step, a: a + 1)
+        assert pending.parallel is parallel
+        pending.start(41)
+        pending.also(_twice, 21)
+        assert pending.result() == 42 and pending.extra() == 42
+        pending = rc.background(lambda _step: "first")
+        pending.start()
+        assert pending.result() == "first" and pending.extra() is None  # no second job: "done"
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
+    pending = rc.background(lambda _step: "first")
+    pending.start()
+    pending.also(_twice, None)  # 2 * None: TypeError in the worker
+    with pytest.raises(TypeError):
+        pending.result()
+
+
+_DRAWN_HERE: list = []
+
+
+def _drawing(entries, reference):
+    """calibrate.report.trajectory_figures, noting what this process drew (the worker's
+    calls are the worker's own)."""
+    _DRAWN_HERE.append([e["item"] for e in entries])
+    return _drawing.real(entries, reference)
+
+
+def test_the_report_drawn_with_a_worker_is_the_report_drawn_alone(demo_workspace, tmp_path, monkeypatch):
+    """The page written with the worker (which draws the model sections and the drift
+    trajectories but the first) is byte for byte the page written in one process."""
+    import calibrate.report as rep
+    from calibrate.report import write_report
+
+    monkeypatch.setattr("calibrate.report.content.os.sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    _DRAWN_HERE.clear()
+    monkeypatch.setattr(_drawing, "real", rep.trajectory_figures, raising=False)
+    monkeypatch.setattr(rep, "trajectory_figures", _drawing)
+    pages = {}
+    with Store.open(demo_workspace) as store:
+        for setting in ("1", "2"):
+            monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", setting)
+            pages[setting] = write_report(store, tmp_path / f"r{setting}.html").read_text(encoding="utf-8")
+    assert pages["1"] == pages["2"]
+    assert pages["1"].count("data:image/png;base64,") >= 3
+    alone, beside = _DRAWN_HERE  # the demo's two drifting indicators: both here, or the first here
+    assert len(alone) == 2 and beside == alone[:1]
 
 
 def test_a_cancelled_worker_is_gone(monkeypatch):

@@ -9,8 +9,6 @@ framework's names. The report renders the dict; the analysis is in the sibling m
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from typing import Any
 
@@ -18,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.errors import InputError
+from calibrate.figure_text import png
 from calibrate.gtheory.dstudy import d_study, phi_lambda, raters_needed
 from calibrate.gtheory.figure import d_study_figure
 from calibrate.gtheory.kijkkader import CUT_OFF, DECISION_SCOPE, reliability_overview, scope_numbers
@@ -31,12 +30,6 @@ TITLE = "Hoeveel beoordelaars zijn genoeg?"
 D_RATERS = (1, 2, 3, 4, 6, 8, 12)
 TARGETS = (0.70, 0.80)
 
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _num(x) -> float | None:
@@ -139,7 +132,7 @@ def report_section(scores: Any, framework, *, n_boot: int = 1000, seed=0, max_ra
                f"95%-interval.")
         if need[0.80].n is not None:
             alt += f" De lijn van Φ komt bij {need[0.80].n} beoordelaars boven 0,80."
-        figures.append({"png": _png(fig), "alt": alt,
+        figures.append({"png": png(fig, tight=False), "alt": alt,
                         "caption": "Φ (absolute beslissing) en Eρ² (rangorde) met 1 tot 12 beoordelaars per casus."})
         lam = phi_lambda(g, 0.5)
         notes.append(

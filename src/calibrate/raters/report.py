@@ -11,8 +11,6 @@ texts are Dutch and name the framework's items, never their ids. Cases are never
 
 from __future__ import annotations
 
-import base64
-import io
 from collections import Counter
 from typing import Any
 
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.errors import InputError
+from calibrate.figure_text import png
 from calibrate.raters.consensus import latent_consensus
 from calibrate.raters.cutoffs import describe_cutoff, implicit_cutoffs
 from calibrate.raters.rasch import rasch_measures
@@ -107,11 +106,7 @@ def _severity_figure(raters: pd.DataFrame) -> tuple[str, str]:
     ax.set_yticks(y, r["element"])
     ax.set_xlabel("strengheid (logit; 0 = teamgemiddelde; links milder, rechts strenger)")
     ax.set_title("Strengheid per beoordelaar met 95%-interval")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    png = base64.b64encode(buf.getvalue()).decode("ascii")
+    image = png(fig)  # cropped to what is drawn (labels included)
     first, last = r.iloc[0], r.iloc[-1]
     milder = [str(e) for e, h in zip(r["element"], hi) if h < 0]
     stricter = [str(e) for e, l_ in zip(r["element"], lo) if l_ > 0]
@@ -121,7 +116,7 @@ def _severity_figure(raters: pd.DataFrame) -> tuple[str, str]:
            + (f"Duidelijk milder dan het team (interval links van 0): {', '.join(milder)}. " if milder else "")
            + (f"Duidelijk strenger (interval rechts van 0): {', '.join(stricter)}." if stricter else
               "Geen beoordelaar is duidelijk strenger dan het team."))
-    return png, alt.strip()
+    return image, alt.strip()
 
 
 def report_section(scores: Any, framework, consensus: pd.DataFrame | None = None, *, n_boot: int = 50,

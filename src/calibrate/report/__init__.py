@@ -117,17 +117,24 @@ def render_html(content: dict, *, step=None, figs: dict | None = None) -> str:
                       bonus_signal=SIGNAL_BONUS, not_computed=_not_computed(content), **_helpers())
 
 
-def content_figures(content: dict, *, step=None) -> dict:
+def trajectory_figures(entries: list[dict], reference: str) -> dict[str, str]:
+    """The trajectory figure (base64 PNG) of each drifting indicator with a trajectory, by item."""
+    from . import figures
+
+    return {d["item"]: figures.trajectory(d, reference=reference) for d in entries if d.get("trajectory")}
+
+
+def content_figures(content: dict, *, step=None, trajectories: list[dict] | None = None) -> dict:
     """The figures of the report's own sections (drift trajectories, leniency, agreement)
-    as base64 PNG, drawn from the content; the model sections carry their own."""
+    as base64 PNG, drawn from the content; the model sections carry their own.
+    ``trajectories``: the drifting indicators whose trajectory to draw here (default:
+    all; the caller draws the others with :func:`trajectory_figures`)."""
     from . import figures
 
     (step or (lambda _m: None))("figuren")
-    figs = {"traj": {}}
     ref = (content.get("drift") or {}).get("reference", "consensus")
-    for d in content.get("drifting_indicators", []):
-        if d.get("trajectory"):
-            figs["traj"][d["item"]] = figures.trajectory(d, reference=ref)
+    entries = content.get("drifting_indicators", []) if trajectories is None else trajectories
+    figs = {"traj": trajectory_figures(entries, ref)}
     raters = content.get("rater_effects") or []
     if raters:
         figs["forest"] = figures.leniency_forest(raters)
@@ -199,11 +206,24 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
                 from .. import rounds as _rounds
 
                 rounds = _rounds.report_section(store, content["session"]["id"])
-            figs = content_figures(content, step=step) if suffix != ".json" and kind == "rapport" else None
+            figs = None
+            if suffix != ".json" and kind == "rapport":
+                # with a worker computing the model sections, the drift trajectories but the
+                # first (half the drawing) are its next job, drawn while this process draws
+                # the rest: the two end together (2.7 M: this process waited 1.0 s for the
+                # worker when it drew them all)
+                drawn = [d for d in content.get("drifting_indicators", []) if d.get("trajectory")]
+                here, there = (drawn[:1], drawn[1:]) if finish.also is not None else (drawn, [])
+                if there:
+                    finish.also(trajectory_figures, there, (content.get("drift") or {}).get("reference", "consensus"))
+                figs = content_figures(content, step=step, trajectories=here)
         except BaseException:
             finish.cancel()
             raise
         finish()
+        if figs is not None and there:
+            figs["traj"].update(finish.extra() or {})
+            figs["traj"] = {d["item"]: figs["traj"][d["item"]] for d in drawn}  # in the content's order
         if rounds is not None:
             from .sections import check_section
 

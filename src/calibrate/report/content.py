@@ -10,9 +10,11 @@ cannot be computed says why in ``warnings`` (Dutch sentences), never silently.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import re
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -145,11 +147,13 @@ def _content(store, pending, session, say, step, sections):
             problems.append(f"Het kader {fid} kon niet worden geladen ({exc}); de indeling naar leeruitkomst, "
                             "dimensie en fase ontbreekt daarom.")
     say("consensus lezen")
-    consensus = store.coded_consensus(stamps=False)
+    fid_ = None if focus is None else str(focus["session"])
+    # the reasons of the focus session only (the report quotes no other): the rest comes
+    # from the workspace's snapshot
+    consensus = store.coded_consensus(stamps=False, notes=[] if fid_ is None else [fid_])
     if pending is not None and (focus is None or framework is None):
         pending.cancel()
         pending = None
-    fid_ = None if focus is None else str(focus["session"])
     if pending is not None:  # the focus session's tables (the models read no notes)
         cons_ = consensus.of_sessions([fid_]) if consensus is not None and len(consensus) else consensus
         pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, step=say, what="beoordelaarsmodellen")
@@ -178,6 +182,8 @@ def _content(store, pending, session, say, step, sections):
         content["sections"] = [check_section(s) for s in model]
 
     finish.cancel = pending.cancel
+    finish.also = pending.also
+    finish.extra = pending.extra
     return content, finish
 
 
@@ -186,6 +192,7 @@ def _nothing() -> None:
 
 
 _nothing.cancel = _nothing
+_nothing.also = None  # no worker: nothing to hand over
 
 
 def _model_part(step, scores, consensus, session: str, framework) -> tuple[list[dict], list[str]]:
@@ -211,14 +218,20 @@ def _model_imports() -> None:
 
 class _Pending:
     """``fn(step, *args)`` run in a worker process (or here, when asked for, without one):
-    :meth:`start` hands over the arguments, :meth:`result` gives the value."""
+    :meth:`start` hands over the arguments, :meth:`result` gives the value. One more job
+    may follow it in the worker (:meth:`also`, before :meth:`result`); its value is
+    :meth:`extra`."""
 
-    def __init__(self, fn, conn=None, proc=None):
+    def __init__(self, fn, conn=None, proc=None, limits=None):
         self._fn, self._conn, self._proc = fn, conn, proc
+        self._limits = limits  # this process's thread pools, held to one thread while the worker runs
         self.parallel = proc is not None
         self._args: tuple = ()
         self._step = None
         self._started = False
+        self._next: tuple | None = None  # the job that follows (fn, args), said to the worker once
+        self._told = False
+        self._extra = None
 
     def start(self, *args, step=None, what: str = "") -> None:
         self._args, self._step, self._started = args, step, True
@@ -231,11 +244,35 @@ class _Pending:
         except (BrokenPipeError, EOFError, OSError):  # the worker is gone: result() computes it here
             pass
 
+    def also(self, fn, *args) -> None:
+        """``fn(*args)`` in the worker once its job is done (here, without a worker), its
+        value kept for :meth:`extra`: what this process would otherwise compute while the
+        worker sits idle. Said before :meth:`result`, at most once."""
+        self._next = (fn, args)
+        self._tell()
+
+    def extra(self):
+        """The value of the job given to :meth:`also` (after :meth:`result`)."""
+        return self._extra
+
+    def _tell(self) -> None:
+        if self._proc is None or self._told:
+            return
+        self._told = True
+        try:
+            self._conn.send(("also", *self._next) if self._next is not None else ("done",))
+        except (BrokenPipeError, EOFError, OSError):  # the worker is gone: result() computes both here
+            pass
+
     def result(self):
         if self._proc is None:
-            return self._fn(self._step, *self._args)
+            value = self._fn(self._step, *self._args)
+            if self._next is not None:
+                self._extra = self._next[0](*self._next[1])
+            return value
         if not self._started:
             self.start()
+        self._tell()
         try:
             status, value = self._conn.recv()
         except (EOFError, OSError):  # the worker died (killed, out of memory): compute it here
@@ -243,11 +280,16 @@ class _Pending:
         finally:
             self._conn.close()
             self._proc.join()
+            self._restore()
         if status == "ok":
+            value, self._extra = value
             return value
         if status == "error":
             raise value
-        return self._fn(None, *self._args)
+        value = self._fn(None, *self._args)
+        if self._next is not None:
+            self._extra = self._next[0](*self._next[1])
+        return value
 
     def cancel(self) -> None:
         """Stop the worker (its result is not wanted)."""
@@ -257,19 +299,38 @@ class _Pending:
             self._proc.terminate()
         self._proc.join()
         self._conn.close()
+        self._restore()
+
+    def _restore(self) -> None:
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+            self._limits = None
+            gc.unfreeze()
 
 
 def _worker(fn, warm, conn) -> None:  # pragma: no cover - runs in the forked process
     import pickle
 
+    from threadpoolctl import threadpool_limits
+
+    # one core each: BLAS and OpenMP threads would compete with the parent's (the variables
+    # for the libraries ``warm`` loads, the limits for those loaded before and after)
+    os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    threadpool_limits(1)
     if warm is not None:
         warm()
+        threadpool_limits(1)
     try:
         _go, args = conn.recv()
     except EOFError:  # the report needs no models after all
         return
     try:
-        out = ("ok", fn(None, *args))
+        value = fn(None, *args)
+        try:  # the job that follows, or "done" (the parent says which once it knows)
+            then = conn.recv()
+        except EOFError:
+            return
+        out = ("ok", (value, then[1](*then[2]) if then[0] == "also" else None))
     except Exception as exc:  # handed to the parent, which raises it
         out = ("error", exc)
     try:
@@ -280,16 +341,52 @@ def _worker(fn, warm, conn) -> None:  # pragma: no cover - runs in the forked pr
     conn.close()
 
 
+def _cpu_times() -> tuple[float, float] | None:
+    """(idle, total) clock ticks of all cores since boot (Linux ``/proc/stat``), or None."""
+    try:
+        with open("/proc/stat", "rb") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != b"cpu" or len(fields) < 9:
+        return None
+    ticks = [float(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+#: The cores' clock when this module was imported: the command has been importing since,
+#: on one core, and the other cores' idle time in that window says whether one is free.
+_CPU_AT_IMPORT = (time.monotonic(), _cpu_times())
+#: A window shorter than this says too little; the load average decides instead.
+MIN_WINDOW_S = 0.25
+
+
+def _free_cores() -> float | None:
+    """Cores idle on average since this module was imported, or None (no ``/proc/stat``
+    or a window too short to tell)."""
+    then, before = _CPU_AT_IMPORT
+    now = _cpu_times()
+    if before is None or now is None or time.monotonic() - then < MIN_WINDOW_S or now[1] <= before[1]:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores * (now[0] - before[0]) / (now[1] - before[1])
+
+
 def use_worker() -> bool:
     """Whether :func:`background` forks a worker, as ``CALIBRATE_REPORT_WORKERS`` says:
     ``2`` whenever possible (Linux, two or more usable cores); ``auto`` (what ``calibrate
     report`` sets when it is not set) only when possible, outside a Jupyter kernel (whose
-    threads a fork must not copy) and with a core free (one-minute load average at most
-    cores − 1); unset or ``1`` never — a library call does not fork its caller's process
-    unless asked. Measured on the 2.7 M workspace (``benchmarks/report.py``, 2 cores):
-    15–16 s with the worker on a quiet machine against 18–20 s without, the two processes
-    ~1.05 GB together (shared pages counted twice) against 0.79 GB; slower than one process
-    when the cores are busy."""
+    threads a fork must not copy) and with a core free; unset or ``1`` never — a library
+    call does not fork its caller's process unless asked.
+
+    "A core free": while this process imported its libraries (on one core), the machine's
+    cores were idle at least half a core on average (``/proc/stat``, measured over the
+    window since this module's import); where that window cannot be measured, the
+    one-minute load average is at most cores − 1. (The load average alone trails by a
+    minute: a report run just after another saw a load above 1 on an idle machine and ran
+    in one process, 19 s against 10–11 s.) Measured on the 2.7 M workspace
+    (``benchmarks/report.py``, 2 cores): 10–11 s with the worker on a quiet machine
+    against 17–19 s without; slower than one process when the cores are busy."""
     import sys
 
     setting = os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip().lower()
@@ -298,7 +395,12 @@ def use_worker() -> bool:
         return False
     if setting == "2":
         return True
-    return "ipykernel" not in sys.modules and os.getloadavg()[0] <= cores - 1
+    if "ipykernel" in sys.modules:
+        return False
+    free = _free_cores()
+    if free is not None:
+        return free >= 0.5
+    return os.getloadavg()[0] <= cores - 1
 
 
 def background(fn, *, warm=None) -> _Pending:
@@ -314,9 +416,18 @@ def background(fn, *, warm=None) -> _Pending:
     ctx = multiprocessing.get_context("fork")
     here, there = ctx.Pipe()
     proc = ctx.Process(target=_worker, args=(fn, warm, there), daemon=True)
+    # the objects made so far (the imported libraries, most of them) are shared with the
+    # worker page by page until one side writes to them: kept out of the garbage
+    # collector's passes (gc.freeze, as the gc module's documentation advises before a
+    # fork), a collection in either process no longer copies their pages
+    gc.freeze()
     proc.start()
     there.close()
-    return _Pending(fn, here, proc)
+    # two processes on the cores: each keeps its BLAS and OpenMP pools to one thread (two
+    # threads each oversubscribe a 2-core machine: 14.6 s against 12.3 s at 2.7 M)
+    from threadpoolctl import threadpool_limits
+
+    return _Pending(fn, here, proc, threadpool_limits(1))
 
 
 def model_sections(scores: CodedScores, consensus: CodedScores | None, session: str, framework,

@@ -5,29 +5,19 @@ Owns the drawing only; every number comes from the report content dict.
 
 from __future__ import annotations
 
-import base64
-import io
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from matplotlib.ticker import FuncFormatter  # noqa: E402
-from ..figure_text import plain_text_figures  # noqa: E402
+from ..figure_text import plain_text_figures, png  # noqa: E402
 
 plain_text_figures()  # ids and labels are data: "$" in a session id is no math text
 
 _BLUE, _RED, _GREY, _ORANGE = "#1f5f99", "#b2182b", "#8c8c8c", "#d9822b"
 #: Tick labels with a decimal comma and a real minus sign.
 _COMMA = FuncFormatter(lambda v, _pos: f"{v:.2f}".rstrip("0").rstrip(".").replace(".", ",").replace("-", "\u2212"))
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _comma(ax) -> None:
@@ -72,7 +62,7 @@ def trajectory(entry: dict, *, reference: str = "consensus") -> str:
         a.legend(fontsize=6, frameon=False, loc="best")
         _comma(a)
     fig.suptitle(_short(entry.get("name") or entry.get("label") or entry["item"], 95), fontsize=8, y=1.06)
-    return _png(fig)
+    return png(fig)
 
 
 def leniency_forest(raters: list[dict]) -> str:
@@ -93,7 +83,7 @@ def leniency_forest(raters: list[dict]) -> str:
     ax.tick_params(axis="x", labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
     ax.xaxis.set_major_formatter(_COMMA)
-    return _png(fig)
+    return png(fig)
 
 
 def rater_trends(raters: list[dict], highlight: list[str]) -> str | None:
@@ -133,7 +123,7 @@ def rater_trends(raters: list[dict], highlight: list[str]) -> str | None:
     ax.legend(fontsize=6, frameon=False, loc="best")
     ax.yaxis.set_major_formatter(_COMMA)
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    return png(fig)
 
 
 def agreement_bars(rows: list[dict]) -> str | None:
@@ -159,4 +149,4 @@ def agreement_bars(rows: list[dict]) -> str | None:
     ax.tick_params(axis="x", labelsize=7)
     ax.xaxis.set_major_formatter(_COMMA)
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    return png(fig)

@@ -37,9 +37,12 @@ class JudgementsMixin:
                            stamps=stamps, framework=framework, raters=raters)
 
     def coded_consensus(self, session: str | Iterable[str] | None = None, *, stamps: bool = True,
-                        framework=None) -> CodedScores:
-        """The current consensus (benchmark) judgements as :class:`~calibrate.scores.CodedScores`."""
-        return reader.read(self, t.consensus, sessions=_sessions(session), stamps=stamps, framework=framework)
+                        notes: bool | Iterable[str] = True, framework=None) -> CodedScores:
+        """The current consensus (benchmark) judgements as :class:`~calibrate.scores.CodedScores`;
+        ``notes`` (the reasons) True, False or the sessions whose notes to read — as for
+        :meth:`coded_scores`, a read without every note can use the workspace's snapshot."""
+        return reader.read(self, t.consensus, sessions=_sessions(session), stamps=stamps, notes=notes,
+                           framework=framework)
 
     def with_notes(self, coded: CodedScores, sessions: Iterable[str]) -> CodedScores:
         """``coded`` (from :meth:`coded_scores`) with the notes of ``sessions`` filled in."""
