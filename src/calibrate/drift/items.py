@@ -194,10 +194,17 @@ def case_disagreement(scores, consensus=None, *, scales=None) -> pd.DataFrame:
     n = cells["n"].to_numpy()
     mean = cells["mean"].to_numpy()
     var = np.maximum(sq / n - mean * mean, 0) * n / np.maximum(n - 1, 1)
-    vc = pd.Series(1, index=pd.MultiIndex.from_arrays([key, tb.values.astype(str)], names=["_k", "_v"])).groupby(level=[0, 1]).size()
+    # the count of each value per cell, from the value codes (no text per judgement): the
+    # codes renumbered in the labels' sorted order, so each cell's dict lists its values
+    # sorted by label, as a groupby over the labels did
+    labels = np.asarray(tb.value_labels, dtype=object).astype(str)
+    order = np.argsort(labels, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    pair, counts = np.unique(key * len(labels) + rank[tb.value_codes], return_counts=True)
     by_key: dict[int, dict[str, int]] = {}
-    for (k, v), c in vc.items():
-        by_key.setdefault(int(k), {})[v] = int(c)
+    for p_, c in zip((pair // len(labels)).tolist(), zip(labels[order][pair % len(labels)].tolist(), counts.tolist())):
+        by_key.setdefault(p_, {})[c[0]] = c[1]
     out = pd.DataFrame({
         "session": tb.sessions[cells["session"].to_numpy()],
         "case": tb.cases[cells["case"].to_numpy()],
