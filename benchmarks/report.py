@@ -85,6 +85,8 @@ import sys, time
 t0 = float(sys.argv[3])  # when the parent started this process (time.time())
 from calibrate.store import Store
 from calibrate.report import write_report
+from calibrate.cli import prepare_report_process
+prepare_report_process()  # as `calibrate report` prepares its process
 marks = [("starting Python and importing", t0), ("opening the store", time.time())]
 with Store.open(sys.argv[1]) as store:
     write_report(store, sys.argv[2], step=lambda msg: marks.append((msg, time.time())))
@@ -158,13 +160,14 @@ def time_report(workspace: Path, out: Path) -> tuple[float, int, int]:
     (Linux), else the peak RSS (the report's process, plus its worker's when one ran: an
     upper bound, shared pages twice); both are printed."""
     t0 = time.perf_counter()
-    # as `calibrate report` runs it: the model sections in a worker where a core is free
-    from calibrate.cli import PROCESS_ENVIRONMENT  # what the command sets before NumPy is imported
+    # as `calibrate report` runs it: the environment the command sets before NumPy is
+    # imported; the child then prepares its process as the command does (the model
+    # sections in a worker where a core is free)
+    from calibrate.cli import PROCESS_ENVIRONMENT
 
-    env = {**PROCESS_ENVIRONMENT, **os.environ,
-           "CALIBRATE_REPORT_WORKERS": os.environ.get("CALIBRATE_REPORT_WORKERS", "auto")}
-    print(f"CALIBRATE_REPORT_WORKERS={env['CALIBRATE_REPORT_WORKERS']} NUMPY_MADVISE_HUGEPAGE={env['NUMPY_MADVISE_HUGEPAGE']} "
-          f"(load average {os.getloadavg()[0]:.1f})")
+    env = {**PROCESS_ENVIRONMENT, **os.environ}
+    print(f"CALIBRATE_REPORT_WORKERS={env.get('CALIBRATE_REPORT_WORKERS', 'auto')} "
+          f"NUMPY_MADVISE_HUGEPAGE={env['NUMPY_MADVISE_HUGEPAGE']} (load average {os.getloadavg()[0]:.1f})")
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(workspace), str(out), repr(time.time())],
                             stderr=subprocess.PIPE, text=True, env=env)
     sampler = PssSampler(proc.pid) if os.path.exists(f"/proc/{proc.pid}/smaps_rollup") else None
@@ -183,6 +186,18 @@ def time_report(workspace: Path, out: Path) -> tuple[float, int, int]:
         print(f"peak PSS of the report's processes together: {pss / 1024**3:.2f} GB (sampled every 50 ms)")
         peak = pss
     return wall, peak, proc.returncode
+
+
+def machine_speed(loops: int = 10_000_000) -> float:
+    """Seconds one core takes for a fixed pure-Python loop, measured before the report: the
+    shared machine's speed varies by half or more over a day, and this says which state the
+    report's wall time was measured in (1.2–1.3 s on the quiet 2-core machine of these
+    notes)."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(loops):
+        total += i
+    return time.perf_counter() - t0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             info = build_store(ws)
             print(f"  {info['judgements']:,} judgements; simulate {info['simulate_s']:.1f} s, import into SQLite {info['import_s']:.1f} s")
         out = ws.parent / f"rapport-benchmark.{args.format}"
+        print(f"machine speed: {machine_speed():.2f} s for the reference loop (the quiet machine: 1.2–1.3 s)")
         wall, peak, rc = time_report(ws, out)
         if rc != 0:
             print(f"write_report failed with exit code {rc}")

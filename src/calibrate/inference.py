@@ -242,11 +242,14 @@ def design_effect(y: np.ndarray, clusters: np.ndarray) -> float:
     p = float(np.sum(y)) / n if n else math.nan
     if not (0 < p < 1):
         return 1.0
-    s = pd.DataFrame({"y": y, "c": clusters}).groupby("c")["y"].agg(["sum", "count"])
-    k = len(s)
+    codes, uniq = pd.factorize(np.asarray(clusters), sort=True)  # the clusters in sorted order, as a groupby
+    k = len(uniq)
     if k < 2:
         return 1.0
-    v = k / (k - 1) * float(((s["sum"] - p * s["count"]) ** 2).sum()) / n**2
+    has = codes >= 0  # a missing cluster counts in n but in no cluster (as groupby drops it)
+    total = np.bincount(codes[has], weights=np.asarray(y, dtype=float)[has], minlength=k)
+    count = np.bincount(codes[has], minlength=k)
+    v = k / (k - 1) * float(((total - p * count) ** 2).sum()) / n**2
     return max(1.0, v / (p * (1 - p) / n))
 
 

@@ -150,13 +150,18 @@ def rater_trajectories(scores: pd.DataFrame, consensus: pd.DataFrame | None = No
     ref, _ = _reference(tb)
     d = tb.x - ref
     ok = np.isfinite(d)
-    df = pd.DataFrame({"rater": tb.rater[ok], "session": tb.session[ok], "d": d[ok]})
-    out = df.groupby(["rater", "session"]).agg(n_judgements=("d", "size"), leniency=("d", "mean")).reset_index()
-    out.insert(2, "session_date", [tb.session_dates[s] for s in out["session"]])
-    out.insert(2, "session_index", out["session"].astype(int))
-    out["session"] = tb.sessions[out["session"].to_numpy()]
-    out["rater"] = tb.raters[out["rater"].to_numpy()]
-    return out
+    # per (rater, session) cell, in rater then session order: counts and sums by bincount
+    S = max(len(tb.sessions), 1)
+    key = tb.rater[ok] * S + tb.session[ok]
+    n = np.bincount(key, minlength=len(tb.raters) * S)
+    total = np.bincount(key, weights=d[ok], minlength=len(tb.raters) * S)
+    cells = np.flatnonzero(n)
+    r, sess = cells // S, cells % S
+    return pd.DataFrame({
+        "rater": tb.raters[r], "session": tb.sessions[sess], "session_index": sess.astype(np.int64),
+        "session_date": [tb.session_dates[k] for k in sess.tolist()],
+        "n_judgements": n[cells].astype(np.int64), "leniency": total[cells] / n[cells],
+    })
 
 
 def _sessions_per_rater(tb: _Table, R: int) -> np.ndarray:
