@@ -138,6 +138,7 @@ def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkey
     rest of the report; the content is the same as computing everything in order here."""
     from calibrate.report import build_report_content
     from calibrate.report import content as rc
+    from calibrate.report import worker as rw
 
     seen = []
     real = rc.background
@@ -148,7 +149,7 @@ def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkey
         return pending
 
     monkeypatch.setattr(rc, "background", spy)
-    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     with Store.open(demo_workspace) as store:
         monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "1")  # one process
         serial = build_report_content(store)
@@ -162,29 +163,29 @@ def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkey
 def test_auto_uses_the_worker_only_with_a_free_core_outside_a_kernel(monkeypatch):
     import sys
 
-    from calibrate.report import content as rc
+    from calibrate.report import worker as rw
 
-    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
-    monkeypatch.setattr(rc, "_free_cores", lambda: None)  # the load average decides (no window)
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rw, "_free_cores", lambda: None)  # the load average decides (no window)
     monkeypatch.delenv("CALIBRATE_REPORT_WORKERS", raising=False)
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
-    monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
-    assert not rc.use_worker()  # unset: a library call never forks its caller
+    monkeypatch.setattr(rw.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    assert not rw.use_worker()  # unset: a library call never forks its caller
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "auto")
-    assert rc.use_worker() is sys.platform.startswith("linux")
-    monkeypatch.setattr(rc.os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # both cores busy
-    assert not rc.use_worker()
+    assert rw.use_worker() is sys.platform.startswith("linux")
+    monkeypatch.setattr(rw.os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # both cores busy
+    assert not rw.use_worker()
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
-    assert rc.use_worker() is sys.platform.startswith("linux")  # asked for: whatever the load
+    assert rw.use_worker() is sys.platform.startswith("linux")  # asked for: whatever the load
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "1")
-    monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    assert not rc.use_worker()
+    monkeypatch.setattr(rw.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert not rw.use_worker()
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "auto")
     monkeypatch.setitem(sys.modules, "ipykernel", sys)  # inside a Jupyter kernel: never by default
-    assert not rc.use_worker()
-    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert not rw.use_worker()
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
-    assert not rc.use_worker()  # one core: never
+    assert not rw.use_worker()  # one core: never
 
 
 def test_auto_reads_the_idle_cores_since_import_before_the_load_average(monkeypatch):
@@ -192,51 +193,80 @@ def test_auto_reads_the_idle_cores_since_import_before_the_load_average(monkeypa
     one-minute load average; the idle share is computed from /proc/stat's counters."""
     import sys
 
-    from calibrate.report import content as rc
+    from calibrate.report import worker as rw
 
-    real = rc._cpu_times()
+    real = rw._cpu_times()
     if sys.platform.startswith("linux"):  # idle + iowait, and the sum of the first eight fields
         with open("/proc/stat") as fh:
             f = [float(v) for v in fh.readline().split()[1:9]]
         assert real is not None and 0 < real[0] <= f[3] + f[4] and real[1] <= sum(f)
-    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "auto")
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
-    monkeypatch.setattr(rc.os, "getloadavg", lambda: (1.8, 1.0, 1.0))  # a minute ago both were busy
+    monkeypatch.setattr(rw.os, "getloadavg", lambda: (1.8, 1.0, 1.0))  # a minute ago both were busy
     # 100 ticks passed on 2 cores: 80 idle (one core importing, the other free) ...
-    monkeypatch.setattr(rc, "_CPU_AT_IMPORT", (rc.time.monotonic() - 1.0, (1000.0, 5000.0)))
-    monkeypatch.setattr(rc, "_cpu_times", lambda: (1080.0, 5100.0))
-    assert rc._free_cores() == pytest.approx(1.6)
-    assert rc.use_worker() is sys.platform.startswith("linux")
+    monkeypatch.setattr(rw, "_CPU_AT_IMPORT", (rw.time.monotonic() - 1.0, (1000.0, 5000.0)))
+    monkeypatch.setattr(rw, "_cpu_times", lambda: (1080.0, 5100.0))
+    assert rw._free_cores() == pytest.approx(1.6)
+    assert rw.use_worker() is sys.platform.startswith("linux")
     # ... or 10 idle: the other core is busy too
-    monkeypatch.setattr(rc, "_cpu_times", lambda: (1010.0, 5100.0))
-    assert rc._free_cores() == pytest.approx(0.2)
-    assert not rc.use_worker()
+    monkeypatch.setattr(rw, "_cpu_times", lambda: (1010.0, 5100.0))
+    assert rw._free_cores() == pytest.approx(0.2)
+    assert not rw.use_worker()
     # a window too short to tell: the load average
-    monkeypatch.setattr(rc, "_CPU_AT_IMPORT", (rc.time.monotonic(), (1000.0, 5000.0)))
-    assert rc._free_cores() is None
-    assert not rc.use_worker()
-    monkeypatch.setattr(rc.os, "getloadavg", lambda: (0.3, 1.0, 1.0))
-    assert rc.use_worker() is sys.platform.startswith("linux")
+    monkeypatch.setattr(rw, "_CPU_AT_IMPORT", (rw.time.monotonic(), (1000.0, 5000.0)))
+    assert rw._free_cores() is None
+    assert not rw.use_worker()
+    monkeypatch.setattr(rw.os, "getloadavg", lambda: (0.3, 1.0, 1.0))
+    assert rw.use_worker() is sys.platform.startswith("linux")
 
 
 def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):
-    from calibrate.report import content as rc
+    from calibrate.report import worker as rw
 
-    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
 
     def broken(_step):
         raise ZeroDivisionError("a bug in a model section")
 
-    pending = rc.background(broken)
+    pending = rw.background(broken)
     assert pending.parallel
     pending.start()
     with pytest.raises(ZeroDivisionError, match="a bug in a model section"):
         pending.result()
-    pending = rc.background(lambda step, a, b: ("done", step is None, a + b), warm=lambda: None)
+    pending = rw.background(lambda step, a, b: ("done", step is None, a + b), warm=lambda: None)
     pending.start(2, 3, step=print)
     assert pending.result() == ("done", True, 5)  # the arguments cross, no progress from a worker
+    from calibrate.errors import InputError
+
+    def bad_input(_step):
+        raise InputError("no such item", location="scores.csv, row 3", hint="Check the item id.")
+
+    pending = rw.background(bad_input)
+    pending.start()
+    with pytest.raises(InputError, match="no such item") as exc:
+        pending.result()
+    assert (exc.value.location, exc.value.hint) == ("scores.csv, row 3", "Check the item id.")
+
+    def keyword_only(_step):  # plain pickling cannot rebuild it: _Keyword(args) lacks ``code``
+        raise _Keyword("a bug", code=7)
+
+    pending = rw.background(keyword_only)
+    pending.start()
+    with pytest.raises(_Keyword, match="a bug") as exc:
+        pending.result()
+    assert exc.value.code == 7
+    pending = rw.background(lambda _step: (lambda: None))  # a value that cannot be pickled: an error
+    pending.start()
+    with pytest.raises(Exception, match="pickle"):
+        pending.result()
+
+
+class _Keyword(Exception):
+    def __init__(self, message, *, code):
+        super().__init__(message)
+        self.code = code
 
 
 def _twice(x):
@@ -246,21 +276,21 @@ def _twice(x):
 def test_the_worker_takes_a_second_job_after_its_first(monkeypatch):
     """``also`` hands the worker one more job, done after the first and returned by
     ``extra``; without a worker both are computed here; an error in it is raised."""
-    from calibrate.report import content as rc
+    from calibrate.report import worker as rw
 
-    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     for setting, parallel in (("2", True), ("1", False)):
         monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", setting)
-        pending = rc.background(lambda _step, a: a + 1)
+        pending = rw.background(lambda _step, a: a + 1)
         assert pending.parallel is parallel
         pending.start(41)
         pending.also(_twice, 21)
         assert pending.result() == 42 and pending.extra() == 42
-        pending = rc.background(lambda _step: "first")
+        pending = rw.background(lambda _step: "first")
         pending.start()
         assert pending.result() == "first" and pending.extra() is None  # no second job: "done"
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
-    pending = rc.background(lambda _step: "first")
+    pending = rw.background(lambda _step: "first")
     pending.start()
     pending.also(_twice, None)  # 2 * None: TypeError in the worker
     with pytest.raises(TypeError):
@@ -283,7 +313,7 @@ def test_the_report_drawn_with_a_worker_is_the_report_drawn_alone(demo_workspace
     import calibrate.report as rep
     from calibrate.report import write_report
 
-    monkeypatch.setattr("calibrate.report.content.os.sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr("calibrate.report.worker.os.sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     _DRAWN_HERE.clear()
     monkeypatch.setattr(_drawing, "real", rep.trajectory_figures, raising=False)
     monkeypatch.setattr(rep, "trajectory_figures", _drawing)
@@ -302,12 +332,12 @@ def test_a_cancelled_worker_is_gone(monkeypatch):
     """A report that fails while the worker runs stops the worker (none outlives it)."""
     import time
 
-    from calibrate.report import content as rc
+    from calibrate.report import worker as rw
 
-    monkeypatch.setattr(rc.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
     for started in (False, True):  # waiting for its arguments, or computing
-        pending = rc.background(lambda _step: time.sleep(60))
+        pending = rw.background(lambda _step: time.sleep(60))
         if started:
             pending.start()
         assert pending.parallel and pending._proc.is_alive()

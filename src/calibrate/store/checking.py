@@ -19,7 +19,6 @@ pipe holds one chunk at a time and the child waits while it is full.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StoreError
+from ..forked import Child, Lost, may_fork
 
 #: files smaller than this are checked inline: a child costs a fork and a pipe
 CHILD_MIN_BYTES = 4 << 20
@@ -82,10 +82,8 @@ class CheckStage:
 
 def use_child(data, *, min_bytes: int = CHILD_MIN_BYTES) -> bool:
     """Whether the check stage of an import of ``data`` runs in a child process: a file
-    of at least ``min_bytes`` on a system that can fork, from a process that may have
-    children (a daemonic one, such as a ``multiprocessing.Pool`` worker, may not)."""
-    if not isinstance(data, (str, Path)) or "fork" not in multiprocessing.get_all_start_methods() \
-            or multiprocessing.current_process().daemon:
+    of at least ``min_bytes`` from a process that may fork (:func:`calibrate.forked.may_fork`)."""
+    if not isinstance(data, (str, Path)) or not may_fork():
         return False
     try:
         return os.stat(data).st_size >= min_bytes
@@ -98,52 +96,37 @@ def checked_chunks(stage: CheckStage, *, child: bool) -> Iterator[pd.DataFrame]:
     generator's value) the :class:`Outcome`."""
     if not child:
         return (yield from stage.run())
-    ctx = multiprocessing.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(stage, send, recv), name="calibrate-import-check")
-    proc.start()
-    send.close()  # the child's end: a child that dies leaves the pipe at its end (EOFError)
-    kind = None
+    proc = Child(_child, stage, last=("done",), name="calibrate-import-check", unportable=_failed)
     try:
         while True:
             try:
-                kind, payload = recv.recv()
-            except EOFError:
-                proc.join()
-                kind = "died"
-                raise StoreError(f"the import's reader stopped unexpectedly (exit code {proc.exitcode}); "
+                kind, payload = proc.recv()
+            except Lost as lost:
+                raise StoreError(f"the import's reader stopped unexpectedly (exit code {lost.exitcode}); "
                                  "nothing was imported. Try again; if it happens again, import a smaller file.") from None
-            if kind == "chunk":
-                yield payload
-            elif kind == "done":
+            if kind == "done":
                 return payload
-            else:  # "error"
-                raise _rebuilt(payload)
+            yield payload  # "chunk"
     finally:
-        recv.close()
-        if kind not in ("done", "error") and proc.is_alive():
-            proc.terminate()  # the parent stopped early (an error of its own): the child reads no further
-        proc.join()
+        proc.close()  # stopped unless it said its last word: the parent may stop early (an error of its own)
 
 
-def _child(stage: CheckStage, send, recv) -> None:
-    """The child's work: run the stage, send each chunk, then the outcome or the error.
-    It ends through ``os._exit`` (multiprocessing's way after a fork), so nothing the
-    parent holds — its database connection above all — is closed or flushed here."""
-    recv.close()
-    try:
-        run = stage.run()
-        while True:
-            try:
-                clean = next(run)
-            except StopIteration as end:
-                send.send(("done", end.value))
-                break
-            send.send(("chunk", _categorical(clean)))
-    except BaseException as exc:  # noqa: BLE001 - every error goes to the parent, which raises it
-        send.send(("error", _portable(exc)))
-    finally:
-        send.close()
+def _child(send, stage: CheckStage) -> None:
+    """The child's work: run the stage, send each chunk, then the outcome (an error goes
+    to the parent through :class:`calibrate.forked.Child`)."""
+    run = stage.run()
+    while True:
+        try:
+            clean = next(run)
+        except StopIteration as end:
+            send.send(("done", end.value))
+            return
+        send.send(("chunk", _categorical(clean)))
+
+
+def _failed(text: str) -> StoreError:
+    """An error of the child's that could not cross the pipe, as its traceback's text."""
+    return StoreError(f"the import's reader failed; nothing was imported.\n{text}")
 
 
 def _categorical(clean: pd.DataFrame) -> pd.DataFrame:
@@ -155,27 +138,3 @@ def _categorical(clean: pd.DataFrame) -> pd.DataFrame:
         codes, labels = pd.factorize(clean[col], use_na_sentinel=True)
         out[col] = pd.Categorical.from_codes(codes, categories=pd.Index(np.asarray(labels, dtype=object), dtype=object))
     return pd.DataFrame(out, index=clean.index)
-
-
-def _portable(exc: BaseException) -> tuple:
-    """An exception as (class, args, attributes) — ``InputError`` takes keyword-only
-    arguments, which plain pickling of an exception loses."""
-    import traceback
-
-    try:
-        import pickle
-
-        pickle.dumps((type(exc), exc.args, exc.__dict__))
-        return type(exc), exc.args, dict(exc.__dict__), None
-    except Exception:  # noqa: BLE001 - an exception that cannot travel is sent as text
-        return None, (), {}, "".join(traceback.format_exception(exc))[-4000:]
-
-
-def _rebuilt(payload: tuple) -> BaseException:
-    cls, args, attrs, text = payload
-    if cls is None:
-        return StoreError(f"the import's reader failed; nothing was imported.\n{text}")
-    exc = cls.__new__(cls)
-    BaseException.__init__(exc, *args)
-    exc.__dict__.update(attrs)
-    return exc

@@ -1,0 +1,216 @@
+"""The report's worker: the model sections computed in a second process meanwhile.
+
+:func:`background` gives a :class:`_Pending` job, run in a forked worker process
+(:class:`calibrate.forked.Child`) when :func:`use_worker` says so, else in this process
+when its result is asked for. The worker imports the models' libraries while the store is
+read, gets its arguments (``("go", args)``), computes, then gets one more job
+(``("also", fn, args)``: the drift trajectories but the first) or ``("done",)``, and
+answers ``("ok", (value, extra))``; its error is raised here, and a worker that dies is
+replaced by computing its jobs here. While it runs this process keeps its BLAS and OpenMP
+pools to one thread and its objects out of the garbage collector (``gc.freeze``).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+
+from .. import forked
+
+
+class _Pending:
+    """``fn(step, *args)`` run in a worker process (or here, when asked for, without one):
+    :meth:`start` hands over the arguments, :meth:`result` gives the value. One more job
+    may follow it in the worker (:meth:`also`, before :meth:`result`); its value is
+    :meth:`extra`."""
+
+    def __init__(self, fn, child: forked.Child | None = None, limits=None):
+        self._fn, self._child = fn, child
+        self._limits = limits  # this process's thread pools, held to one thread while the worker runs
+        self.parallel = child is not None
+        self._args: tuple = ()
+        self._step = None
+        self._started = False
+        self._next: tuple | None = None  # the job that follows (fn, args), said to the worker once
+        self._told = False
+        self._extra = None
+
+    @property
+    def _proc(self):
+        """The worker's process (None without one)."""
+        return None if self._child is None else self._child.process
+
+    def start(self, *args, step=None, what: str = "") -> None:
+        self._args, self._step, self._started = args, step, True
+        if self._child is None:
+            return
+        if step is not None and what:
+            step(what)
+        self._child.send(("go", args))  # a worker that is gone: result() computes it here
+
+    def also(self, fn, *args) -> None:
+        """``fn(*args)`` in the worker once its job is done (here, without a worker), its
+        value kept for :meth:`extra`: what this process would otherwise compute while the
+        worker sits idle. Said before :meth:`result`, at most once."""
+        self._next = (fn, args)
+        self._tell()
+
+    def extra(self):
+        """The value of the job given to :meth:`also` (after :meth:`result`)."""
+        return self._extra
+
+    def _tell(self) -> None:
+        if self._child is None or self._told:
+            return
+        self._told = True
+        # a worker that is gone: result() computes both here
+        self._child.send(("also", *self._next) if self._next is not None else ("done",))
+
+    def result(self):
+        if self._child is None:
+            return self._here(self._step)
+        if not self._started:
+            self.start()
+        self._tell()
+        lost = False
+        try:
+            _ok, (value, self._extra) = self._child.recv()  # the worker's error is raised here
+        except forked.Lost:  # the worker died (killed, out of memory): compute it here
+            lost = True
+        finally:
+            self._child.close()
+            self._restore()
+        return self._here(None) if lost else value
+
+    def _here(self, step):
+        value = self._fn(step, *self._args)
+        if self._next is not None:
+            self._extra = self._next[0](*self._next[1])
+        return value
+
+    def cancel(self) -> None:
+        """Stop the worker (its result is not wanted)."""
+        if self._child is None:
+            return
+        self._child.stop()
+        self._restore()
+
+    def _restore(self) -> None:
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+            self._limits = None
+            gc.unfreeze()
+
+
+def _worker(conn, fn, warm) -> None:  # pragma: no cover - runs in the forked process
+    """The worker's side: warm up, wait for the arguments, compute, then the second job or
+    none; an error (or a value that cannot be pickled) goes back through :mod:`calibrate.forked`."""
+    from threadpoolctl import threadpool_limits
+
+    # one core each: BLAS and OpenMP threads would compete with the parent's (the variables
+    # for the libraries ``warm`` loads, the limits for those loaded before and after)
+    os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    threadpool_limits(1)
+    if warm is not None:
+        warm()
+        threadpool_limits(1)
+    try:
+        _go, args = conn.recv()
+    except EOFError:  # the report needs no models after all
+        return
+    value = fn(None, *args)
+    try:  # the job that follows, or "done" (the parent says which once it knows)
+        then = conn.recv()
+    except EOFError:
+        return
+    conn.send(("ok", (value, then[1](*then[2]) if then[0] == "also" else None)))
+
+
+def _cpu_times() -> tuple[float, float] | None:
+    """(idle, total) clock ticks of all cores since boot (Linux ``/proc/stat``), or None."""
+    try:
+        with open("/proc/stat", "rb") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != b"cpu" or len(fields) < 9:
+        return None
+    ticks = [float(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+#: The cores' clock when this module was imported (with :mod:`calibrate.report.content`):
+#: the command has been importing since, on one core, and the other cores' idle time in
+#: that window says whether one is free.
+_CPU_AT_IMPORT = (time.monotonic(), _cpu_times())
+#: A window shorter than this says too little; the load average decides instead.
+MIN_WINDOW_S = 0.25
+
+
+def _free_cores() -> float | None:
+    """Cores idle on average since this module was imported, or None (no ``/proc/stat``
+    or a window too short to tell)."""
+    then, before = _CPU_AT_IMPORT
+    now = _cpu_times()
+    if before is None or now is None or time.monotonic() - then < MIN_WINDOW_S or now[1] <= before[1]:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores * (now[0] - before[0]) / (now[1] - before[1])
+
+
+def use_worker() -> bool:
+    """Whether :func:`background` forks a worker, as ``CALIBRATE_REPORT_WORKERS`` says:
+    ``2`` whenever possible (Linux, two or more usable cores, a process that may fork:
+    :func:`calibrate.forked.may_fork`); ``auto`` (what ``calibrate report`` sets when it is
+    not set) only when possible, outside a Jupyter kernel (whose threads a fork must not
+    copy) and with a core free; unset or ``1`` never — a library call does not fork its
+    caller's process unless asked.
+
+    "A core free": while this process imported its libraries (on one core), the machine's
+    cores were idle at least half a core on average (``/proc/stat``, measured over the
+    window since this module's import); where that window cannot be measured, the
+    one-minute load average is at most cores − 1. (The load average alone trails by a
+    minute: a report run just after another saw a load above 1 on an idle machine and ran
+    in one process, 19 s against 10–11 s.) Measured on the 2.7 M workspace
+    (``benchmarks/report.py``, 2 cores): 10–11 s with the worker on a quiet machine
+    against 17–19 s without; slower than one process when the cores are busy."""
+    import sys
+
+    setting = os.environ.get("CALIBRATE_REPORT_WORKERS", "").strip().lower()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if setting not in ("2", "auto") or not sys.platform.startswith("linux") or cores < 2 or not forked.may_fork():
+        return False
+    if setting == "2":
+        return True
+    if "ipykernel" in sys.modules:
+        return False
+    free = _free_cores()
+    if free is not None:
+        return free >= 0.5
+    return os.getloadavg()[0] <= cores - 1
+
+
+def background(fn, *, warm=None) -> _Pending:
+    """``fn(step, *args)`` in a forked worker process when :func:`use_worker` says so, else
+    in this process when its result is asked for. The worker runs ``warm()`` (imports) at once and ``fn`` when
+    :meth:`_Pending.start` gives the arguments; it gets no ``step`` (progress is this
+    process's). An error in the worker is raised by :meth:`_Pending.result`; a worker
+    that dies is replaced by computing ``fn`` here."""
+    if not use_worker():
+        return _Pending(fn)
+    # the objects made so far (the imported libraries, most of them) are shared with the
+    # worker page by page until one side writes to them: kept out of the garbage
+    # collector's passes (gc.freeze, as the gc module's documentation advises before a
+    # fork), a collection in either process no longer copies their pages
+    gc.freeze()
+    try:
+        child = forked.Child(_worker, fn, warm, duplex=True, last=("ok",), daemon=True, name="calibrate-report-worker")
+    except BaseException:
+        gc.unfreeze()
+        raise
+    # two processes on the cores: each keeps its BLAS and OpenMP pools to one thread (two
+    # threads each oversubscribe a 2-core machine: 14.6 s against 12.3 s at 2.7 M)
+    from threadpoolctl import threadpool_limits
+
+    return _Pending(fn, child, threadpool_limits(1))
