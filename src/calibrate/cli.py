@@ -149,7 +149,7 @@ def cmd_export(args) -> int:
 def prepare_report_process() -> None:
     """What ``calibrate report`` does to its own process once the report's libraries are
     imported (``benchmarks/report.py`` does the same): the model sections may use a free
-    core (:func:`calibrate.report.content.use_worker`), and the imported libraries'
+    core (:func:`calibrate.report.worker.use_worker`), and the imported libraries'
     objects, which live as long as the command, are kept out of the garbage collector's
     passes (``gc.freeze``) — they were walked again and again while the report made its
     tables (~0.5 s of the 2.7 M report in one process)."""

@@ -283,7 +283,17 @@ def test_the_worker_takes_a_second_job_after_its_first(monkeypatch):
         monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", setting)
         pending = rw.background(lambda _step, a: a + 1)
         assert pending.parallel is parallel
+        assert not pending.idle()  # not started: not free
         pending.start(41)
+        if parallel:  # the worker says when its first job is done (then it waits, free)
+            import time
+
+            deadline = time.monotonic() + 30
+            while not pending.idle() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert pending.idle()
+        else:
+            assert not pending.idle()  # no worker: nothing is free to take a job
         pending.also(_twice, 21)
         assert pending.result() == 42 and pending.extra() == 42
         pending = rw.background(lambda _step: "first")
@@ -303,29 +313,35 @@ _DRAWN_HERE: list = []
 def _drawing(entries, reference):
     """calibrate.report.trajectory_figures, noting what this process drew (the worker's
     calls are the worker's own)."""
-    _DRAWN_HERE.append([e["item"] for e in entries])
+    _DRAWN_HERE[-1].extend(e["item"] for e in entries)
     return _drawing.real(entries, reference)
 
 
 def test_the_report_drawn_with_a_worker_is_the_report_drawn_alone(demo_workspace, tmp_path, monkeypatch):
-    """The page written with the worker (which draws the model sections and the drift
-    trajectories but the first) is byte for byte the page written in one process."""
+    """The page written with the worker is byte for byte the page written in one process,
+    whether the worker was free for the drift trajectories (it draws them all) or still
+    busy with the model sections (this process draws them)."""
     import calibrate.report as rep
+    from calibrate.report import worker as rw
     from calibrate.report import write_report
 
-    monkeypatch.setattr("calibrate.report.worker.os.sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     _DRAWN_HERE.clear()
     monkeypatch.setattr(_drawing, "real", rep.trajectory_figures, raising=False)
     monkeypatch.setattr(rep, "trajectory_figures", _drawing)
     pages = {}
     with Store.open(demo_workspace) as store:
-        for setting in ("1", "2"):
+        for setting, free in (("1", None), ("2", True), ("2", False)):
             monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", setting)
-            pages[setting] = write_report(store, tmp_path / f"r{setting}.html").read_text(encoding="utf-8")
-    assert pages["1"] == pages["2"]
-    assert pages["1"].count("data:image/png;base64,") >= 3
-    alone, beside = _DRAWN_HERE  # the demo's two drifting indicators: both here, or the first here
-    assert len(alone) == 2 and beside == alone[:1]
+            if free is not None:
+                monkeypatch.setattr(rw._Pending, "idle", lambda self, free=free: free and self.parallel)
+            _DRAWN_HERE.append([])  # what this process draws in this run
+            pages[setting, free] = write_report(store, tmp_path / f"r{setting}{free}.html").read_text(encoding="utf-8")
+    assert pages["2", True] == pages["1", None] == pages["2", False]
+    assert pages["1", None].count("data:image/png;base64,") >= 3
+    # the demo's two drifting indicators: here alone; in the free worker (none here); here beside a busy one
+    alone, beside_free, beside_busy = _DRAWN_HERE
+    assert len(alone) == 2 and beside_free == [] and beside_busy == alone
 
 
 def test_a_cancelled_worker_is_gone(monkeypatch):

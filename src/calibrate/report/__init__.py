@@ -206,17 +206,21 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
                 from .. import rounds as _rounds
 
                 rounds = _rounds.report_section(store, content["session"]["id"])
-            figs = None
+            figs, there = None, []
             if suffix != ".json" and kind == "rapport":
-                # with a worker computing the model sections, the drift trajectories but the
-                # first (half the drawing) are its next job, drawn while this process draws
-                # the rest: the two end together (2.7 M: this process waited 1.0 s for the
-                # worker when it drew them all)
+                # this process draws the assessors' and the agreement figures, then the drift
+                # trajectories one by one — until the worker is done with the model
+                # sections: then it draws the ones left (one hand-over), so the two end
+                # together whichever finishes its own part first
                 drawn = [d for d in content.get("drifting_indicators", []) if d.get("trajectory")]
-                here, there = (drawn[:1], drawn[1:]) if finish.also is not None else (drawn, [])
-                if there:
-                    finish.also(trajectory_figures, there, (content.get("drift") or {}).get("reference", "consensus"))
-                figs = content_figures(content, step=step, trajectories=here)
+                ref = (content.get("drift") or {}).get("reference", "consensus")
+                figs = content_figures(content, step=step, trajectories=[])
+                for k, d in enumerate(drawn):
+                    if finish.also is not None and finish.idle():
+                        there = drawn[k:]
+                        finish.also(trajectory_figures, there, ref)
+                        break
+                    figs["traj"].update(trajectory_figures([d], ref))
         except BaseException:
             finish.cancel()
             raise

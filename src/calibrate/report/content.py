@@ -152,9 +152,14 @@ def _content(store, pending, session, say, step, sections):
     if pending is not None and (focus is None or framework is None):
         pending.cancel()
         pending = None
+    elsewhere = None
     if pending is not None:  # the focus session's tables (the models read no notes)
         cons_ = consensus.of_sessions([fid_]) if consensus is not None and len(consensus) else consensus
-        pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, step=say, what="beoordelaarsmodellen")
+        tables = None
+        if pending.parallel:  # and the verdicts and phases so far, which the worker classifies too
+            elsewhere = _Elsewhere()
+            tables = phase_tables(scores, framework, history_sessions(sessions, set(stats["session"]), focus), fid_)
+        pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, tables, step=say, what="beoordelaarsmodellen")
     if focus is not None:
         scores = store.with_notes(scores, [fid_])
         expected = {"cases": store.session_cases(fid_), "raters": store.session_raters(fid_),
@@ -163,24 +168,29 @@ def _content(store, pending, session, say, step, sections):
         cases = store.cases()
         titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
     if pending is not None and not pending.parallel:  # in order, in this process
-        sections, said = pending.result()
+        sections, said, _ = pending.result()
         problems, pending = problems + said, None
-    # with a worker still computing, the model sections (None here) are put in by finish()
+    # with a worker still computing, the model sections (None here) and the verdicts
+    # against the phases are put in by finish()
     content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
                              warnings=problems, step=step, sections=sections, participants=people,
-                             case_titles=titles, stats=stats)
+                             case_titles=titles, stats=stats, phases_elsewhere=elsewhere)
     if pending is None:
         return content, _nothing
     at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
 
     def finish() -> None:
         say("wachten op beoordelaarsmodellen en betrouwbaarheid")
-        model, said = pending.result()
+        model, said, phases = pending.result()
+        if elsewhere is not None:  # its warnings where report_content would have said them (after ``at``)
+            content["phases"], phase_said = phases
+            content["warnings"][elsewhere.at:elsewhere.at] = phase_said
         content["warnings"][at:at] = said
         content["sections"] = [check_section(s) for s in model]
 
     finish.cancel = pending.cancel
     finish.also = pending.also
+    finish.idle = pending.idle
     finish.extra = pending.extra
     return content, finish
 
@@ -193,9 +203,28 @@ _nothing.cancel = _nothing
 _nothing.also = None  # no worker: nothing to hand over
 
 
-def _model_part(step, scores, consensus, session: str, framework) -> tuple[list[dict], list[str]]:
+def _model_part(step, scores, consensus, session: str, framework, tables=None):
+    """The worker's job: the model sections and their warnings, then — given ``tables``
+    (:func:`phase_tables`) — the verdicts-against-phases part with its warnings
+    (:func:`phases_part`), else None."""
     said: list[str] = []
-    return model_sections(scores, consensus, session, framework, said, step=step), said
+    sections = model_sections(scores, consensus, session, framework, said, step=step)
+    return sections, said, (phases_part(*tables, framework) if tables is not None else None)
+
+
+def phase_tables(scores: CodedScores, framework, history_ids: list[str], focus_id: str) -> tuple:
+    """What :func:`phases_part` reads: the phase and verdict judgements of the focus
+    session and of the history, with the framework's scales (a fifth of the table, sent
+    to the worker instead of all of it)."""
+    coded = scores.with_framework(framework)
+    vp = coded.select(coded.frame["kind"].isin(["phase", "verdict"]).to_numpy())
+    return vp.of_sessions([focus_id]), vp.of_sessions(history_ids)
+
+
+def phases_part(focus: CodedScores, history: CodedScores, framework) -> tuple[dict, list[str]]:
+    """The report's verdicts-against-phases part (``content["phases"]``) and its warnings."""
+    said: list[str] = []
+    return _phases(focus, history, framework, said), said
 
 
 def _model_imports() -> None:
@@ -252,11 +281,30 @@ def participants(store, session: str, raters: list[str]) -> dict:
     return {"names": named, "raters": [{"rater": r, "shown": s} for r, s in zip(raters, shown)]}
 
 
+def history_sessions(sessions: pd.DataFrame, scored: set, focus: pd.Series) -> list[str]:
+    """The sessions drift and the assessor profiles use: every first round up to and
+    including the ``focus`` session (a row of ``sessions``) with judgements (``scored``)."""
+    focus_id, focus_date = str(focus["session"]), str(focus["session_date"])
+    first_rounds = sessions[(sessions["parent"].isna()) & (sessions["session_date"].astype(str) <= focus_date)]
+    ids = [s for s in first_rounds["session"] if s in scored]
+    if focus_id not in ids and focus_id in scored:
+        ids.append(focus_id)
+    return ids
+
+
+class _Elsewhere:
+    """A part of the content computed elsewhere (the report's worker): where its warnings
+    go once it arrives (filled by ``finish``, see :func:`content_and_sections`)."""
+
+    def __init__(self) -> None:
+        self.at: int | None = None
+
+
 def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None, session: str | None = None,
                    expected: dict | None = None, warnings: list[str] | None = None,
                    step: Callable[[str], None] | None = None, sections: list[dict] | None = None,
                    participants: dict | None = None, case_titles: dict | None = None,
-                   stats: pd.DataFrame | None = None) -> dict:
+                   stats: pd.DataFrame | None = None, phases_elsewhere: _Elsewhere | None = None) -> dict:
     """The report's content from tables: ``scores`` and ``consensus`` (long tables of
     CONTRACTS §1 or :class:`~calibrate.scores.CodedScores`, coded once here if plain),
     ``sessions`` (as :meth:`calibrate.store.Store.sessions` gives them: session,
@@ -266,8 +314,11 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     ``sections`` (extra sections in the shared shape), ``participants`` (who took part,
     see :func:`participants`), ``case_titles`` (case id -> title) and ``stats`` (the
     :func:`.session.session_stats` of ``scores`` when already counted). Drift and assessor
-    profiles use every first-round session up to and including the focus session;
-    re-score rounds are compared with their parent session.
+    profiles use every first-round session up to and including the focus session
+    (:func:`history_sessions`); re-score rounds are compared with their parent session.
+    ``phases_elsewhere`` (for :func:`content_and_sections`): the verdicts-against-phases
+    part is computed elsewhere (:func:`phases_part`) and put in later; ``phases`` is None
+    until then.
     """
     say = step or (lambda _msg: None)
     import calibrate
@@ -297,10 +348,7 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
     focus_date = str(focus["session_date"])
 
     # the history the drift analysis uses: first rounds up to the focus session
-    first_rounds = sessions[(sessions["parent"].isna()) & (sessions["session_date"].astype(str) <= focus_date)]
-    history_ids = [s for s in first_rounds["session"] if s in scored]
-    if focus_id not in history_ids and focus_id in scored:
-        history_ids.append(focus_id)
+    history_ids = history_sessions(sessions, scored, focus)
     history = all_scores.of_sessions(history_ids)
     focus_scores = all_scores.of_sessions([focus_id])
     consensus = cons_all.of_sessions(history_ids) if cons_all is not None else None
@@ -412,7 +460,11 @@ def report_content(scores, consensus, sessions: pd.DataFrame, *, framework=None,
 
     # ------------------------------------------------------------- phases
     say("oordelen en fasen")
-    content["phases"] = _phases(focus_scores, history, framework, content["warnings"])
+    if phases_elsewhere is None:
+        content["phases"] = _phases(focus_scores, history, framework, content["warnings"])
+    else:  # its place (and its warnings' place) kept for when it arrives
+        content["phases"] = None
+        phases_elsewhere.at = len(content["warnings"])
 
     # ------------------------------------------------------------- before / after
     say("voor en na de bespreking")

@@ -3,9 +3,9 @@
 :func:`background` gives a :class:`_Pending` job, run in a forked worker process
 (:class:`calibrate.forked.Child`) when :func:`use_worker` says so, else in this process
 when its result is asked for. The worker imports the models' libraries while the store is
-read, gets its arguments (``("go", args)``), computes, then gets one more job
-(``("also", fn, args)``: the drift trajectories but the first) or ``("done",)``, and
-answers ``("ok", (value, extra))``; its error is raised here, and a worker that dies is
+read, gets its arguments (``("go", args)``), computes, says ``("ready",)``, then gets one more job
+(``("also", fn, args)``: the drift trajectories, when it is free before this process) or
+``("done",)``, and answers ``("ok", (value, extra))``; its error is raised here, and a worker that dies is
 replaced by computing its jobs here. While it runs this process keeps its BLAS and OpenMP
 pools to one thread and its objects out of the garbage collector (``gc.freeze``).
 """
@@ -56,6 +56,11 @@ class _Pending:
         self._next = (fn, args)
         self._tell()
 
+    def idle(self) -> bool:
+        """Whether the worker has done its job and waits (so :meth:`also` is done at once);
+        False without a worker."""
+        return self._child is not None and self._started and self._child.waiting()
+
     def extra(self):
         """The value of the job given to :meth:`also` (after :meth:`result`)."""
         return self._extra
@@ -75,7 +80,10 @@ class _Pending:
         self._tell()
         lost = False
         try:
-            _ok, (value, self._extra) = self._child.recv()  # the worker's error is raised here
+            message = self._child.recv()  # the worker's error is raised here
+            if message[0] == "ready":
+                message = self._child.recv()
+            _ok, (value, self._extra) = message
         except forked.Lost:  # the worker died (killed, out of memory): compute it here
             lost = True
         finally:
@@ -120,6 +128,7 @@ def _worker(conn, fn, warm) -> None:  # pragma: no cover - runs in the forked pr
     except EOFError:  # the report needs no models after all
         return
     value = fn(None, *args)
+    conn.send(("ready",))  # free for the job that follows (the parent gives it only to a free worker)
     try:  # the job that follows, or "done" (the parent says which once it knows)
         then = conn.recv()
     except EOFError:
