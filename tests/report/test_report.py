@@ -137,18 +137,18 @@ def test_model_sections_in_a_worker_give_the_same_content(demo_workspace, monkey
     """With CALIBRATE_REPORT_WORKERS=2 the model sections run in a forked worker beside the
     rest of the report; the content is the same as computing everything in order here."""
     from calibrate.report import build_report_content
-    from calibrate.report import content as rc
+    from calibrate.report import build as rb
     from calibrate.report import worker as rw
 
     seen = []
-    real = rc.background
+    real = rb.background
 
     def spy(fn, **kw):
         pending = real(fn, **kw)
         seen.append(pending.parallel)
         return pending
 
-    monkeypatch.setattr(rc, "background", spy)
+    monkeypatch.setattr(rb, "background", spy)
     monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     with Store.open(demo_workspace) as store:
         monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "1")  # one process

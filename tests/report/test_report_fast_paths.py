@@ -7,7 +7,7 @@ import pandas as pd
 
 from calibrate.devtools.simulate import SimulationConfig, simulate
 from calibrate.frameworks import load_framework
-from calibrate.report.content import _per_case_occasions
+from calibrate.report.bands import _per_case_occasions
 from calibrate.report.session import _distinct, session_stats
 from calibrate.scores import CodedScores
 

@@ -1,9 +1,9 @@
 """The kalibreersessie report: HTML (self-contained, prints to A4), PDF or JSON.
 
 Owns :func:`write_report` (format chosen by the file suffix) and re-exports
-:func:`build_report_content`. The content is built once (:mod:`.content`), figures are
-drawn from it (:mod:`.figures`) and the Jinja2 template ``templates/rapport.html.j2``
-renders it; JSON writes the same content.
+:func:`build_report_content`. The content is built once (:mod:`.build` reads the store,
+:mod:`.content` assembles it), figures are drawn from it (:mod:`.figures`) and the Jinja2
+template ``templates/rapport.html.j2`` renders it; JSON writes the same content.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Callable
 
 from ..errors import InputError
 from ..wording import KIND_LABELS
-from .content import DRIFT_BONUS, SIGNAL_BONUS, build_report_content, content_and_sections
+from .build import build_report_content, content_and_sections
+from .content import DRIFT_BONUS, SIGNAL_BONUS
 
 __all__ = ["KINDS", "build_report_content", "content_figures", "render_html", "render_verslag", "write_report"]
 

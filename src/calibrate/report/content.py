@@ -2,70 +2,50 @@
 
 Owns :func:`report_content` — the tables in (the score table decoded once,
 :class:`~calibrate.scores.CodedScores`, the consensus, the sessions, the framework), a
-dict of numbers, lists and Dutch labels out — and :func:`build_report_content`, which
-reads those tables from a store once and calls it. Rendering (HTML, PDF) and JSON
-output use this dict only, so the three formats always say the same thing. A part that
-cannot be computed says why in ``warnings`` (Dutch sentences), never silently.
+dict of numbers, lists and Dutch labels out: the session at a glance, agreement, drift,
+the assessors, verdicts against phases, before/after the discussion and the agenda for the
+next session (``AGENDA_SIZE``, ``DRIFT_BONUS``, ``SIGNAL_BONUS``). The names and Dutch
+readings come from :mod:`.readings`, the bands over cases from :mod:`.bands`; reading the
+tables from a store is :mod:`.build`'s. Rendering (HTML, PDF) and JSON output use this
+dict only, so the three formats always say the same thing. A part that cannot be
+computed says why in ``warnings`` (Dutch sentences), never silently.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from .. import drift
-from ..errors import CalibrateError, InputError
+from ..dutch import format_date
+from ..errors import InputError
 from ..schema import DEFAULT_FRAMEWORK, phase_item
 from ..scores import NOT_APPLICABLE_POSITION, CodedScores
-from ..dutch import format_date
 from ..wording import CLASSIFICATION_LABELS, KIND_LABELS, with_readings  # noqa: F401 (KIND_LABELS: re-exported)
+from .bands import _per_case_occasions, _rater_bands, _trajectory_bands  # noqa: F401 (_per_case_occasions: re-exported)
+from .numbers import _clean, _num, _rows
+from .readings import _agenda_readings, _agreement_by_kind, _names, _readings, dutch_dates
 from .sections import check_section
 from .session import choose_session, completeness, session_stats
-from .worker import background
 
 AGENDA_SIZE = 10
 CASES_PER_AGENDA_ITEM = 3
 DRIFT_BONUS = 0.30
 SIGNAL_BONUS = 0.15
 
-
-def _num(v: Any, digits: int | None = None):
-    """A JSON-safe number: NaN/inf become None; numpy scalars become Python ones."""
-    if v is None:
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return v
-    if not math.isfinite(f):
-        return None
-    return round(f, digits) if digits is not None else f
+#: Read from :mod:`.build` when asked for here (where they lived before the store's
+#: reading had a room of its own); :mod:`.build` imports this module, so not at import.
+_FROM_BUILD = ("build_report_content", "content_and_sections", "background")
 
 
-def _clean(rec: dict, digits: int = 4) -> dict:
-    out = {}
-    for k, v in rec.items():
-        if isinstance(v, (str, list, dict)) or v is None:
-            out[k] = v
-        elif isinstance(v, (float, np.floating)) and not np.isfinite(v):
-            out[k] = None
-        elif v is pd.NA:
-            out[k] = None
-        else:
-            out[k] = _num(v, digits)
-    return out
+def __getattr__(name: str):
+    if name in _FROM_BUILD:
+        from . import build
 
-
-def _rows(df: pd.DataFrame, digits: int = 4) -> list[dict]:
-    return [_clean(r, digits) for r in df.to_dict("records")]
+        return getattr(build, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _labels(framework) -> dict[str, dict]:
@@ -86,199 +66,6 @@ def _labels(framework) -> dict[str, dict]:
             "dimension": it.dimension_id, "dimension_name": names.get(it.dimension_id),
         }
     return out
-
-
-def focus_session(sessions: pd.DataFrame, scores: CodedScores, session: str | None) -> pd.Series | None:
-    """The row of ``sessions`` the report is about (:func:`.session.choose_session`)."""
-    return choose_session(sessions, session_stats(scores), session)[0]
-
-
-def build_report_content(store, *, session: str | None = None, progress: bool = False,
-                         step: Callable[[str], None] | None = None, sections: list[dict] | None = None) -> dict:
-    """Everything the report shows, as a JSON-ready dict (keys documented in docs/report.md).
-
-    Reads the store once — the score table decoded once by the store's reader, the
-    consensus, the sessions and the focus session's framework — and hands the tables to
-    :func:`report_content`. ``session`` is the kalibreersessie the report is about
-    (default: :func:`.session.choose_session`). ``sections`` are extra report sections
-    (the shared section shape, docs/report.md). ``progress`` is accepted for symmetry
-    with :func:`~calibrate.report.write_report`; progress is reported through ``step``.
-    """
-    content, finish = content_and_sections(store, session=session, step=step, sections=sections)
-    finish()
-    return content
-
-
-def content_and_sections(store, *, session: str | None = None, step: Callable[[str], None] | None = None,
-                         sections: list[dict] | None = None) -> tuple[dict, Callable[[], None]]:
-    """:func:`build_report_content` in two steps: the content without the model sections,
-    and a function that puts them in (waiting for the worker that computes them, see
-    :func:`background`) — so the caller can draw the content's figures meanwhile."""
-    say = step or (lambda _msg: None)
-    # the model sections (seconds of EM and bootstrap on the focus session) need nothing the
-    # rest of the report computes: where use_worker() says so a worker process computes
-    # them meanwhile — started now, it imports the models' libraries while the store is
-    # read, then gets the focus session's tables — and they are placed where they would
-    # have been
-    pending = background(_model_part, warm=_model_imports) if sections is None else None
-    try:
-        return _content(store, pending, session, say, step, sections)
-    except BaseException:
-        if pending is not None:
-            pending.cancel()  # no worker outlives a report that failed
-        raise
-
-
-def _content(store, pending, session, say, step, sections):
-    sessions = store.sessions()
-    say("scores lezen")
-    scores = store.coded_scores(notes=False, stamps=False)
-    stats = session_stats(scores)  # counted once: the choice here and the content's
-    focus = choose_session(sessions, stats, session)[0]
-    framework, problems = None, []
-    expected, people, titles = None, None, {}
-    if focus is not None:
-        fid = focus["framework"] or DEFAULT_FRAMEWORK
-        try:
-            framework = store.framework(fid)
-        except CalibrateError as exc:  # a researcher's own items without a framework file
-            problems.append(f"Het kader {fid} kon niet worden geladen ({exc}); de indeling naar leeruitkomst, "
-                            "dimensie en fase ontbreekt daarom.")
-    say("consensus lezen")
-    fid_ = None if focus is None else str(focus["session"])
-    # the reasons of the focus session only (the report quotes no other): the rest comes
-    # from the workspace's snapshot
-    consensus = store.coded_consensus(stamps=False, notes=[] if fid_ is None else [fid_])
-    if pending is not None and (focus is None or framework is None):
-        pending.cancel()
-        pending = None
-    elsewhere = None
-    if pending is not None:  # the focus session's tables (the models read no notes)
-        cons_ = consensus.of_sessions([fid_]) if consensus is not None and len(consensus) else consensus
-        tables = None
-        if pending.parallel:  # and the verdicts and phases so far, which the worker classifies too
-            elsewhere = _Elsewhere()
-            tables = phase_tables(scores, framework, history_sessions(sessions, set(stats["session"]), focus), fid_)
-        pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, tables, step=say, what="beoordelaarsmodellen")
-    if focus is not None:
-        scores = store.with_notes(scores, [fid_])
-        expected = {"cases": store.session_cases(fid_), "raters": store.session_raters(fid_),
-                    "assessable": [i.id for i in framework.assessable_items()] if framework is not None else None}
-        people = participants(store, fid_, expected["raters"] or sorted(set(scores.of_sessions([fid_]).frame["rater"].astype(str))))
-        cases = store.cases()
-        titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
-    if pending is not None and not pending.parallel:  # in order, in this process
-        sections, said, _ = pending.result()
-        problems, pending = problems + said, None
-    # with a worker still computing, the model sections (None here) and the verdicts
-    # against the phases are put in by finish()
-    content = report_content(scores, consensus, sessions, framework=framework, session=session, expected=expected,
-                             warnings=problems, step=step, sections=sections, participants=people,
-                             case_titles=titles, stats=stats, phases_elsewhere=elsewhere)
-    if pending is None:
-        return content, _nothing
-    at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
-
-    def finish() -> None:
-        say("wachten op beoordelaarsmodellen en betrouwbaarheid")
-        model, said, phases = pending.result()
-        if elsewhere is not None:  # its warnings where report_content would have said them (after ``at``)
-            content["phases"], phase_said = phases
-            content["warnings"][elsewhere.at:elsewhere.at] = phase_said
-        content["warnings"][at:at] = said
-        content["sections"] = [check_section(s) for s in model]
-
-    finish.cancel = pending.cancel
-    finish.also = pending.also
-    finish.idle = pending.idle
-    finish.extra = pending.extra
-    return content, finish
-
-
-def _nothing() -> None:
-    return None
-
-
-_nothing.cancel = _nothing
-_nothing.also = None  # no worker: nothing to hand over
-
-
-def _model_part(step, scores, consensus, session: str, framework, tables=None):
-    """The worker's job: the model sections and their warnings, then — given ``tables``
-    (:func:`phase_tables`) — the verdicts-against-phases part with its warnings
-    (:func:`phases_part`), else None."""
-    said: list[str] = []
-    sections = model_sections(scores, consensus, session, framework, said, step=step)
-    return sections, said, (phases_part(*tables, framework) if tables is not None else None)
-
-
-def phase_tables(scores: CodedScores, framework, history_ids: list[str], focus_id: str) -> tuple:
-    """What :func:`phases_part` reads: the phase and verdict judgements of the focus
-    session and of the history, with the framework's scales (a fifth of the table, sent
-    to the worker instead of all of it)."""
-    coded = scores.with_framework(framework)
-    vp = coded.select(coded.frame["kind"].isin(["phase", "verdict"]).to_numpy())
-    return vp.of_sessions([focus_id]), vp.of_sessions(history_ids)
-
-
-def phases_part(focus: CodedScores, history: CodedScores, framework) -> tuple[dict, list[str]]:
-    """The report's verdicts-against-phases part (``content["phases"]``) and its warnings."""
-    said: list[str] = []
-    return _phases(focus, history, framework, said), said
-
-
-def _model_imports() -> None:
-    """What the model sections import when they run (a worker imports it while waiting)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.model_selection  # noqa: F401
-    import sklearn.pipeline  # noqa: F401
-    import sklearn.preprocessing  # noqa: F401
-    import sklearn.tree  # noqa: F401
-    import statsmodels.stats.proportion  # noqa: F401
-
-    from .. import gtheory, raters  # noqa: F401
-
-
-def model_sections(scores: CodedScores, consensus: CodedScores | None, session: str, framework,
-                   warnings: list[str], *, step: Callable[[str], None] | None = None) -> list[dict]:
-    """The report's sections from the model rooms, on the focus ``session``: what each
-    assessor does (:func:`calibrate.raters.report_section`: latent consensus, implicit
-    cut-offs, many-facet Rasch) and how many assessors are enough
-    (:func:`calibrate.gtheory.report_section`: G- and D-study). A section that cannot be
-    computed for this session is left out and said once in ``warnings``."""
-    from .. import gtheory, raters
-
-    say = step or (lambda _msg: None)
-    focus = scores.of_sessions([session])
-    cons = consensus.of_sessions([session]) if consensus is not None and len(consensus) else None
-    if cons is not None and not len(cons):
-        cons = None
-    out = []
-    for name, title, make in (
-        ("beoordelaarsmodellen", "Wat elke beoordelaar doet",
-         lambda: raters.report_section(focus, framework, cons)),
-        ("betrouwbaarheid", "Hoeveel beoordelaars zijn genoeg?",
-         lambda: gtheory.report_section(focus, framework)),
-    ):
-        say(name)
-        try:
-            out.append(make())
-        except CalibrateError as exc:
-            warnings.append(f"Het onderdeel ‘{title}’ kon voor deze sessie niet worden berekend ({exc}).")
-    return out
-
-
-def participants(store, session: str, raters: list[str]) -> dict:
-    """Who took part: pseudonyms, or names where the session opted in (``calibrate session
-    show-names``) and the name is known — the rule of :meth:`Store.with_rater_names`."""
-    frame = pd.DataFrame({"session": [session] * len(raters), "rater": list(raters)})
-    shown = store.with_rater_names(frame)["rater"].astype(str).tolist()
-    named = any(a != b for a, b in zip(shown, raters))
-    return {"names": named, "raters": [{"rater": r, "shown": s} for r, s in zip(raters, shown)]}
 
 
 def history_sessions(sessions: pd.DataFrame, scored: set, focus: pd.Series) -> list[str]:
@@ -638,227 +425,3 @@ def _agenda(focus: CodedScores, focus_consensus: CodedScores | None, item_rows: 
             "signal": bool(rec.get("signal")), "reasons": reasons or ["onenigheid"], "cases": case_list,
         })
     return agenda
-
-
-# ----------------------------------------------------------------------------- names and readings
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-
-#: The alpha coefficient per kind (kijkkader_rollup: nominal for indicators, verdicts and
-#: decisions; ordinal for levels and phases).
-ALPHA_SPEC = {"indicator": "krippendorff_alpha:nominal", "verdict": "krippendorff_alpha:nominal",
-              "decision": "krippendorff_alpha:nominal", "level": "krippendorff_alpha:ordinal",
-              "phase": "krippendorff_alpha:ordinal"}
-KIND_ORDER = ("indicator", "level", "phase", "verdict", "decision")
-
-
-def dutch_dates(text: str) -> str:
-    """``Kalibreersessie 2026-07-06`` -> ``Kalibreersessie 6 juli 2026``."""
-    return _ISO_DATE.sub(lambda m: format_date(m.group(0)), text)
-
-
-def _names(framework) -> dict[str, str]:
-    """Every group id of the report (leeruitkomst, dimension, item) -> its name in the kader."""
-    out: dict[str, str] = {}
-    if framework is None:
-        return out
-    for o in framework.outcomes:
-        out[o.id] = o.name
-        for d in getattr(o, "dimensions", ()):
-            out[d.id] = d.name
-    for it in framework.items():
-        out[it.id] = it.label
-    for dim in getattr(framework.phase_table, "dimensions", ()):
-        out.setdefault(phase_item(dim.id), f"Fase — {dim.name}")
-        out.setdefault(dim.id, dim.name)  # the roll-up's phase groups
-    return out
-
-
-def _value_label(framework, item_id: str, code) -> str:
-    """The name of a value (level and phase names), else the code itself."""
-    if framework is None or code is None:
-        return "—" if code is None else str(code)
-    from ..discussion import value_label
-
-    try:
-        return value_label(framework, framework.item(item_id), str(code))
-    except (InputError, KeyError):
-        return str(code)
-
-
-def _agreement_by_kind(agreement: dict) -> list[dict]:
-    """One row per kind present: kind, coefficient, value, ci_low, ci_high, n_units, n_raters
-    (CONTRACTS §4), plus the Dutch kind, AC1/AC2, % agreement and Krippendorff's reading."""
-    if not agreement.get("available"):
-        return []
-    rows = {r["kind"]: r for r in agreement.get("overall_rows", [])}
-    out = []
-    for kind in [k for k in KIND_ORDER if k in rows] + [k for k in rows if k not in KIND_ORDER]:
-        r = rows[kind]
-        out.append({
-            "kind": kind, "kind_label": KIND_LABELS.get(kind, kind), "coefficient": ALPHA_SPEC.get(kind, "krippendorff_alpha"),
-            "value": r.get("alpha"), "ci_low": r.get("alpha_ci_low"), "ci_high": r.get("alpha_ci_high"),
-            "n_units": r.get("n_units"), "n_raters": r.get("n_raters"),
-            "percent_agreement": r.get("percent_agreement"), "ac": r.get("ac"), "ac_ci_low": r.get("ac_ci_low"),
-            "ac_ci_high": r.get("ac_ci_high"), "reading": r.get("band_krippendorff"),
-        })
-    return out
-
-
-def _agenda_readings(agenda: list[dict], focus: CodedScores, focus_consensus: CodedScores | None, framework,
-                     titles: dict, warnings: list[str]) -> None:
-    """Beside each agenda case's spread: the consensus (value and reason) where one was
-    recorded, else the most likely judgement of the latent-consensus model
-    (:func:`calibrate.raters.latent_consensus`), marked as a model estimate."""
-    if not agenda:
-        return
-    cons = {}
-    if focus_consensus is not None and len(focus_consensus):
-        cf = focus_consensus.to_frame(["case", "item", "value", "note"]) if "note" in focus_consensus.frame else \
-            focus_consensus.to_frame(["case", "item", "value"]).assign(note=None)
-        cons = {(str(c), str(i)): (v, n) for c, i, v, n in zip(cf["case"], cf["item"], cf["value"], cf["note"])}
-    missing = [(c["case"], a["item"]) for a in agenda for c in a["cases"] if (c["case"], a["item"]) not in cons]
-    model = {}
-    if missing:
-        items = sorted({i for _, i in missing})
-        sub = focus.select(focus.frame["item"].isin(items).to_numpy())
-        try:
-            from ..raters import latent_consensus
-
-            fit = latent_consensus(sub.to_frame(["session", "case", "rater", "item", "kind", "value"]), framework=framework,
-                                   n_boot=0)
-            ml = fit.most_likely
-            model = {(str(c), str(i)): (v, p) for c, i, v, p in zip(ml["case"], ml["item"], ml["value"], ml["p"])}
-        except (InputError, ValueError) as exc:
-            warnings.append(f"Het waarschijnlijke oordeel (model) kon niet worden geschat: {exc}")
-    for a in agenda:
-        for c in a["cases"]:
-            key = (c["case"], a["item"])
-            c["title"] = titles.get(c["case"])
-            c["value_labels"] = {k: _value_label(framework, a["item"], k) for k in c["values"]}
-            if key in cons:
-                v, n = cons[key]
-                c["consensus"] = {"value": None if v is None else str(v), "label": _value_label(framework, a["item"], v),
-                                  "reason": None if n is None or pd.isna(n) else str(n)}
-                c["model"] = None
-            else:
-                c["consensus"] = None
-                if key in model:
-                    v, p = model[key]
-                    c["model"] = {"value": str(v), "label": _value_label(framework, a["item"], v), "p": _num(p, 3)}
-                else:
-                    c["model"] = None
-
-
-def _t_interval(x: np.ndarray) -> tuple[float | None, float | None, float | None]:
-    """Mean and 95% t interval over cases (None where fewer than two cases)."""
-    from scipy import stats
-
-    x = x[np.isfinite(x)]
-    if not len(x):
-        return None, None, None
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, None, None
-    h = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-    return m, m - h, m + h
-
-
-def _trajectory_bands(entries: list[dict], history: CodedScores, consensus: CodedScores | None) -> None:
-    """95% intervals over the cases of each session for the drifting items' trajectories:
-    ``diff_ci_low/high`` (panel − consensus; only with a consensus) and ``agreement_ci_low/high``."""
-    if not entries:
-        return
-    items = [e["item"] for e in entries]
-    sub = history.select(history.frame["item"].isin(items).to_numpy())
-    csub = consensus.select(consensus.frame["item"].isin(items).to_numpy()) if consensus is not None else None
-    try:
-        per_case = drift.case_disagreement(sub, csub)
-    except InputError:
-        return
-    if "reference" in per_case:
-        per_case["diff"] = per_case["mean"] - per_case["reference"]
-    groups = {k: g for k, g in per_case.groupby(["item", "session"], sort=False)}
-    for e in entries:
-        for point in e.get("trajectory") or []:
-            g = groups.get((e["item"], point["session"]))
-            if g is None:
-                continue
-            _, lo, hi = _t_interval(g["agreement"].to_numpy(dtype=float))
-            point["agreement_ci_low"], point["agreement_ci_high"] = _num(lo, 4), _num(hi, 4)
-            if "diff" in g:
-                _, lo, hi = _t_interval(g["diff"].to_numpy(dtype=float))
-                point["diff_ci_low"], point["diff_ci_high"] = _num(lo, 4), _num(hi, 4)
-
-
-def _per_case_occasions(table: CodedScores, columns: list[str]) -> pd.DataFrame:
-    """``table`` as the long table of ``columns`` with each (session, case) its own session
-    ``"<session>\x1f<case>"``: the id columns stay categorical (only the labels of the
-    pairs present are joined as text), the rest is decoded; :meth:`CodedScores.code`
-    codes it as it codes the same table in text."""
-    f = table.frame
-    s, c = table.codes("session"), table.codes("case")
-    if (s < 0).any() or (c < 0).any():  # a row without session or case: the text path says what it is
-        frame = table.to_frame(columns)
-        return frame.assign(session=frame["session"].astype(str) + "\x1f" + frame["case"].astype(str))
-    out = table.to_frame([col for col in columns if col not in ("session", "case", "rater", "item")])
-    uniq, pair = np.unique(s * len(f["case"].cat.categories) + c, return_inverse=True)
-    pair = pair.reshape(-1)
-    first = np.zeros(len(uniq), dtype=np.int64)
-    first[pair[::-1]] = np.arange(len(pair))[::-1]  # a row of each pair
-    s_lab = np.asarray(f["session"].cat.categories, dtype=object)[s[first]]
-    c_lab = np.asarray(f["case"].cat.categories, dtype=object)[c[first]]
-    cols: dict = {"session": pd.Categorical.from_codes(
-        pair, categories=pd.Index([f"{a}\x1f{b}" for a, b in zip(s_lab, c_lab)], dtype=object))}
-    for col in columns:
-        if col in ("case", "rater", "item"):
-            cols[col] = f[col].cat.remove_unused_categories().array
-        elif col != "session":
-            cols[col] = out[col].array
-    return pd.DataFrame({k: cols[k] for k in columns})
-
-
-def _rater_bands(raters: list[dict], history: CodedScores, consensus: CodedScores | None, framework=None) -> None:
-    """Per session a 95% interval over cases of the leniency of each assessor whose leniency
-    changed (``drift_flagged``): the per-case leniency (each session × case its own
-    occasion for :func:`calibrate.drift.rater_trajectories`), then a t interval."""
-    flagged = [r for r in raters if r.get("drift_flagged")]
-    if not flagged:
-        return
-    if consensus is not None:  # with a benchmark only the flagged assessors' rows are needed
-        history = history.select(history.frame["rater"].isin([r["rater"] for r in flagged]).to_numpy())
-    frame = _per_case_occasions(history, ["session", "session_date", "case", "rater", "item", "kind", "value"])
-    cons = None
-    if consensus is not None:
-        cons = _per_case_occasions(consensus, ["session", "session_date", "case", "item", "kind", "value"])
-    try:
-        coded = CodedScores.code(frame).with_framework(framework)
-        ccoded = CodedScores.code(cons, required=("session", "case", "item", "value"), what="consensus",
-                                  framework=framework) if cons is not None else None
-        tr = drift.rater_trajectories(coded, ccoded)
-    except InputError:
-        return
-    tr = tr.assign(base=tr["session"].str.split("\x1f").str[0])
-    for r in flagged:
-        mine = tr[tr["rater"] == r["rater"]]
-        by = {s: g["leniency"].to_numpy(dtype=float) for s, g in mine.groupby("base", sort=False)}
-        for point in r.get("trajectory") or []:
-            x = by.get(point["session"])
-            if x is None:
-                continue
-            _, lo, hi = _t_interval(x)
-            point["ci_low"], point["ci_high"] = _num(lo, 4), _num(hi, 4)
-
-
-def _readings(focus_consensus: CodedScores | None, framework, names: dict, titles: dict) -> list[dict]:
-    """The agreed readings of the kijkkader: every consensus of the session that carries a
-    reason, per case (title) and item (name), in kader order."""
-    if focus_consensus is None or not len(focus_consensus) or "note" not in focus_consensus.frame:
-        return []
-    cf = focus_consensus.to_frame(["case", "item", "value", "note"])
-    cf = cf[cf["note"].notna() & (cf["note"].astype(str).str.strip() != "")]
-    order = {it.id: k for k, it in enumerate(framework.items())} if framework is not None else {}
-    rows = [{"case": str(c), "title": titles.get(str(c)), "item": str(i), "name": names.get(str(i), str(i)),
-             "value": str(v), "label": _value_label(framework, str(i), v), "reason": str(n)}
-            for c, i, v, n in zip(cf["case"], cf["item"], cf["value"], cf["note"])]
-    rows.sort(key=lambda r: (r["case"], order.get(r["item"], 10**6), r["item"]))
-    return rows
