@@ -149,7 +149,7 @@ def _cpu_times() -> tuple[float, float] | None:
     return ticks[3] + ticks[4], sum(ticks)
 
 
-#: The cores' clock when this module was imported (with :mod:`calibrate.report.content`):
+#: The cores' clock when this module was imported (with :mod:`calibrate.report.build`):
 #: the command has been importing since, on one core, and the other cores' idle time in
 #: that window says whether one is free.
 _CPU_AT_IMPORT = (time.monotonic(), _cpu_times())
