@@ -211,17 +211,19 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
             if suffix != ".json" and kind == "rapport":
                 # this process draws the assessors' and the agreement figures, then the drift
                 # trajectories one by one — until the worker is done with the model
-                # sections: then it draws the ones left (one hand-over), so the two end
-                # together whichever finishes its own part first
+                # sections: then the worker draws the later half of the ones left (one
+                # hand-over) and this process the rest, so the two end together whichever
+                # finishes its own part first
                 drawn = [d for d in content.get("drifting_indicators", []) if d.get("trajectory")]
                 ref = (content.get("drift") or {}).get("reference", "consensus")
                 figs = content_figures(content, step=step, trajectories=[])
-                for k, d in enumerate(drawn):
-                    if finish.also is not None and finish.idle():
-                        there = drawn[k:]
+                todo = list(drawn)
+                while todo:
+                    if not there and finish.also is not None and finish.idle():
+                        todo, there = todo[: len(todo) // 2], todo[len(todo) // 2:]
                         finish.also(trajectory_figures, there, ref)
-                        break
-                    figs["traj"].update(trajectory_figures([d], ref))
+                        continue
+                    figs["traj"].update(trajectory_figures([todo.pop(0)], ref))
         except BaseException:
             finish.cancel()
             raise
