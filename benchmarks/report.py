@@ -190,9 +190,9 @@ def time_report(workspace: Path, out: Path) -> tuple[float, int, int]:
 
 def machine_speed(loops: int = 10_000_000) -> float:
     """Seconds one core takes for a fixed pure-Python loop, measured before the report: the
-    shared machine's speed varies by half or more over a day, and this says which state the
-    report's wall time was measured in (1.2–1.3 s on the quiet 2-core machine of these
-    notes)."""
+    shared machine's speed varies by half or more over a day, and this hints at which state
+    the report's wall time was measured in (0.34–0.45 s on the 2-core machine of these notes
+    in its fast periods; a short loop, so itself noisy)."""
     t0 = time.perf_counter()
     total = 0
     for i in range(loops):
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             info = build_store(ws)
             print(f"  {info['judgements']:,} judgements; simulate {info['simulate_s']:.1f} s, import into SQLite {info['import_s']:.1f} s")
         out = ws.parent / f"rapport-benchmark.{args.format}"
-        print(f"machine speed: {machine_speed():.2f} s for the reference loop (the quiet machine: 1.2–1.3 s)")
+        print(f"machine speed: {machine_speed():.2f} s for the reference loop (0.34–0.45 s in the machine's fast periods)")
         wall, peak, rc = time_report(ws, out)
         if rc != 0:
             print(f"write_report failed with exit code {rc}")
