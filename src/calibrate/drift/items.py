@@ -203,8 +203,9 @@ def case_disagreement(scores, consensus=None, *, scales=None) -> pd.DataFrame:
     rank[order] = np.arange(len(order))
     pair, counts = np.unique(key * len(labels) + rank[tb.value_codes], return_counts=True)
     by_key: dict[int, dict[str, int]] = {}
-    for p_, c in zip((pair // len(labels)).tolist(), zip(labels[order][pair % len(labels)].tolist(), counts.tolist())):
-        by_key.setdefault(p_, {})[c[0]] = c[1]
+    cell, code = np.divmod(pair, len(labels))
+    for k, v, c in zip(cell.tolist(), labels[order][code].tolist(), counts.tolist()):
+        by_key.setdefault(k, {})[v] = c
     out = pd.DataFrame({
         "session": tb.sessions[cells["session"].to_numpy()],
         "case": tb.cases[cells["case"].to_numpy()],
