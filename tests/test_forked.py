@@ -143,3 +143,32 @@ def test_a_daemonic_process_may_not_fork():
     assert forked.may_fork()
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply(forked.may_fork) is False
+
+
+def _slow_reader(conn, pause):
+    time.sleep(pause)  # busy (importing, say) before it reads
+    message = conn.recv()
+    conn.send(("done", len(message[1]), message[1][:3], message[1][-3:]))
+
+
+def test_a_large_message_sent_without_waiting_frees_the_sender_and_arrives_whole():
+    """send(wait=False) returns before a child still busy reads 8 MB (a pipe holds 64 KiB:
+    a plain send waits there); what it sent is what was pickled then, not a later change."""
+    payload = bytearray(range(256)) * (8 * 4096)
+    child = forked.Child(_slow_reader, 1.0, duplex=True, last=("done",))
+    t0 = time.monotonic()
+    assert child.send(("go", payload), wait=False)
+    assert time.monotonic() - t0 < 0.5  # the plain send would wait ~1 s for the reader
+    payload[:3] = b"xyz"  # after the send: not in the message
+    assert child.recv() == ("done", 8 * 1024 * 1024, bytearray(b"\x00\x01\x02"), bytearray(b"\xfd\xfe\xff"))
+    child.close()
+    assert child.process.exitcode == 0
+
+
+def test_stopping_a_child_that_never_reads_ends_the_unfinished_write():
+    child = forked.Child(_slow_reader, 60.0, duplex=True, last=("done",))
+    child.send(("go", b"x" * (4 * 1024 * 1024)), wait=False)
+    t0 = time.monotonic()
+    child.stop()
+    assert time.monotonic() - t0 < 10 and not child.process.is_alive()
+    assert child._sender is None  # the writing thread has ended with the child

@@ -5,3 +5,5 @@ drift and the kalibreersessie report; widgets and the CLI sit on the outside.
 """
 
 __version__ = "0.1.0"
+
+from . import _clock  # noqa: E402,F401  the cores' idle clock from the first import on (report.worker)

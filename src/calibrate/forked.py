@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import threading
 import traceback
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
 #: an exception that cannot cross is sent as the end of its traceback, at most this long
@@ -55,18 +57,40 @@ class Child:
         here, there = ctx.Pipe() if duplex else ctx.Pipe(duplex=False)  # one-way: (receiving, sending)
         self._conn, self._unportable, self._last = here, unportable, last
         self.ended = False  # the last word came (or the child is gone)
+        self._sender: threading.Thread | None = None  # a message still being written (send(..., wait=False))
         self.process = ctx.Process(target=_main, args=(target, there, here, args), name=name, daemon=daemon)
         self.process.start()
         there.close()  # the child's end: a child that dies leaves the pipe at its end (EOFError)
 
-    def send(self, message: Any) -> bool:
+    def send(self, message: Any, *, wait: bool = True) -> bool:
         """Send ``message`` to the child; False when it is gone (its answer, or :class:`Lost`,
-        comes from :meth:`recv`)."""
+        comes from :meth:`recv`). With ``wait=False`` the message is pickled here and
+        written by a thread, so a large one does not hold this process until the child
+        reads it (a pipe holds 64 KiB; a child still busy would keep the writer waiting);
+        the next :meth:`send`, :meth:`close` or :meth:`stop` waits for that write."""
+        self._written()
+        if not wait:
+            data = ForkingPickler.dumps(message)  # now: the message's objects may change after
+            self._sender = threading.Thread(target=self._write, args=(data,), daemon=True, name="calibrate-send")
+            self._sender.start()
+            return True
         try:
             self._conn.send(message)
         except (EOFError, OSError):  # BrokenPipeError, ConnectionResetError, a closed pipe
             return False
         return True
+
+    def _write(self, data) -> None:
+        try:
+            self._conn.send_bytes(data)  # what Connection.send writes for the pickled message
+        except (EOFError, OSError):  # the child is gone: recv() says so
+            pass
+
+    def _written(self) -> None:
+        """Wait for a message that a thread is still writing."""
+        if self._sender is not None:
+            self._sender.join()
+            self._sender = None
 
     def waiting(self) -> bool:
         """Whether a message from the child is waiting (it has said something since)."""
@@ -95,15 +119,20 @@ class Child:
         (this side stopped listening early, on an error of its own)."""
         if not self.ended:
             return self.stop()
+        self._written()
         self._conn.close()
         self.process.join()
 
     def stop(self) -> None:
         """End the child whatever it is doing (its work is not wanted) and close the pipe."""
-        self._conn.close()
+        if self._sender is None:
+            self._conn.close()
         if self.process.is_alive():
             self.process.terminate()
         self.process.join()
+        if self._sender is not None:  # its write ends with the child (a broken pipe); then the pipe is closed
+            self._written()
+            self._conn.close()
 
 
 def _main(target: Callable, conn, other, args: tuple) -> None:  # pragma: no cover - runs in the child

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -219,6 +221,24 @@ def test_auto_reads_the_idle_cores_since_import_before_the_load_average(monkeypa
     assert not rw.use_worker()
     monkeypatch.setattr(rw.os, "getloadavg", lambda: (0.3, 1.0, 1.0))
     assert rw.use_worker() is sys.platform.startswith("linux")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat")
+def test_the_idle_window_opens_at_the_package_import_not_at_the_worker_module():
+    """The window holds the command's whole import: the worker's module is imported last
+    (after pandas, the store, the report's content), so a window opened there held a few
+    milliseconds and the trailing load average decided (one process after a busy minute)."""
+    code = (
+        "import time\n"
+        "import calibrate.scores\n"
+        "time.sleep(0.4)  # the rest of the import\n"
+        "from calibrate.report import worker\n"
+        "from calibrate import _clock\n"
+        "assert worker._CPU_AT_IMPORT is _clock.AT_IMPORT\n"
+        "print(worker._free_cores())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() != "None" and float(out) >= 0.0
 
 
 def test_an_error_in_the_worker_is_raised_in_the_report(monkeypatch):

@@ -16,7 +16,7 @@ import gc
 import os
 import time
 
-from .. import forked
+from .. import _clock, forked
 
 
 class _Pending:
@@ -47,7 +47,9 @@ class _Pending:
             return
         if step is not None and what:
             step(what)
-        self._child.send(("go", args))  # a worker that is gone: result() computes it here
+        # written by a thread: the worker reads it once its imports are done (a second or
+        # more), and this process reads on meanwhile (it waited 1.1 s in the write at 2.7 M)
+        self._child.send(("go", args), wait=False)  # a worker that is gone: result() computes it here
 
     def also(self, fn, *args) -> None:
         """``fn(*args)`` in the worker once its job is done (here, without a worker), its
@@ -136,29 +138,17 @@ def _worker(conn, fn, warm) -> None:  # pragma: no cover - runs in the forked pr
     conn.send(("ok", (value, then[1](*then[2]) if then[0] == "also" else None)))
 
 
-def _cpu_times() -> tuple[float, float] | None:
-    """(idle, total) clock ticks of all cores since boot (Linux ``/proc/stat``), or None."""
-    try:
-        with open("/proc/stat", "rb") as fh:
-            fields = fh.readline().split()
-    except OSError:
-        return None
-    if not fields or fields[0] != b"cpu" or len(fields) < 9:
-        return None
-    ticks = [float(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    return ticks[3] + ticks[4], sum(ticks)
-
-
-#: The cores' clock when this module was imported (with :mod:`calibrate.report.build`):
-#: the command has been importing since, on one core, and the other cores' idle time in
-#: that window says whether one is free.
-_CPU_AT_IMPORT = (time.monotonic(), _cpu_times())
+#: The cores' clock at the package's first import (:mod:`calibrate._clock`): the command has
+#: been importing since, on one core, and the other cores' idle time in that window says
+#: whether one is free.
+_CPU_AT_IMPORT = _clock.AT_IMPORT
+_cpu_times = _clock.cpu_times
 #: A window shorter than this says too little; the load average decides instead.
 MIN_WINDOW_S = 0.25
 
 
 def _free_cores() -> float | None:
-    """Cores idle on average since this module was imported, or None (no ``/proc/stat``
+    """Cores idle on average since the package was imported, or None (no ``/proc/stat``
     or a window too short to tell)."""
     then, before = _CPU_AT_IMPORT
     now = _cpu_times()
@@ -178,7 +168,7 @@ def use_worker() -> bool:
 
     "A core free": while this process imported its libraries (on one core), the machine's
     cores were idle at least half a core on average (``/proc/stat``, measured over the
-    window since this module's import); where that window cannot be measured, the
+    window since the package's first import); where that window cannot be measured, the
     one-minute load average is at most cores − 1. (The load average alone trails by a
     minute: a report run just after another saw a load above 1 on an idle machine and ran
     in one process, 19 s against 10–11 s.) Measured on the 2.7 M workspace
