@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg
+
+from .inference import t_quantile
 
 def _inv_sqrt_batch(M: np.ndarray) -> np.ndarray:
     """(I − H_gg)^(−1/2) for a stack of symmetric blocks, by the Moore–Penrose rule: a zero
@@ -247,7 +249,7 @@ def wild_trends(group: np.ndarray, t: np.ndarray, y: np.ndarray, cluster: np.nda
         p_lower = (1 + np.sum(t_star <= t_obs[0] + 1e-12)) / (1 + n_boot)
         df = float(G - 1)
         out["slope"][g], out["se"][g], out["df"][g], out["p_lower"][g] = b_obs[0], se_obs[0], df, p_lower
-        out["t"][g] = stats.t.ppf(min(p_lower, 1 - 0.5 / (1 + n_boot)), df)
+        out["t"][g] = t_quantile(min(p_lower, 1 - 0.5 / (1 + n_boot)), df)
     out["df"] = np.where(np.isfinite(out["df"]), out["df"], 1.0)
     return out
 

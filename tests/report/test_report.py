@@ -293,38 +293,96 @@ def _twice(x):
     return 2 * x
 
 
-def test_the_worker_takes_a_second_job_after_its_first(monkeypatch):
-    """``also`` hands the worker one more job, done after the first and returned by
-    ``extra``; without a worker both are computed here; an error in it is raised."""
+def _pause_then(seconds, value):
+    import time
+
+    time.sleep(seconds)
+    return value
+
+
+def _pool(*pauses):
+    from calibrate.report.build import Task
+
+    return [Task(i, _pause_then, (p, i)) for i, p in enumerate(pauses)]
+
+
+def test_the_pool_is_shared_from_both_ends(monkeypatch):
+    """This process takes the pool's tasks from the front, the worker — once its own job
+    is done — from the back; each task is done once, by one of them; without a worker all
+    of them here; the worker's error is raised; with no pool the worker just answers."""
+    import time
+
+    from calibrate.report import worker as rw
+    from calibrate.report.build import Task
+
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    # a worker done at once, this process slow: the worker takes most, from the back
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
+    pending = rw.background(lambda _step, a: a + 1)
+    assert pending.parallel
+    pending.start(41)
+    pending.share(_pool(*[0.3] * 8))
+    here = []
+    while (task := pending.take()) is not None:
+        here.append(task.name)
+        task.fn(*task.args)
+    assert pending.result() == 42
+    there = sorted(pending.extra())
+    assert sorted(here + there) == list(range(8)) and not set(here) & set(there)
+    assert here == list(range(len(here))) and there == list(range(len(here), 8))  # front and back
+    assert 1 <= len(here) <= 6 and len(there) >= 2
+    assert pending.extra() == {i: i for i in there}
+    # a worker busy with its own job the whole time: this process does the pool alone
+    pending = rw.background(lambda _step: _pause_then(3.0, "first"))
+    pending.start()
+    pending.share(_pool(0, 0, 0))
+    assert [t.name for t in iter(pending.take, None)] == [0, 1, 2]
+    assert pending.result() == "first" and pending.extra() == {}
+    # no pool: "done"
+    pending = rw.background(lambda _step: "first")
+    pending.start()
+    assert pending.result() == "first" and pending.extra() is None
+    # an error in a task the worker took
+    pending = rw.background(lambda _step: "first")
+    pending.start()
+    pending.share([Task("bad", _twice, (None,))])  # 2 * None: TypeError
+    deadline = time.monotonic() + 30
+    while pending._ends[1] == 1 and time.monotonic() < deadline:  # the worker, done with its job, takes it
+        time.sleep(0.01)
+    assert pending.take() is None
+    with pytest.raises(TypeError):
+        pending.result()
+    # without a worker: the pool here, in order
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "1")
+    pending = rw.background(lambda _step, a: a + 1)
+    assert not pending.parallel
+    pending.start(1)
+    pending.share(_pool(0, 0))
+    assert [t.name for t in iter(pending.take, None)] == [0, 1]
+    assert pending.result() == 2 and pending.extra() is None
+
+
+def test_a_lost_worker_s_tasks_are_done_here(monkeypatch):
+    """A worker killed after taking a task from the back: its job and that task are
+    computed here; the rest this process took itself."""
+    import os as _os
+    import signal
+    import time
+
     from calibrate.report import worker as rw
 
     monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
-    for setting, parallel in (("2", True), ("1", False)):
-        monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", setting)
-        pending = rw.background(lambda _step, a: a + 1)
-        assert pending.parallel is parallel
-        assert not pending.idle()  # not started: not free
-        pending.start(41)
-        if parallel:  # the worker says when its first job is done (then it waits, free)
-            import time
-
-            deadline = time.monotonic() + 30
-            while not pending.idle() and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert pending.idle()
-        else:
-            assert not pending.idle()  # no worker: nothing is free to take a job
-        pending.also(_twice, 21)
-        assert pending.result() == 42 and pending.extra() == 42
-        pending = rw.background(lambda _step: "first")
-        pending.start()
-        assert pending.result() == "first" and pending.extra() is None  # no second job: "done"
     monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
     pending = rw.background(lambda _step: "first")
     pending.start()
-    pending.also(_twice, None)  # 2 * None: TypeError in the worker
-    with pytest.raises(TypeError):
-        pending.result()
+    pending.share(_pool(0.0, 0.0, 60.0))  # the worker takes the last and hangs in it
+    deadline = time.monotonic() + 30
+    while pending._ends[1] == 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    _os.kill(pending._proc.pid, signal.SIGKILL)
+    assert [t.name for t in iter(pending.take, None)] == [0, 1]
+    pending._pool[2] = pending._pool[2]._replace(args=(0.0, 2))  # here without the minute's pause
+    assert pending.result() == "first" and pending.extra() == {2: 2}
 
 
 _DRAWN_HERE: list = []
@@ -339,9 +397,10 @@ def _drawing(entries, reference):
 
 def test_the_report_drawn_with_a_worker_is_the_report_drawn_alone(demo_workspace, tmp_path, monkeypatch):
     """The page written with the worker is byte for byte the page written in one process,
-    whether the worker was free for the drift trajectories (it draws the later half) or
-    still busy with the model sections (this process draws them)."""
+    whether the worker was free for the shared work (it takes from the back) or busy
+    with the model sections the whole time (this process does it all)."""
     import calibrate.report as rep
+    from calibrate.report import build as rb
     from calibrate.report import worker as rw
     from calibrate.report import write_report
 
@@ -349,20 +408,20 @@ def test_the_report_drawn_with_a_worker_is_the_report_drawn_alone(demo_workspace
     _DRAWN_HERE.clear()
     monkeypatch.setattr(_drawing, "real", rep.trajectory_figures, raising=False)
     monkeypatch.setattr(rep, "trajectory_figures", _drawing)
+    real_part = rb._model_part
     pages = {}
     with Store.open(demo_workspace) as store:
-        for setting, free in (("1", None), ("2", True), ("2", False)):
+        for setting, busy in (("1", False), ("2", False), ("2", True)):
             monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", setting)
-            if free is not None:
-                monkeypatch.setattr(rw._Pending, "idle", lambda self, free=free: free and self.parallel)
+            # busy: the worker's own job outlasts this process's whole pool
+            monkeypatch.setattr(rb, "_model_part", (lambda *a: _pause_then(4.0, real_part(*a))) if busy else real_part)
             _DRAWN_HERE.append([])  # what this process draws in this run
-            pages[setting, free] = write_report(store, tmp_path / f"r{setting}{free}.html").read_text(encoding="utf-8")
-    assert pages["2", True] == pages["1", None] == pages["2", False]
-    assert pages["1", None].count("data:image/png;base64,") >= 3
-    # the demo's two drifting indicators: both here alone; the first here and the later half
-    # (the second) in a worker free from the start; both here beside a busy one
+            pages[setting, busy] = write_report(store, tmp_path / f"r{setting}{busy}.html").read_text(encoding="utf-8")
+    assert pages["2", False] == pages["1", False] == pages["2", True]
+    assert pages["1", False].count("data:image/png;base64,") >= 3
     alone, beside_free, beside_busy = _DRAWN_HERE
-    assert len(alone) == 2 and beside_free == alone[:1] and beside_busy == alone
+    assert len(alone) == 2 and beside_busy == alone  # the demo's two drifting indicators
+    assert beside_free == alone[: len(beside_free)]  # the front of the pool; the worker took the rest
 
 
 def test_a_cancelled_worker_is_gone(monkeypatch):

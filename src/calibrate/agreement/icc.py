@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, sparse, stats
+from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 
 from calibrate.agreement._reshape import MISSING_CODES, _codes, code_units_and_raters
 from calibrate.agreement._validate import check_option, check_range
 from calibrate.agreement.result import ICCResult
 from calibrate.errors import InputError
+from calibrate.inference import f_quantile, f_sf
 
 MODELS = ("oneway", "twoway_random", "twoway_mixed")
 KINDS = ("single", "average")
@@ -209,8 +210,8 @@ def icc_from_sums(N, n, nr, sum_k2, balanced, ssb, ssw, fit, *, model, kind, con
         Fv = msb / msw if msw > 0 else np.inf
         single = (msb - msw) / (msb + (k0 - 1) * msw)
         average = (msb - msw) / msb if msb > 0 else float("nan")
-        fl = Fv / stats.f.ppf(1 - alpha / 2, df1, df2)
-        fu = Fv * stats.f.ppf(1 - alpha / 2, df2, df1)
+        fl = Fv / f_quantile(1 - alpha / 2, df1, df2)
+        fu = Fv * f_quantile(1 - alpha / 2, df2, df1)
         if kind == "single":
             value, ci = single, ((fl - 1) / (fl + k0 - 1), (fu - 1) / (fu + k0 - 1))
         else:
@@ -240,8 +241,8 @@ def icc_from_sums(N, n, nr, sum_k2, balanced, ssb, ssw, fit, *, model, kind, con
         keff = h_a / df_a
         df1, df2 = df_a, dfe
         Fv = msa / mse if mse > 0 else np.inf
-        fl = Fv / stats.f.ppf(1 - alpha / 2, df1, df2)
-        fu = Fv * stats.f.ppf(1 - alpha / 2, df2, df1)
+        fl = Fv / f_quantile(1 - alpha / 2, df1, df2)
+        fu = Fv * f_quantile(1 - alpha / 2, df2, df1)
         if model == "twoway_mixed":
             single = s2u / (s2u + mse)
             average = s2u / (s2u + mse / k)
@@ -258,8 +259,8 @@ def icc_from_sums(N, n, nr, sum_k2, balanced, ssb, ssw, fit, *, model, kind, con
             vn = dfe * (kk * icc2 * fj + nn * (1 + (kk - 1) * icc2) - kk * icc2) ** 2
             vd = df1 * kk**2 * icc2**2 * fj**2 + (nn * (1 + (kk - 1) * icc2) - kk * icc2) ** 2
             v = vn / vd if vd > 0 else float(dfe)
-            f2u = stats.f.ppf(1 - alpha / 2, df1, v)
-            f2l = stats.f.ppf(1 - alpha / 2, v, df1)
+            f2u = f_quantile(1 - alpha / 2, df1, v)
+            f2l = f_quantile(1 - alpha / 2, v, df1)
             denom_term = kk * msr + (kk * nn - kk - nn) * mse
             lo = nn * (msa - f2u * mse) / (f2u * denom_term + nn * msa)
             hi = nn * (f2l * msa - mse) / (denom_term + nn * f2l * msa)
@@ -274,7 +275,7 @@ def icc_from_sums(N, n, nr, sum_k2, balanced, ssb, ssw, fit, *, model, kind, con
         )
     if not np.isfinite(Fv):
         ci = (value, value) if np.isfinite(value) else (np.nan, np.nan)
-    p = float(stats.f.sf(Fv, df1, df2)) if np.isfinite(Fv) or Fv == np.inf else float("nan")
+    p = float(f_sf(Fv, df1, df2)) if np.isfinite(Fv) or Fv == np.inf else float("nan")
     notes.append(
         f"F test of H0: ICC = 0 with df ({df1:g}, {df2:g}), one-sided; "
         f"{confidence:.0%} CI from the F distribution."

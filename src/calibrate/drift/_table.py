@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..inference import bh_adjusted
 from ..schema import CODES
 from ..scores import OFF_SCALE, CodedScores
 
@@ -230,12 +231,10 @@ def _reference(tb: _Table) -> tuple[np.ndarray, str]:
 # ----------------------------------------------------------------------------- statistics
 def _bh(p: np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg q-values (NaN p-values stay NaN and do not count)."""
-    from statsmodels.stats.multitest import multipletests
-
     q = np.full(len(p), np.nan)
     ok = np.isfinite(p)
     if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+        q[ok] = bh_adjusted(p[ok])
     return q
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from ..inference import t_quantile
 
 from ..options import Interval, OneOf, validate_options
 from ._table import ALPHA, MIN_SHIFT, TREND_TESTS, _bh, _occasion_item_table, _prepare, _trends
@@ -107,7 +108,7 @@ def drifting_indicators(
     q_all = _bh(np.concatenate([p_level, p_agree]))
     q_level, q_agree = q_all[:m], q_all[m:]
     level_shift = lev["slope"] * lev["span"]
-    crit = stats.t.ppf(0.975, lev["df"])
+    crit = t_quantile(0.975, lev["df"])
     agreement_change = agr["slope"] * agr["span"]
     level_flag = (q_level <= alpha) & (np.abs(level_shift) >= min_shift)
     agree_flag = (q_agree <= alpha) & (-agreement_change >= min_shift)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ..inference import cluster_bootstrap_ratio, p_two_sided
+from ..inference import cluster_bootstrap_ratio, p_two_sided, t_quantile
 from ..smallsample import cr2_trends
 from ..options import Integer, Interval, validate_options
 from ._table import ALPHA, MIN_SHIFT, _bh, _prepare, _reference, _Table
@@ -94,7 +93,7 @@ def rater_effects(
     p_drift = p_two_sided(tr["t"], tr["df"])
     q_drift = _bh(p_drift)
     change = tr["slope"] * tr["span"]
-    crit = stats.t.ppf(0.5 + confidence / 2, tr["df"])
+    crit = t_quantile(0.5 + confidence / 2, tr["df"])
     drift_flagged = np.where(np.isnan(q_drift), False, (q_drift <= alpha) & (np.abs(change) >= min_shift))
 
     spread_ratio, n_spread = _spread_ratio(tb)
@@ -215,7 +214,7 @@ def _halo(tb: _Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     per_case = df.groupby(["r", "case"])["h"].mean().reset_index()
     g = per_case.groupby("r")["h"]
     mean, sd, k = g.mean(), g.std(ddof=1), g.size()
-    crit = stats.t.ppf(0.975, np.maximum(k - 1, 1))
+    crit = t_quantile(0.975, np.maximum(k - 1, 1))
     half = crit * sd / np.sqrt(k)
     mean = mean.reindex(range(R)).to_numpy(dtype=float)
     half = pd.Series(half, index=g.mean().index).reindex(range(R)).to_numpy(dtype=float)

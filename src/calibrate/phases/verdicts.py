@@ -101,9 +101,10 @@ def _coded_own(coded: CodedScores, fw: Framework, outcomes: set[str]):
     found = where < len(pk)
     found[found] = pk[where[found]] == key[vrows][found]
     got[found] = mat[where[found]]
-    text = {c: np.asarray(f[c].cat.categories, dtype=object)[coded.codes(c)[vrows]].astype(str).astype(object)
+    # the labels made text once (a few thousand), then taken for every row
+    text = {c: np.asarray(f[c].cat.categories, dtype=object).astype(str).astype(object)[coded.codes(c)[vrows]]
             for c in ("session", "case", "rater")}
-    return text, item_outcome[ic[vrows]], val_lab[vc[vrows]].astype(str).astype(object), got
+    return text, item_outcome[ic[vrows]], val_lab.astype(str).astype(object)[vc[vrows]], got
 
 
 @validate_options(reference=OneOf(*REFERENCES))

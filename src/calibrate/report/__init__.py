@@ -14,7 +14,7 @@ from typing import Callable
 
 from ..errors import InputError
 from ..wording import KIND_LABELS
-from .build import build_report_content, content_and_sections
+from .build import Task, build_report_content, content_and_sections
 from .content import DRIFT_BONUS, SIGNAL_BONUS
 
 __all__ = ["KINDS", "build_report_content", "content_figures", "render_html", "render_verslag", "write_report"]
@@ -125,25 +125,47 @@ def trajectory_figures(entries: list[dict], reference: str) -> dict[str, str]:
     return {d["item"]: figures.trajectory(d, reference=reference) for d in entries if d.get("trajectory")}
 
 
-def content_figures(content: dict, *, step=None, trajectories: list[dict] | None = None) -> dict:
-    """The figures of the report's own sections (drift trajectories, leniency, agreement)
-    as base64 PNG, drawn from the content; the model sections carry their own.
-    ``trajectories``: the drifting indicators whose trajectory to draw here (default:
-    all; the caller draws the others with :func:`trajectory_figures`)."""
+def figure_tasks(content: dict) -> list[Task]:
+    """The figures of the report's own sections (leniency, agreement, the drift
+    trajectories), each a :class:`~.build.Task` named ``("fig", key)`` or ``("traj", item)``,
+    drawn from the content; the model sections carry their own."""
     from . import figures
 
-    (step or (lambda _m: None))("figuren")
-    ref = (content.get("drift") or {}).get("reference", "consensus")
-    entries = content.get("drifting_indicators", []) if trajectories is None else trajectories
-    figs = {"traj": trajectory_figures(entries, ref)}
+    tasks = []
     raters = content.get("rater_effects") or []
     if raters:
-        figs["forest"] = figures.leniency_forest(raters)
-        figs["rater_trends"] = figures.rater_trends(raters, [r["rater"] for r in raters if r.get("drift_flagged")])
+        tasks.append(Task(("fig", "forest"), figures.leniency_forest, (raters,)))
+        tasks.append(Task(("fig", "rater_trends"), figures.rater_trends,
+                          (raters, [r["rater"] for r in raters if r.get("drift_flagged")])))
     agr = content.get("agreement") or {}
     if agr.get("available"):
-        figs["agreement"] = figures.agreement_bars([r for r in agr.get("outcomes", []) if r.get("kind") == "indicator"])
+        tasks.append(Task(("fig", "agreement"), figures.agreement_bars,
+                          ([r for r in agr.get("outcomes", []) if r.get("kind") == "indicator"],)))
+    ref = (content.get("drift") or {}).get("reference", "consensus")
+    tasks += [Task(("traj", d["item"]), trajectory_figures, ([d], ref))
+              for d in content.get("drifting_indicators", []) if d.get("trajectory")]
+    return tasks
+
+
+def _figures(tasks: list[Task], done: dict) -> dict:
+    """The figures by key, the trajectories by item in the content's order (``done``:
+    the tasks' values by name)."""
+    figs = {"traj": {}}
+    for t in tasks:
+        kind, key = t.name
+        if kind == "traj":
+            figs["traj"].update(done[t.name])
+        else:
+            figs[key] = done[t.name]
     return figs
+
+
+def content_figures(content: dict, *, step=None) -> dict:
+    """The figures of the report's own sections as base64 PNG (:func:`figure_tasks`),
+    drawn here: ``{"traj": {item: png}, "forest": png, ...}``."""
+    (step or (lambda _m: None))("figuren")
+    tasks = figure_tasks(content)
+    return _figures(tasks, {t.name: t.fn(*t.args) for t in tasks})
 
 
 def render_verslag(content: dict, *, rounds: dict | None = None) -> str:
@@ -157,6 +179,23 @@ def render_verslag(content: dict, *, rounds: dict | None = None) -> str:
 
     tpl = _environment().get_template("verslag.html.j2")
     return tpl.render(c=content, rounds=check_section(rounds) if rounds else None, **_helpers())
+
+
+def _shared_figures(content: dict, finish, step=None) -> dict:
+    """The report's figures and the content's work left (``finish.tasks``: the verdicts
+    against the phases), as one pool shared with the worker when there is one
+    (:meth:`.worker._Pending.share`). This process takes tasks from the front, the worker
+    from the back once its model sections are done, so the two end together whichever
+    finishes its own part first. The large task goes first (the longest-first rule of
+    scheduling): this process starts on it at once, and the small figures at the back are
+    what evens the two out. Puts the content's parts in (``finish``); returns the figures."""
+    (step or (lambda _m: None))("figuren")
+    figures = figure_tasks(content)
+    finish.share(list(finish.tasks) + figures)
+    done = {}
+    while (task := finish.take()) is not None:
+        done[task.name] = task.fn(*task.args)
+    return _figures(figures, finish(done))
 
 
 def write_report(store, out, *, session: str | None = None, progress: bool = False,
@@ -207,30 +246,12 @@ def write_report(store, out, *, session: str | None = None, progress: bool = Fal
                 from .. import rounds as _rounds
 
                 rounds = _rounds.report_section(store, content["session"]["id"])
-            figs, there = None, []
-            if suffix != ".json" and kind == "rapport":
-                # this process draws the assessors' and the agreement figures, then the drift
-                # trajectories one by one — until the worker is done with the model
-                # sections: then the worker draws the later half of the ones left (one
-                # hand-over) and this process the rest, so the two end together whichever
-                # finishes its own part first
-                drawn = [d for d in content.get("drifting_indicators", []) if d.get("trajectory")]
-                ref = (content.get("drift") or {}).get("reference", "consensus")
-                figs = content_figures(content, step=step, trajectories=[])
-                todo = list(drawn)
-                while todo:
-                    if not there and finish.also is not None and finish.idle():
-                        todo, there = todo[: len(todo) // 2], todo[len(todo) // 2:]
-                        finish.also(trajectory_figures, there, ref)
-                        continue
-                    figs["traj"].update(trajectory_figures([todo.pop(0)], ref))
+            figs = _shared_figures(content, finish, step) if suffix != ".json" and kind == "rapport" else None
         except BaseException:
             finish.cancel()
             raise
-        finish()
-        if figs is not None and there:
-            figs["traj"].update(finish.extra() or {})
-            figs["traj"] = {d["item"]: figs["traj"][d["item"]] for d in drawn}  # in the content's order
+        if figs is None:
+            finish()
         if rounds is not None:
             from .sections import check_section
 

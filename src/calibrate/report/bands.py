@@ -13,21 +13,20 @@ import pandas as pd
 
 from .. import drift
 from ..errors import InputError
+from ..inference import t_quantile
 from ..scores import CodedScores
 from .numbers import _num
 
 
 def _t_interval(x: np.ndarray) -> tuple[float | None, float | None, float | None]:
     """Mean and 95% t interval over cases (None where fewer than two cases)."""
-    from scipy import stats
-
     x = x[np.isfinite(x)]
     if not len(x):
         return None, None, None
     m = float(x.mean())
     if len(x) < 2:
         return m, None, None
-    h = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    h = float(t_quantile(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
     return m, m - h, m + h
 
 

@@ -3,15 +3,17 @@
 Owns :func:`build_report_content` and :func:`content_and_sections`: the store read once
 (the score table decoded once by the store's reader, the consensus, the sessions, the
 focus session's framework, who took part: :func:`participants`) and handed to
-:func:`.content.report_content`; and the worker's job (:func:`_model_part`): the model
-sections (:func:`model_sections`) and the verdicts against the phases
-(:func:`phase_tables`, :func:`phases_part`), started through :func:`.worker.background`
-and put in where they would have been.
+:func:`.content.report_content`; the worker's job (:func:`_model_part`): the model
+sections (:func:`model_sections`), started through :func:`.worker.background`; and the
+work either process may do (:class:`Task`): the verdicts against the phases
+(:func:`phase_tables`, :func:`phases_part`) and, added by the caller, the figures — in a
+pool this process takes from the front and the worker, once free, from the back. Each
+part is put in where it would have been.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
@@ -22,6 +24,14 @@ from .content import _Elsewhere, _phases, history_sessions, report_content
 from .sections import check_section
 from .session import choose_session, session_stats
 from .worker import background
+
+
+class Task(NamedTuple):
+    """Work either process may do: ``fn(*args)``, known by ``name``."""
+
+    name: Any
+    fn: Callable
+    args: tuple
 
 
 def focus_session(sessions: pd.DataFrame, scores: CodedScores, session: str | None) -> pd.Series | None:
@@ -47,16 +57,25 @@ def build_report_content(store, *, session: str | None = None, progress: bool = 
 
 def content_and_sections(store, *, session: str | None = None, step: Callable[[str], None] | None = None,
                          sections: list[dict] | None = None) -> tuple[dict, Callable[[], None]]:
-    """:func:`build_report_content` in two steps: the content without the model sections,
-    and a function that puts them in (waiting for the worker that computes them, see
-    :func:`background`) — so the caller can draw the content's figures meanwhile."""
+    """:func:`build_report_content` in two steps: the content without the parts a worker
+    computes meanwhile (see :func:`background`), and ``finish``, which puts them in — so
+    the caller can draw the content's figures meanwhile.
+
+    ``finish.tasks`` (with a worker; else empty) is work either process may do. The
+    caller may put it, with tasks of its own, in a pool shared with the worker
+    (``finish.share(pool)``, once) and take its tasks from the pool's front
+    (``finish.take()`` until None; the worker takes from the back once its job is done);
+    ``finish(done)``, given the values of the tasks the caller did by name, does here
+    those of ``finish.tasks`` that are neither done nor in the pool, waits for the worker,
+    puts everything in and returns every task's value by name (a figure the worker drew
+    comes back so)."""
     say = step or (lambda _msg: None)
     # the model sections (seconds of EM and bootstrap on the focus session) need nothing the
     # rest of the report computes: where use_worker() says so a worker process computes
     # them meanwhile — started now, it imports the models' libraries while the store is
     # read, then gets the focus session's tables — and they are placed where they would
     # have been
-    pending = background(_model_part, warm=_model_imports) if sections is None else None
+    pending = background(_model_part, warm=_model_imports, shared=_figure_imports) if sections is None else None
     try:
         return _content(store, pending, session, say, step, sections)
     except BaseException:
@@ -89,13 +108,14 @@ def _content(store, pending, session, say, step, sections):
         pending.cancel()
         pending = None
     elsewhere = None
+    tasks: list[Task] = []
     if pending is not None:  # the focus session's tables (the models read no notes)
         cons_ = consensus.of_sessions([fid_]) if consensus is not None and len(consensus) else consensus
-        tables = None
-        if pending.parallel:  # and the verdicts and phases so far, which the worker classifies too
+        pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, step=say, what="beoordelaarsmodellen")
+        if pending.parallel:  # the verdicts and phases so far: done later, here or in the worker once it is free
             elsewhere = _Elsewhere()
             tables = phase_tables(scores, framework, history_sessions(sessions, set(stats["session"]), focus), fid_)
-        pending.start(scores.of_sessions([fid_]), cons_, fid_, framework, tables, step=say, what="beoordelaarsmodellen")
+            tasks.append(Task("phases", phases_part, (*tables, framework)))
     if focus is not None:
         scores = store.with_notes(scores, [fid_])
         expected = {"cases": store.session_cases(fid_), "raters": store.session_raters(fid_),
@@ -104,7 +124,7 @@ def _content(store, pending, session, say, step, sections):
         cases = store.cases()
         titles = {str(c): (None if pd.isna(t) else str(t)) for c, t in zip(cases["case"], cases["title"])}
     if pending is not None and not pending.parallel:  # in order, in this process
-        sections, said, _ = pending.result()
+        sections, said = pending.result()
         problems, pending = problems + said, None
     # with a worker still computing, the model sections (None here) and the verdicts
     # against the phases are put in by finish()
@@ -112,46 +132,67 @@ def _content(store, pending, session, say, step, sections):
                              warnings=problems, step=step, sections=sections, participants=people,
                              case_titles=titles, stats=stats, phases_elsewhere=elsewhere)
     if pending is None:
-        return content, _nothing
+        return content, _Nothing()
     at = len(problems)  # the model sections' warnings follow the reader's, as in the order above
+    shared: set = set()  # the names of the tasks in the pool shared with the worker
 
-    def finish() -> None:
+    def finish(done: dict | None = None) -> dict:
+        done = dict(done or {})
+        for t in tasks:  # not in the pool, not done by the caller: here, while the worker computes
+            if t.name not in done and t.name not in shared:
+                done[t.name] = t.fn(*t.args)
         say("wachten op beoordelaarsmodellen en betrouwbaarheid")
-        model, said, phases = pending.result()
+        model, said = pending.result()
+        done.update(pending.extra() or {})
         if elsewhere is not None:  # its warnings where report_content would have said them (after ``at``)
-            content["phases"], phase_said = phases
+            content["phases"], phase_said = done["phases"]
             content["warnings"][elsewhere.at:elsewhere.at] = phase_said
         content["warnings"][at:at] = said
         content["sections"] = [check_section(s) for s in model]
+        return done
 
+    def share(pool: list[Task]) -> None:
+        shared.update(t.name for t in pool)
+        pending.share(pool)
+
+    finish.tasks = tasks
     finish.cancel = pending.cancel
-    finish.also = pending.also
-    finish.idle = pending.idle
-    finish.extra = pending.extra
+    finish.share = share
+    finish.take = pending.take
     return content, finish
 
 
-def _nothing() -> None:
-    return None
+class _Nothing:
+    """``finish`` where no worker computes anything: a pool is done here, task by task."""
+
+    tasks: list = []
+
+    def __init__(self) -> None:
+        self._pool: list = []
+
+    def __call__(self, done: dict | None = None) -> dict:
+        return dict(done or {})
+
+    def cancel(self) -> None:
+        return None
+
+    def share(self, pool: list) -> None:
+        self._pool = list(pool)
+
+    def take(self):
+        return self._pool.pop(0) if self._pool else None
 
 
-_nothing.cancel = _nothing
-_nothing.also = None  # no worker: nothing to hand over
-
-
-def _model_part(step, scores, consensus, session: str, framework, tables=None):
-    """The worker's job: the model sections and their warnings, then — given ``tables``
-    (:func:`phase_tables`) — the verdicts-against-phases part with its warnings
-    (:func:`phases_part`), else None."""
+def _model_part(step, scores, consensus, session: str, framework):
+    """The worker's job: the model sections and their warnings."""
     said: list[str] = []
-    sections = model_sections(scores, consensus, session, framework, said, step=step)
-    return sections, said, (phases_part(*tables, framework) if tables is not None else None)
+    return model_sections(scores, consensus, session, framework, said, step=step), said
 
 
 def phase_tables(scores: CodedScores, framework, history_ids: list[str], focus_id: str) -> tuple:
     """What :func:`phases_part` reads: the phase and verdict judgements of the focus
     session and of the history, with the framework's scales (a fifth of the table, sent
-    to the worker instead of all of it)."""
+    to the worker, when it takes them, instead of all of it)."""
     coded = scores.with_framework(framework)
     vp = coded.select(coded.frame["kind"].isin(["phase", "verdict"]).to_numpy())
     return vp.of_sessions([focus_id]), vp.of_sessions(history_ids)
@@ -161,6 +202,13 @@ def phases_part(focus: CodedScores, history: CodedScores, framework) -> tuple[di
     """The report's verdicts-against-phases part (``content["phases"]``) and its warnings."""
     said: list[str] = []
     return _phases(focus, history, framework, said), said
+
+
+def _figure_imports() -> None:
+    """matplotlib, which the report's figures and the model sections' both draw with:
+    imported before the worker is forked, once for both (0.66 s at 2.7 M that the worker,
+    the longer of the two, no longer spends; its pages counted once)."""
+    from . import figures  # noqa: F401
 
 
 def _model_imports() -> None:

@@ -3,36 +3,60 @@
 :func:`background` gives a :class:`_Pending` job, run in a forked worker process
 (:class:`calibrate.forked.Child`) when :func:`use_worker` says so, else in this process
 when its result is asked for. The worker imports the models' libraries while the store is
-read, gets its arguments (``("go", args)``), computes, says ``("ready",)``, then gets one more job
-(``("also", fn, args)``: the drift trajectories, when it is free before this process) or
-``("done",)``, and answers ``("ok", (value, extra))``; its error is raised here, and a worker that dies is
-replaced by computing its jobs here. While it runs this process keeps its BLAS and OpenMP
-pools to one thread and its objects out of the garbage collector (``gc.freeze``).
+read, gets its arguments (``("go", args)``) and computes. Work either process may do (the
+drift trajectories, the verdicts against the phases) is a **pool** shared at once
+(:meth:`_Pending.share`, ``("pool", tasks)``): this process takes its tasks from the front
+(:meth:`_Pending.take`), the worker, once its own job is done, from the back, and the two
+meet wherever they meet — whichever finishes its own part first does more of the pool.
+Two shared counters (the front and the back, in shared memory under a lock) say who took
+what. The worker answers ``("ok", (value, {name: value}))`` (or, with no pool,
+``("done",)`` first); its error is raised here, and a worker that dies is replaced by
+computing its job and the tasks it took here. While it runs this process keeps its BLAS
+and OpenMP pools to one thread and its objects out of the garbage collector
+(``gc.freeze``).
 """
 
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import time
 
 from .. import _clock, forked
 
 
+def _claim(ends, back: bool) -> int | None:
+    """The next task's index from the front (this process) or the back (the worker), or
+    None when the two have met. ``ends``: shared (front, back)."""
+    with ends.get_lock():
+        front, end = ends[0], ends[1]
+        if front >= end:
+            return None
+        if back:
+            ends[1] = end - 1
+            return end - 1
+        ends[0] = front + 1
+        return front
+
+
 class _Pending:
     """``fn(step, *args)`` run in a worker process (or here, when asked for, without one):
-    :meth:`start` hands over the arguments, :meth:`result` gives the value. One more job
-    may follow it in the worker (:meth:`also`, before :meth:`result`); its value is
-    :meth:`extra`."""
+    :meth:`start` hands over the arguments, :meth:`result` gives the value. A pool of
+    tasks (objects with ``name``, ``fn`` and ``args``) may be shared with the worker
+    (:meth:`share`, once, before :meth:`result`): :meth:`take` gives this process its
+    next one; the values of those the worker did are :meth:`extra`, by name."""
 
-    def __init__(self, fn, child: forked.Child | None = None, limits=None):
+    def __init__(self, fn, child: forked.Child | None = None, limits=None, ends=None):
         self._fn, self._child = fn, child
         self._limits = limits  # this process's thread pools, held to one thread while the worker runs
+        self._ends = ends  # the pool's (front, back), shared with the worker
         self.parallel = child is not None
         self._args: tuple = ()
         self._step = None
         self._started = False
-        self._next: tuple | None = None  # the job that follows (fn, args), said to the worker once
+        self._pool: list | None = None  # the shared tasks
+        self._next = 0  # without a worker: the next task of the pool
         self._told = False
         self._extra = None
 
@@ -51,41 +75,45 @@ class _Pending:
         # more), and this process reads on meanwhile (it waited 1.1 s in the write at 2.7 M)
         self._child.send(("go", args), wait=False)  # a worker that is gone: result() computes it here
 
-    def also(self, fn, *args) -> None:
-        """``fn(*args)`` in the worker once its job is done (here, without a worker), its
-        value kept for :meth:`extra`: what this process would otherwise compute while the
-        worker sits idle. Said before :meth:`result`, at most once."""
-        self._next = (fn, args)
-        self._tell()
-
-    def idle(self) -> bool:
-        """Whether the worker has done its job and waits (so :meth:`also` is done at once);
-        False without a worker."""
-        return self._child is not None and self._started and self._child.waiting()
-
-    def extra(self):
-        """The value of the job given to :meth:`also` (after :meth:`result`)."""
-        return self._extra
-
-    def _tell(self) -> None:
+    def share(self, tasks: list) -> None:
+        """Share ``tasks`` with the worker (here, without one: :meth:`take` gives them all).
+        Said at most once, before :meth:`result`."""
+        self._pool = list(tasks)
         if self._child is None or self._told:
             return
+        with self._ends.get_lock():
+            self._ends[0], self._ends[1] = 0, len(self._pool)
         self._told = True
-        # a worker that is gone: result() computes both here
-        self._child.send(("also", *self._next) if self._next is not None else ("done",))
+        self._child.send(("pool", self._pool), wait=False)  # pickled now, read when the worker is free
+
+    def take(self):
+        """This process's next task of the pool, or None when the pool is done (the rest
+        is the worker's)."""
+        if self._pool is None:
+            return None
+        if self._child is None or not self._told:
+            if self._next >= len(self._pool):
+                return None
+            self._next += 1
+            return self._pool[self._next - 1]
+        i = _claim(self._ends, back=False)
+        return None if i is None else self._pool[i]
+
+    def extra(self) -> dict | None:
+        """The values of the pool's tasks the worker did, by name (after :meth:`result`)."""
+        return self._extra
 
     def result(self):
         if self._child is None:
             return self._here(self._step)
         if not self._started:
             self.start()
-        self._tell()
+        if not self._told:
+            self._told = True
+            self._child.send(("done",))  # no pool: the worker answers after its job
         lost = False
         try:
-            message = self._child.recv()  # the worker's error is raised here
-            if message[0] == "ready":
-                message = self._child.recv()
-            _ok, (value, self._extra) = message
+            _ok, (value, self._extra) = self._child.recv()  # the worker's error is raised here
         except forked.Lost:  # the worker died (killed, out of memory): compute it here
             lost = True
         finally:
@@ -95,8 +123,8 @@ class _Pending:
 
     def _here(self, step):
         value = self._fn(step, *self._args)
-        if self._next is not None:
-            self._extra = self._next[0](*self._next[1])
+        if self._pool is not None and self._child is not None and self._told:  # what a lost worker had taken
+            self._extra = {t.name: t.fn(*t.args) for t in self._pool[self._ends[1]:]}
         return value
 
     def cancel(self) -> None:
@@ -113,9 +141,10 @@ class _Pending:
             gc.unfreeze()
 
 
-def _worker(conn, fn, warm) -> None:  # pragma: no cover - runs in the forked process
-    """The worker's side: warm up, wait for the arguments, compute, then the second job or
-    none; an error (or a value that cannot be pickled) goes back through :mod:`calibrate.forked`."""
+def _worker(conn, fn, warm, ends) -> None:  # pragma: no cover - runs in the forked process
+    """The worker's side: warm up, wait for the arguments, compute, then take tasks of
+    the pool from its back until it meets this process (or, told ``"done"``, none); an
+    error (or a value that cannot be pickled) goes back through :mod:`calibrate.forked`."""
     from threadpoolctl import threadpool_limits
 
     # one core each: BLAS and OpenMP threads would compete with the parent's (the variables
@@ -130,12 +159,16 @@ def _worker(conn, fn, warm) -> None:  # pragma: no cover - runs in the forked pr
     except EOFError:  # the report needs no models after all
         return
     value = fn(None, *args)
-    conn.send(("ready",))  # free for the job that follows (the parent gives it only to a free worker)
-    try:  # the job that follows, or "done" (the parent says which once it knows)
+    try:  # the pool, or "done" (the parent says which once it knows)
         then = conn.recv()
     except EOFError:
         return
-    conn.send(("ok", (value, then[1](*then[2]) if then[0] == "also" else None)))
+    done = None
+    if then[0] == "pool":
+        pool, done = then[1], {}
+        while (i := _claim(ends, back=True)) is not None:
+            done[pool[i].name] = pool[i].fn(*pool[i].args)
+    conn.send(("ok", (value, done)))
 
 
 #: The cores' clock at the package's first import (:mod:`calibrate._clock`): the command has
@@ -190,21 +223,26 @@ def use_worker() -> bool:
     return os.getloadavg()[0] <= cores - 1
 
 
-def background(fn, *, warm=None) -> _Pending:
+def background(fn, *, warm=None, shared=None) -> _Pending:
     """``fn(step, *args)`` in a forked worker process when :func:`use_worker` says so, else
     in this process when its result is asked for. The worker runs ``warm()`` (imports) at once and ``fn`` when
     :meth:`_Pending.start` gives the arguments; it gets no ``step`` (progress is this
-    process's). An error in the worker is raised by :meth:`_Pending.result`; a worker
+    process's). ``shared()`` (imports both processes need) runs here before the fork, and
+    only when there is a worker: the worker then shares what it loaded instead of loading
+    it again. An error in the worker is raised by :meth:`_Pending.result`; a worker
     that dies is replaced by computing ``fn`` here."""
     if not use_worker():
         return _Pending(fn)
+    if shared is not None:  # what both processes need, imported once: the worker shares its pages
+        shared()
     # the objects made so far (the imported libraries, most of them) are shared with the
     # worker page by page until one side writes to them: kept out of the garbage
     # collector's passes (gc.freeze, as the gc module's documentation advises before a
     # fork), a collection in either process no longer copies their pages
     gc.freeze()
     try:
-        child = forked.Child(_worker, fn, warm, duplex=True, last=("ok",), daemon=True, name="calibrate-report-worker")
+        ends = multiprocessing.get_context("fork").Array("i", 2)  # the pool's (front, back), shared
+        child = forked.Child(_worker, fn, warm, ends, duplex=True, last=("ok",), daemon=True, name="calibrate-report-worker")
     except BaseException:
         gc.unfreeze()
         raise
@@ -212,4 +250,4 @@ def background(fn, *, warm=None) -> _Pending:
     # threads each oversubscribe a 2-core machine: 14.6 s against 12.3 s at 2.7 M)
     from threadpoolctl import threadpool_limits
 
-    return _Pending(fn, child, threadpool_limits(1))
+    return _Pending(fn, child, threadpool_limits(1), ends)
