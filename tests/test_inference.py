@@ -60,11 +60,15 @@ def test_bh_adjusted_small_cases():
 
 
 def test_the_report_process_imports_no_scipy_stats_for_drift():
-    """drift's levels, trends, rater effects and their q-values need none of scipy.stats."""
+    """drift's levels, trends, rater effects and their q-values, and the phases' Wilson
+    rates need none of scipy.stats."""
     import subprocess
     import sys
 
-    code = ("import sys\nimport calibrate.drift, calibrate.agreement, calibrate.report.build, calibrate.smallsample\n"
+    code = ("import sys\nimport numpy as np\n"
+            "import calibrate.drift, calibrate.agreement, calibrate.phases, calibrate.report.build, calibrate.smallsample\n"
+            "from calibrate.inference import clustered_proportion\n"
+            "clustered_proportion(np.array([1.0, 0.0, 1.0]), np.array([0, 0, 1]), 0.95, 'wilson')  # the phases' rates\n"
             "print('scipy.stats' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
@@ -84,3 +88,28 @@ def test_f_sf_is_scipy_stats_f_sf_to_the_bit(x):
     d1, d2 = np.meshgrid(_D, _D)
     assert np.array_equal(inference.f_sf(x, d1, d2), stats.f.sf(x, d1, d2), equal_nan=True)
     assert inference.f_sf(2.5, 4, 35) == stats.f.sf(2.5, 4, 35)  # a scalar stays a scalar
+
+
+def test_wilson_interval_is_statsmodels_proportion_confint_to_the_bit():
+    from statsmodels.stats.proportion import proportion_confint
+
+    rng = np.random.default_rng(3)
+    cases = [(0, 10), (10, 10), (3, 7), (0.0, 2.5), (2.5, 2.5), (1.7, 3.2), (40, 1000), (999, 1000)]
+    cases += [(float(x), float(n)) for n in rng.uniform(0.5, 300, 40) for x in (0.0, rng.uniform(0, n), n)]
+    for count, nobs in cases:
+        for confidence in (0.95, 0.9, 0.99, 0.5):
+            ours = inference.wilson_interval(count, nobs, confidence)
+            theirs = proportion_confint(count, nobs, alpha=1 - confidence, method="wilson")
+            assert ours == tuple(float(v) for v in theirs), (count, nobs, confidence)
+
+
+def test_clustered_proportion_keeps_statsmodels_for_the_other_methods():
+    from statsmodels.stats.proportion import proportion_confint
+
+    y = np.array([1, 0, 0, 1, 1, 0, 1, 0, 0, 0], dtype=float)
+    clusters = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    for method in ("wilson", "beta", "agresti_coull", "jeffreys"):
+        p, lo, hi, deff = inference.clustered_proportion(y, clusters, 0.95, method)
+        n_eff = len(y) / deff
+        want = proportion_confint(p * n_eff, n_eff, alpha=0.05, method=method)
+        assert (lo, hi) == pytest.approx((float(want[0]), float(want[1])), abs=1e-15, rel=1e-12)
