@@ -439,3 +439,28 @@ def test_a_cancelled_worker_is_gone(monkeypatch):
         assert pending.parallel and pending._proc.is_alive()
         pending.cancel()
         assert not pending._proc.is_alive()
+
+
+def test_the_worker_leaves_a_caller_s_freeze_as_it_was(monkeypatch):
+    """``calibrate report`` freezes its objects before the report; the worker's own freeze
+    for the fork is undone after it only where nobody had frozen them before."""
+    import gc
+
+    from calibrate.report import worker as rw
+
+    monkeypatch.setattr(rw.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setenv("CALIBRATE_REPORT_WORKERS", "2")
+    gc.unfreeze()
+    try:
+        pending = rw.background(lambda _step: "first")
+        pending.start()
+        assert gc.get_freeze_count() > 0  # frozen for the fork
+        assert pending.result() == "first"
+        assert gc.get_freeze_count() == 0  # its own freeze, undone
+        gc.freeze()  # as cli.prepare_report_process
+        pending = rw.background(lambda _step: "first")
+        pending.start()
+        assert pending.result() == "first"
+        assert gc.get_freeze_count() > 0  # the caller's freeze stays
+    finally:
+        gc.unfreeze()

@@ -35,18 +35,6 @@ CASES_PER_AGENDA_ITEM = 3
 DRIFT_BONUS = 0.30
 SIGNAL_BONUS = 0.15
 
-#: Read from :mod:`.build` when asked for here (where they lived before the store's
-#: reading had a room of its own); :mod:`.build` imports this module, so not at import.
-_FROM_BUILD = ("build_report_content", "content_and_sections", "background")
-
-
-def __getattr__(name: str):
-    if name in _FROM_BUILD:
-        from . import build
-
-        return getattr(build, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 def _labels(framework) -> dict[str, dict]:
     """item id -> {label, outcome, outcome_name, dimension, dimension_name, kind}."""

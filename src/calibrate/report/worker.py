@@ -47,8 +47,9 @@ class _Pending:
     (:meth:`share`, once, before :meth:`result`): :meth:`take` gives this process its
     next one; the values of those the worker did are :meth:`extra`, by name."""
 
-    def __init__(self, fn, child: forked.Child | None = None, limits=None, ends=None):
+    def __init__(self, fn, child: forked.Child | None = None, limits=None, ends=None, unfreeze: bool = True):
         self._fn, self._child = fn, child
+        self._unfreeze = unfreeze  # the objects frozen for the fork are this object's to unfreeze
         self._limits = limits  # this process's thread pools, held to one thread while the worker runs
         self._ends = ends  # the pool's (front, back), shared with the worker
         self.parallel = child is not None
@@ -138,7 +139,8 @@ class _Pending:
         if self._limits is not None:
             self._limits.restore_original_limits()
             self._limits = None
-            gc.unfreeze()
+            if self._unfreeze:
+                gc.unfreeze()
 
 
 def _worker(conn, fn, warm, ends) -> None:  # pragma: no cover - runs in the forked process
@@ -239,15 +241,19 @@ def background(fn, *, warm=None, shared=None) -> _Pending:
     # worker page by page until one side writes to them: kept out of the garbage
     # collector's passes (gc.freeze, as the gc module's documentation advises before a
     # fork), a collection in either process no longer copies their pages
+    # (a process that froze its objects itself, as ``calibrate report`` does, keeps them
+    # frozen after: the freeze is not counted, and unfreezing would undo the caller's too)
+    ours = gc.get_freeze_count() == 0
     gc.freeze()
     try:
         ends = multiprocessing.get_context("fork").Array("i", 2)  # the pool's (front, back), shared
         child = forked.Child(_worker, fn, warm, ends, duplex=True, last=("ok",), daemon=True, name="calibrate-report-worker")
     except BaseException:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
         raise
     # two processes on the cores: each keeps its BLAS and OpenMP pools to one thread (two
     # threads each oversubscribe a 2-core machine: 14.6 s against 12.3 s at 2.7 M)
     from threadpoolctl import threadpool_limits
 
-    return _Pending(fn, child, threadpool_limits(1), ends)
+    return _Pending(fn, child, threadpool_limits(1), ends, unfreeze=ours)
