@@ -75,7 +75,7 @@ def content_and_sections(store, *, session: str | None = None, step: Callable[[s
     # them meanwhile — started now, it imports the models' libraries while the store is
     # read, then gets the focus session's tables — and they are placed where they would
     # have been
-    pending = background(_model_part, warm=_model_imports, shared=_figure_imports) if sections is None else None
+    pending = background(_model_part, warm=_model_imports, shared=_shared_imports) if sections is None else None
     try:
         return _content(store, pending, session, say, step, sections)
     except BaseException:
@@ -204,10 +204,13 @@ def phases_part(focus: CodedScores, history: CodedScores, framework) -> tuple[di
     return _phases(focus, history, framework, said), said
 
 
-def _figure_imports() -> None:
-    """matplotlib, which the report's figures and the model sections' both draw with:
-    imported before the worker is forked, once for both (0.66 s at 2.7 M that the worker,
-    the longer of the two, no longer spends; its pages counted once)."""
+def _shared_imports() -> None:
+    """What both processes load: matplotlib, which the report's figures and the model
+    sections both draw with, and the frameworks package (its pydantic file schema), which
+    this process reads the focus session's framework with and the models import —
+    imported before the worker is forked, once for both (0.66 s and 0.28 s at 2.7 M that
+    the worker no longer spends; their pages counted once)."""
+    from .. import frameworks  # noqa: F401
     from . import figures  # noqa: F401
 
 
