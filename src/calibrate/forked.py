@@ -92,13 +92,6 @@ class Child:
             self._sender.join()
             self._sender = None
 
-    def waiting(self) -> bool:
-        """Whether a message from the child is waiting (it has said something since)."""
-        try:
-            return self._conn.poll()
-        except (EOFError, OSError):
-            return True  # gone: recv() says so
-
     def recv(self) -> Any:
         """The child's next message; its error raised; :class:`Lost` (once the process has
         ended, with its exit code) when it ended without one."""

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from ..inference import t_quantile
-
 from ..options import Interval, OneOf, validate_options
 from ._table import ALPHA, MIN_SHIFT, TREND_TESTS, _bh, _occasion_item_table, _prepare, _trends
 

@@ -215,11 +215,8 @@ def _shared_imports() -> None:
 
 
 def _model_imports() -> None:
-    """What the model sections import when they run (a worker imports it while waiting)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
+    """What the model sections import when they run (a worker imports it while waiting;
+    matplotlib it has from :func:`_shared_imports`, run before every fork)."""
     import sklearn.linear_model  # noqa: F401
     import sklearn.model_selection  # noqa: F401
     import sklearn.pipeline  # noqa: F401
